@@ -1,0 +1,181 @@
+// One object per tenant+host (name `<tenant>:<host>`). Holds the live window, writes the raw tier
+// to its SQLite storage, and flushes 1m/5m rollups to Postgres from an alarm once a minute.
+import type { CollectRequest, HostInfo } from '../protocol/ingest.ts';
+import { TIERS, type HistorySeries, type HostCurrent } from '../protocol/query.ts';
+import { BaseObject } from './base.ts';
+import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
+import { LiveWindow } from './core/live.ts';
+import { RawStore } from './raw-store.ts';
+import { upsertHost, writeFlush } from './rollup-writer.ts';
+import { withDb } from '../worker/db/client.ts';
+
+const MINUTE = 60_000;
+const FIVE = 5 * MINUTE;
+/** Wait this long after a minute ends before flushing it, for samples still in flight. */
+export const FLUSH_GRACE_MS = 10_000;
+/** At most this much raw time per flush, so catching up after an outage stays bounded. */
+const MAX_FLUSH_SPAN = 60 * MINUTE;
+const RETRY_MS = 30_000;
+const LIVE_SPAN = 10 * MINUTE;
+
+interface State {
+  tenantId: string | null;
+  hostId: string | null;
+  info: HostInfo | null;
+  /** Rollups are written for every minute before this. */
+  flushedUntil: number | null;
+  /** Earliest late sample that arrived after its minute was flushed. */
+  dirtyFrom: number | null;
+  /** The host row in Postgres matches `info`. */
+  registered: boolean;
+}
+
+export class HostObject extends BaseObject<Env> {
+  private raw!: RawStore;
+  private live = new LiveWindow(LIVE_SPAN);
+  private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
+  private alarmAt: number | null = null;
+
+  protected async onStart() {
+    const sql = this.ctx.storage.sql;
+    sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    this.raw = new RawStore(sql);
+    const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
+    if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
+    // Rebuild the live window from the raw tier: a restart forgets nothing acknowledged.
+    const max = this.raw.maxTs();
+    if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
+    this.alarmAt = await this.ctx.storage.getAlarm();
+  }
+
+  private saveState() {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+  }
+
+  async ingest(tenantId: string, batch: CollectRequest, now = Date.now()): Promise<{ accepted: number; duplicate: boolean }> {
+    if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
+      throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
+    if (this.raw.has(batch.batchId)) return { accepted: 0, duplicate: true };
+
+    this.raw.insert(batch.batchId, batch.samples, now);
+    const st = this.state;
+    let changed = false;
+    if (!st.tenantId) {
+      st.tenantId = tenantId;
+      st.hostId = batch.host.id;
+      changed = true;
+    }
+    if (JSON.stringify(st.info) !== JSON.stringify(batch.host)) {
+      st.info = batch.host;
+      st.registered = false;
+      changed = true;
+    }
+    for (const s of batch.samples) {
+      this.live.add(s);
+      if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
+        st.dirtyFrom = s.ts;
+        changed = true;
+      }
+    }
+    if (changed) this.saveState();
+    if (!st.registered) await this.register(now);
+    await this.scheduleFlush(now);
+    return { accepted: batch.samples.length, duplicate: false };
+  }
+
+  /** Puts a new host into Postgres at once so it is listed; on failure the next flush retries. */
+  private async register(now: number) {
+    const { tenantId, info } = this.state;
+    if (!tenantId || !info) return;
+    try {
+      await withDb(this.env, (db) => upsertHost(db, tenantId, info, this.live.lastSeen ?? now));
+      if (this.state.info === info) {
+        this.state.registered = true;
+        this.saveState();
+      }
+    } catch (err) {
+      console.error(JSON.stringify({ msg: 'host registration failed; will retry at flush', host: info.id, error: String(err) }));
+    }
+  }
+
+  private async scheduleFlush(now: number, at?: number) {
+    const lastSeen = this.live.lastSeen ?? now;
+    const due = at ?? floorTo(Math.min(Math.max(lastSeen, now - TIERS.raw.retentionMs), now), MINUTE) + MINUTE + FLUSH_GRACE_MS;
+    if (this.alarmAt !== null && this.alarmAt <= due) return;
+    this.alarmAt = due;
+    await this.ctx.storage.setAlarm(due);
+  }
+
+  override async alarm() {
+    this.alarmAt = null;
+    const now = Date.now();
+    try {
+      const more = await this.flush(now);
+      this.raw.prune(now);
+      if (more) await this.scheduleFlush(now, now + 1000);
+      else if (this.live.lastSeen !== null && this.state.flushedUntil !== null && this.live.lastSeen >= this.state.flushedUntil)
+        await this.scheduleFlush(now, this.state.flushedUntil + MINUTE + FLUSH_GRACE_MS);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: 'rollup flush failed; retrying', host: this.state.hostId, error: String(err) }));
+      await this.scheduleFlush(now, now + RETRY_MS);
+    }
+  }
+
+  /**
+   * Writes rollups for complete minutes not yet flushed (and any made dirty by late samples),
+   * recomputed from the raw tier. Returns true when more remains than one flush may carry.
+   */
+  async flush(now = Date.now()): Promise<boolean> {
+    const st = this.state;
+    if (!st.tenantId || !st.hostId) return false;
+    const end = floorTo(now - FLUSH_GRACE_MS, MINUTE);
+    const oldest = this.raw.minTs();
+    if (oldest === null) return false;
+    let start = st.flushedUntil ?? floorTo(oldest, MINUTE);
+    if (st.dirtyFrom !== null) start = Math.min(start, floorTo(st.dirtyFrom, MINUTE));
+    start = Math.max(start, floorTo(oldest, MINUTE));
+    const stop = Math.min(end, start + MAX_FLUSH_SPAN);
+    if (start >= stop) return false;
+
+    const start5 = floorTo(start, FIVE);
+    const samples = this.raw.range(start5, stop);
+    const rows1m = toRollupRows(aggregate(samples, MINUTE, start, stop));
+    const rows5m = toRollupRows(aggregate(samples, FIVE, start5, stop));
+    const dirtyBefore = st.dirtyFrom;
+    const { tenantId, hostId, info } = st;
+    await withDb(this.env, (db) =>
+      writeFlush(db, { tenantId, hostId, info, lastSeen: this.live.lastSeen, rows1m, rows5m }, now),
+    );
+    st.flushedUntil = Math.max(st.flushedUntil ?? 0, stop);
+    if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
+    if (info === st.info) st.registered = true;
+    this.saveState();
+    return stop < end;
+  }
+
+  current(): HostCurrent {
+    return { host: this.state.hostId ?? '', name: this.state.info?.name ?? null, lastSeen: this.live.lastSeen, values: this.live.current() };
+  }
+
+  /** Raw-tier history of one metric, bucketed by stepMs. */
+  history(metric: string, from: number, to: number, stepMs: number): HistorySeries[] {
+    const series = aggregate(this.raw.range(floorTo(from, stepMs), to), stepMs, floorTo(from, stepMs), to, metric);
+    return [...series.values()]
+      .sort((a, b) => (a.labelsKey < b.labelsKey ? -1 : 1))
+      .map((s) => ({
+        labels: s.labels,
+        points: [...s.buckets.entries()]
+          .sort((a, b) => a[0] - b[0])
+          .map(([ts, a]) => ({ ts, min: a.min, avg: a.sum / a.count, max: a.max })),
+      }));
+  }
+
+  /** For tests and the health check. */
+  stats() {
+    return { rawBatches: this.raw.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
+  }
+
+  ping(): string {
+    return 'pong';
+  }
+}

@@ -1,0 +1,59 @@
+// The raw 5 s tier in the object's SQLite storage: one row per accepted batch (never a row per
+// metric: SQLite storage bills rows written), keyed by batchId so a replayed batch is a no-op.
+import type { Sample } from '../protocol/ingest.ts';
+
+export const RAW_RETENTION_MS = 24 * 3600_000;
+
+export class RawStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS raw (
+      batch_id TEXT PRIMARY KEY,
+      ts_min INTEGER NOT NULL,
+      ts_max INTEGER NOT NULL,
+      received INTEGER NOT NULL,
+      data TEXT NOT NULL
+    ) WITHOUT ROWID`);
+  }
+
+  has(batchId: string): boolean {
+    return this.sql.exec('SELECT 1 FROM raw WHERE batch_id = ?', batchId).toArray().length > 0;
+  }
+
+  insert(batchId: string, samples: Sample[], received: number): void {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of samples) {
+      if (s.ts < min) min = s.ts;
+      if (s.ts > max) max = s.ts;
+    }
+    this.sql.exec('INSERT INTO raw (batch_id, ts_min, ts_max, received, data) VALUES (?, ?, ?, ?, ?)', batchId, min, max, received, JSON.stringify(samples));
+  }
+
+  /** Samples with from <= ts < to, in timestamp order. */
+  range(from: number, to: number): Sample[] {
+    const out: Sample[] = [];
+    for (const row of this.sql.exec<{ data: string }>('SELECT data FROM raw WHERE ts_max >= ? AND ts_min < ?', from, to)) {
+      for (const s of JSON.parse(row.data) as Sample[]) if (s.ts >= from && s.ts < to) out.push(s);
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  maxTs(): number | null {
+    const row = this.sql.exec<{ m: number | null }>('SELECT max(ts_max) AS m FROM raw').one();
+    return row.m ?? null;
+  }
+
+  minTs(): number | null {
+    const row = this.sql.exec<{ m: number | null }>('SELECT min(ts_min) AS m FROM raw').one();
+    return row.m ?? null;
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM raw').one().n;
+  }
+
+  /** Deletes batches whose newest sample is past retention; returns rows deleted. */
+  prune(now: number): number {
+    return this.sql.exec('DELETE FROM raw WHERE ts_max < ?', now - RAW_RETENTION_MS).rowsWritten;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './metrics.ts';
+export * from './series.ts';
+export * from './ingest.ts';
+export * from './query.ts';

@@ -1,0 +1,36 @@
+// The Hono app: routes as small files, one error handler, OpenAPI generated from the zod schemas.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponse, validationError, zodIssues } from './errors.ts';
+import { registerHostList } from './routes/hosts/list.ts';
+import { registerCatalog } from './routes/metrics/catalog.ts';
+import { registerCollect } from './routes/metrics/collect.ts';
+import { registerCurrent } from './routes/metrics/current.ts';
+import { registerHistory } from './routes/metrics/history.ts';
+import { registerHealth } from './routes/system/health.ts';
+import type { AppEnv } from './types.ts';
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    // Validation failures use the same envelope as every other error and name the field.
+    defaultHook: (result, c) => {
+      if (!result.success) return validationError(zodIssues(result.error, result.target === 'query' ? '' : result.target));
+      return undefined;
+    },
+  });
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key' });
+  registerCollect(app);
+  registerCurrent(app);
+  registerHistory(app);
+  registerCatalog(app);
+  registerHostList(app);
+  registerHealth(app);
+
+  app.doc31('/api/v1/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Pulse Monitor API', version: '1.0.0', description: 'Host metrics ingest and query API.' },
+  });
+  return app;
+}

@@ -1,0 +1,39 @@
+// Postgres access from workerd. Production talks to Neon through its serverless driver over
+// WebSocket; locally the same driver reaches a plain Postgres through scripts/lib/pg-ws-shim.ts
+// (PG_WS_PROXY), so the code path under test is the production one (docs/architecture.md).
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import * as schema from './schema.ts';
+
+export type Db = NeonDatabase<typeof schema>;
+
+export interface DbEnv {
+  DATABASE_URL: string;
+  PG_WS_PROXY?: string;
+}
+
+let configuredProxy: string | undefined;
+function configure(env: DbEnv) {
+  if (!env.PG_WS_PROXY || configuredProxy === env.PG_WS_PROXY) return;
+  const proxy = env.PG_WS_PROXY;
+  neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  neonConfig.pipelineConnect = false;
+  configuredProxy = proxy;
+}
+
+/**
+ * Runs `fn` with a connection that lives only for this call: Workers forbid sharing sockets
+ * across requests, so each request or alarm opens and closes its own.
+ */
+export async function withDb<T>(env: DbEnv, fn: (db: Db) => Promise<T>): Promise<T> {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not configured');
+  configure(env);
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 1 });
+  try {
+    return await fn(drizzle(pool, { schema }));
+  } finally {
+    await pool.end();
+  }
+}

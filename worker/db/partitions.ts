@@ -1,0 +1,75 @@
+// Retention by partition: each rollup tier is range-partitioned by day. Maintenance creates the
+// partitions a write may need (back to the retention edge, two days ahead) and drops whole days
+// once every row in them is past retention. Names are computed from dates, never from input.
+import { sql, type SQL } from 'drizzle-orm';
+import { TIERS } from '../../protocol/query.ts';
+
+export interface SqlExec {
+  execute(query: SQL): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+export type RollupTier = '1m' | '5m';
+export const ROLLUP_TIERS: RollupTier[] = ['1m', '5m'];
+const DAY = 86_400_000;
+
+export const retentionMs = (tier: RollupTier) => TIERS[tier].retentionMs;
+
+const dayStart = (t: number) => Math.floor(t / DAY) * DAY;
+const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
+export const partitionName = (tier: RollupTier, day: number) => `rollup_${tier}_p${ymd(day).replaceAll('-', '')}`;
+
+export async function listPartitions(db: SqlExec, tier: RollupTier): Promise<string[]> {
+  const res = await db.execute(sql`
+    SELECT c.relname AS name FROM pg_inherits i
+    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+    WHERE p.relname = ${`rollup_${tier}`} ORDER BY c.relname`);
+  return res.rows.map((r) => String(r.name));
+}
+
+/** Creates the partitions covering [now - retention, now + ahead days]. Safe to run concurrently. */
+export async function ensurePartitions(db: SqlExec, now: number, aheadDays = 2): Promise<string[]> {
+  const created: string[] = [];
+  for (const tier of ROLLUP_TIERS) {
+    const existing = new Set(await listPartitions(db, tier));
+    for (let day = dayStart(now - retentionMs(tier)); day <= dayStart(now) + aheadDays * DAY; day += DAY) {
+      const name = partitionName(tier, day);
+      if (existing.has(name)) continue;
+      try {
+        await db.execute(
+          sql.raw(
+            `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF rollup_${tier} FOR VALUES FROM ('${ymd(day)}') TO ('${ymd(day + DAY)}')`,
+          ),
+        );
+        created.push(name);
+      } catch (err) {
+        // Another process created it between our list and our create.
+        if (!/already exists/.test(String((err as Error).message ?? err))) throw err;
+      }
+    }
+  }
+  return created;
+}
+
+/** Drops each day partition whose whole range is older than the tier's retention. */
+export async function dropExpiredPartitions(db: SqlExec, now: number): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const tier of ROLLUP_TIERS) {
+    const edge = now - retentionMs(tier);
+    for (const name of await listPartitions(db, tier)) {
+      const m = /_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+      if (!m) continue;
+      const end = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + DAY;
+      if (end <= edge) {
+        await db.execute(sql.raw(`DROP TABLE IF EXISTS ${name}`));
+        dropped.push(name);
+      }
+    }
+  }
+  return dropped;
+}
+
+export async function maintainPartitions(db: SqlExec, now: number) {
+  const created = await ensurePartitions(db, now);
+  const dropped = await dropExpiredPartitions(db, now);
+  return { created, dropped };
+}

@@ -1,0 +1,13 @@
+import { createApp } from './app.ts';
+import { runMaintenance } from './maintenance.ts';
+
+export { HostObject } from '../durable-objects/host.ts';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runMaintenance(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,51 @@
+// POST /api/v1/metrics/collect — the agent's ingest endpoint (wire contract: protocol/ingest.ts).
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import { checkTimestamps, CollectRequest, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
+import { requireKey } from '../../auth/keys.ts';
+import { readBody } from '../../body.ts';
+import { ApiError, validationError, zodIssues } from '../../errors.ts';
+import { hostObjectName, type AppEnv } from '../../types.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+export function registerCollect(app: OpenAPIHono<AppEnv>) {
+  // Documented here, handled below by hand: the body may be gzip, which the generic JSON
+  // validator cannot read, and its size must be capped while inflating.
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/api/v1/metrics/collect',
+    tags: ['metrics'],
+    summary: 'Send metric samples from an agent or any third-party sender',
+    description: `Body limit ${LIMITS.maxBodyBytes} bytes after decompression; \`Content-Encoding: gzip\` accepted. A repeated batchId is acknowledged and changes nothing. Requires an ingest key.`,
+    security: [{ bearer: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: CollectRequest } } } },
+    responses: {
+      200: { description: 'Accepted (or a duplicate batch, acknowledged)', content: { 'application/json': { schema: CollectResponse } } },
+      400: { description: 'Invalid body; the error names the field', content: { 'application/json': { schema: ErrorSchema } } },
+      401: { description: 'Missing or invalid key', content: { 'application/json': { schema: ErrorSchema } } },
+      413: { description: 'Body too large', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  });
+
+  app.post('/api/v1/metrics/collect', requireKey('ingest'), async (c) => {
+    const ctype = c.req.header('content-type') ?? '';
+    if (!/^application\/json\b/i.test(ctype))
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'content-type');
+    const text = await readBody(c.req.raw, LIMITS.maxBodyBytes);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new ApiError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`, '(body)');
+    }
+    const parsed = CollectRequest.safeParse(json);
+    if (!parsed.success) return validationError(zodIssues(parsed.error));
+    const bad = checkTimestamps(parsed.data, Date.now());
+    if (bad) return validationError([{ field: bad.path, message: bad.message }]);
+
+    const tenantId = c.get('tenantId');
+    const stub = c.env.HOSTS.getByName(hostObjectName(tenantId, parsed.data.host.id));
+    const result = await stub.ingest(tenantId, parsed.data);
+    return c.json({ ...result, batchId: parsed.data.batchId } satisfies z.infer<typeof CollectResponse>);
+  });
+}
