@@ -39,7 +39,12 @@ export const LabelledValue = z.strictObject({
 });
 export type LabelledValue = z.infer<typeof LabelledValue>;
 
-export const MetricValue = z.union([finite, z.array(LabelledValue).max(LIMITS.maxSeriesPerSample)]);
+export const MetricValue = z.union([finite, z.array(LabelledValue).max(LIMITS.maxSeriesPerSample)], {
+  error: (iss) =>
+    typeof iss.input === 'number'
+      ? 'must be a finite number'
+      : 'must be a number, or a list of {"labels": {...}, "value": <number>}',
+});
 export type MetricValue = z.infer<typeof MetricValue>;
 
 export const Sample = z
@@ -104,9 +109,9 @@ export function checkTimestamps(batch: CollectRequest, now: number): { path: str
   for (let i = 0; i < batch.samples.length; i++) {
     const ts = batch.samples[i]!.ts;
     if (ts > now + LIMITS.maxFutureMs)
-      return { path: `samples.${i}.ts`, message: `is ${Math.round((ts - now) / 1000)} s in the future (at most ${LIMITS.maxFutureMs / 1000} s allowed)` };
+      return { path: `samples[${i}].ts`, message: `is ${Math.round((ts - now) / 1000)} s in the future (at most ${LIMITS.maxFutureMs / 1000} s allowed)` };
     if (ts < now - LIMITS.maxPastMs)
-      return { path: `samples.${i}.ts`, message: `is older than the ${Math.round(LIMITS.maxPastMs / 3600000)} h the raw tier accepts` };
+      return { path: `samples[${i}].ts`, message: `is older than the ${Math.round(LIMITS.maxPastMs / 3600000)} h the raw tier accepts` };
   }
   return null;
 }

@@ -66,6 +66,8 @@ export const MAX_POINTS = 5000;
 export function planHistory(from: number, to: number, now: number, points: number): { tier: Tier; stepMs: number } {
   const tier: Tier = from >= now - TIERS.raw.retentionMs ? 'raw' : from >= now - TIERS['1m'].retentionMs ? '1m' : '5m';
   const res = TIERS[tier].resolutionMs;
-  const stepMs = Math.max(1, Math.ceil((to - from) / points / res)) * res;
+  // Buckets are epoch-aligned, so the first may start before `from`: size them for points - 1
+  // spans to stay within `points` buckets.
+  const stepMs = Math.max(1, Math.ceil((to - from) / Math.max(1, points - 1) / res)) * res;
   return { tier, stepMs };
 }

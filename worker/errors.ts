@@ -20,11 +20,24 @@ export interface Issue {
   message: string;
 }
 
+/** A JS-like path: samples[0].metrics["cpu.usage.total"] (metric names contain dots). */
+export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(p))) out += out ? `.${String(p)}` : String(p);
+    else out += `[${JSON.stringify(String(p))}]`;
+  }
+  return out || '(body)';
+}
+
 export function zodIssues(err: ZodError, prefix = ''): Issue[] {
-  return err.issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
-    message: i.message,
-  }));
+  return err.issues.map((i) => {
+    // Unknown keys are reported on the parent object; name the key itself.
+    const keys = i.code === 'unrecognized_keys' ? (i as { keys?: string[] }).keys : undefined;
+    const path = keys?.length ? [...i.path, keys[0]!] : i.path;
+    return { field: formatPath(path, prefix), message: keys?.length ? `unknown field "${keys.join('", "')}"` : i.message };
+  });
 }
 
 export function validationError(issues: Issue[]): Response {

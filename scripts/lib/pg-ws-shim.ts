@@ -46,7 +46,7 @@ export async function startPgWsShim(port = 0): Promise<Shim> {
     socket.on('data', (chunk) => ws.readyState === ws.OPEN && ws.send(chunk));
     ws.on('close', () => socket.destroy());
     ws.on('error', () => socket.destroy());
-    socket.on('close', () => ws.close());
+    socket.on('close', () => ws.close(1000));
     socket.on('error', () => ws.close());
   });
   const actual = (wss.address() as AddressInfo).port;

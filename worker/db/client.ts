@@ -1,7 +1,7 @@
 // Postgres access from workerd. Production talks to Neon through its serverless driver over
 // WebSocket; locally the same driver reaches a plain Postgres through scripts/lib/pg-ws-shim.ts
 // (PG_WS_PROXY), so the code path under test is the production one (docs/architecture.md).
-import { neonConfig, Pool } from '@neondatabase/serverless';
+import { Client, neonConfig } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import * as schema from './schema.ts';
 
@@ -30,10 +30,18 @@ function configure(env: DbEnv) {
 export async function withDb<T>(env: DbEnv, fn: (db: Db) => Promise<T>): Promise<T> {
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not configured');
   configure(env);
-  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 1 });
+  const client = new Client({ connectionString: env.DATABASE_URL });
+  let ended = false;
+  // workerd reports the socket's teardown after end() as an error event; only errors before
+  // that are real (and those also reject the query that hit them).
+  client.on('error', (err) => {
+    if (!ended) console.warn(JSON.stringify({ msg: 'postgres connection error', error: (err as Error).message ?? String(err) }));
+  });
+  await client.connect();
   try {
-    return await fn(drizzle(pool, { schema }));
+    return await fn(drizzle(client, { schema }));
   } finally {
-    await pool.end();
+    ended = true;
+    await client.end();
   }
 }

@@ -26,7 +26,7 @@ const route = createRoute({
       metric: MetricParam,
       from: TimeParam.optional(),
       to: TimeParam.optional(),
-      points: z.coerce.number().int().min(1).max(MAX_POINTS).default(DEFAULT_POINTS),
+      points: z.coerce.number().int().min(2).max(MAX_POINTS).default(DEFAULT_POINTS),
     }),
   },
   responses: {
@@ -51,7 +51,9 @@ export function registerHistory(app: OpenAPIHono<AppEnv>) {
       series = await c.env.HOSTS.getByName(hostObjectName(tenantId, q.host)).history(q.metric, from, to, stepMs);
     } else {
       const t = tier === '1m' ? rollup1m : rollup5m;
-      const bucketStart = sql<number>`(floor(extract(epoch from ${t.bucket}) * 1000 / ${stepMs}) * ${stepMs})::float8`;
+      // The step is a server-computed integer, inlined so SELECT and GROUP BY are the same expression.
+      const step = sql.raw(String(Math.trunc(stepMs)));
+      const bucketStart = sql<number>`(floor(extract(epoch from ${t.bucket}) * 1000 / ${step}) * ${step})::float8`;
       const rows = await withDb(c.env, (db) =>
         db
           .select({

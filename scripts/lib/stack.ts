@@ -1,0 +1,149 @@
+// Starts the local stack: Postgres (embedded unless DATABASE_URL), migrations, the WebSocket shim,
+// a seeded organization, and the worker with its objects in local workerd (`wrangler dev`).
+// Used by `npm run dev` and the benchmarks; stop() ends everything it started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import { sha256Hex } from '../../worker/auth/crypto.ts';
+import { randomToken } from '../../worker/auth/crypto.ts';
+import { addMember, createApiKey, createTenant, createUser, findKeyByHash } from '../../worker/db/tenants.ts';
+import { migrateDatabase } from './migrate.ts';
+import { startPgWsShim } from './pg-ws-shim.ts';
+import { freePort, startPostgres } from './postgres.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Credentials {
+  url: string;
+  ingestKey: string;
+  readKey: string;
+  email: string;
+  password: string;
+}
+
+export interface StackOptions {
+  dataDir: string;
+  persistent: boolean;
+  port?: number;
+  log: (msg: string) => void;
+  /** Seed credentials to reuse when their keys still exist. */
+  previous?: Partial<Credentials>;
+}
+
+export interface Stack {
+  url: string;
+  databaseUrl: string;
+  credentials: Credentials;
+  stop(): Promise<void>;
+}
+
+async function seed(databaseUrl: string, previous: Partial<Credentials> | undefined): Promise<Omit<Credentials, 'url'>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const db = drizzle(client);
+    if (previous?.ingestKey && previous.readKey && previous.email && previous.password) {
+      const [i, r] = await Promise.all([findKeyByHash(db, await sha256Hex(previous.ingestKey)), findKeyByHash(db, await sha256Hex(previous.readKey))]);
+      if (i && r) return { ingestKey: previous.ingestKey, readKey: previous.readKey, email: previous.email, password: previous.password };
+    }
+    const tenant = await createTenant(db, 'Dev Org');
+    const email = `dev-${randomToken(6).toLowerCase()}@localhost`;
+    const password = randomToken(16);
+    const user = await createUser(db, email, password, 'Dev User');
+    await addMember(db, tenant.id, user.id, 'owner');
+    const ingest = await createApiKey(db, tenant.id, 'ingest', 'dev agent');
+    const read = await createApiKey(db, tenant.id, 'read', 'dev read');
+    return { ingestKey: ingest.secret, readKey: read.secret, email, password };
+  } finally {
+    await client.end();
+  }
+}
+
+export async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/api/v1/health`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`the worker did not become healthy within ${timeoutMs / 1000} s: ${last}`);
+}
+
+export function bin(name: string): string {
+  return path.join(ROOT, 'node_modules', '.bin', name);
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((e) => opts.log(`cleanup: ${String(e)}`));
+    cleanups.length = 0;
+  };
+  try {
+    opts.log(process.env.DATABASE_URL ? 'Using DATABASE_URL' : `Starting PostgreSQL (embedded, data in ${path.relative(ROOT, path.join(opts.dataDir, 'pg'))})`);
+    const pgRun = await startPostgres({ dataDir: path.join(opts.dataDir, 'pg'), persistent: opts.persistent, log: opts.log });
+    cleanups.push(() => pgRun.stop());
+    opts.log('Applying migrations');
+    await migrateDatabase(pgRun.url);
+    const shim = await startPgWsShim();
+    cleanups.push(() => shim.close());
+    const creds = await seed(pgRun.url, opts.previous);
+
+    const port = opts.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
+    const child = spawn(
+      bin('wrangler'),
+      [
+        'dev',
+        '--port', String(port),
+        '--ip', '127.0.0.1',
+        '--persist-to', path.join(opts.dataDir, 'wrangler'),
+        '--var', `DATABASE_URL:${pgRun.url}`,
+        '--var', `PG_WS_PROXY:${shim.proxy}`,
+        '--var', 'ENVIRONMENT:development',
+        '--show-interactive-dev-session=false',
+        '--log-level', 'warn',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, detached: true },
+    );
+    const logFile = fs.createWriteStream(path.join(opts.dataDir, 'wrangler.log'));
+    child.stdout!.pipe(logFile);
+    child.stderr!.pipe(logFile);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          try {
+            process.kill(-child.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
+          } catch {
+            resolve();
+          }
+          setTimeout(() => {
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              /* already gone */
+            }
+            resolve();
+          }, 5000).unref();
+        }),
+    );
+    await waitForHealth(url, child);
+    return { url, databaseUrl: pgRun.url, credentials: { url, ...creds }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
