@@ -1,6 +1,6 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { batch, get, post, sample, seedTenant } from '../test/helpers.ts';
 import { withDb } from '../worker/db/client.ts';
 import type { HostObject } from './host.ts';
@@ -159,8 +159,16 @@ describe('history and hosts', () => {
   it('lists the hosts of the organization only', async () => {
     const now = Date.now();
     expect((await post(t.ingestKey, batch('listed-host', [sample(now, 1)]))).status).toBe(200);
-    const body = (await (await get(t.readKey, '/api/v1/hosts')).json()) as { hosts: { id: string; name: string; lastSeen: number }[] };
-    const h = body.hosts.find((x) => x.id === 'listed-host');
+    // Registration runs beside the ingest response; it lands within moments.
+    const h = await vi.waitFor(
+      async () => {
+        const body = (await (await get(t.readKey, '/api/v1/hosts')).json()) as { hosts: { id: string; name: string; lastSeen: number }[] };
+        const found = body.hosts.find((x) => x.id === 'listed-host');
+        if (!found) throw new Error('not listed yet');
+        return found;
+      },
+      { timeout: 3000, interval: 50 },
+    );
     expect(h).toMatchObject({ name: 'listed-host.example' });
     expect(h!.lastSeen).toBe(now);
     const other = await seedTenant('Stranger');

@@ -13,6 +13,14 @@ const MINUTE = 60_000;
 const FIVE = 5 * MINUTE;
 /** Wait this long after a minute ends before flushing it, for samples still in flight. */
 export const FLUSH_GRACE_MS = 10_000;
+/** Plus a per-host offset, so a fleet's objects do not all hit Postgres in the same second. */
+const FLUSH_SPREAD_MS = 30_000;
+
+function spread(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return (h >>> 0) % FLUSH_SPREAD_MS;
+}
 /** At most this much raw time per flush, so catching up after an outage stays bounded. */
 const MAX_FLUSH_SPAN = 60 * MINUTE;
 const RETRY_MS = 30_000;
@@ -35,6 +43,7 @@ export class HostObject extends BaseObject<Env> {
   private live = new LiveWindow(LIVE_SPAN);
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
+  private registering: Promise<void> | null = null;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -78,7 +87,9 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
-    if (!st.registered) await this.register(now);
+    // Registration makes a new host listed at once; it runs beside the response, not before it.
+    if (!st.registered && !this.registering)
+      this.registering = this.register(now).finally(() => (this.registering = null));
     await this.scheduleFlush(now);
     return { accepted: batch.samples.length, duplicate: false };
   }
@@ -100,7 +111,8 @@ export class HostObject extends BaseObject<Env> {
 
   private async scheduleFlush(now: number, at?: number) {
     const lastSeen = this.live.lastSeen ?? now;
-    const due = at ?? floorTo(Math.min(Math.max(lastSeen, now - TIERS.raw.retentionMs), now), MINUTE) + MINUTE + FLUSH_GRACE_MS;
+    const offset = FLUSH_GRACE_MS + spread(`${this.state.tenantId}:${this.state.hostId}`);
+    const due = at ?? floorTo(Math.min(Math.max(lastSeen, now - TIERS.raw.retentionMs), now), MINUTE) + MINUTE + offset;
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);
@@ -114,7 +126,7 @@ export class HostObject extends BaseObject<Env> {
       this.raw.prune(now);
       if (more) await this.scheduleFlush(now, now + 1000);
       else if (this.live.lastSeen !== null && this.state.flushedUntil !== null && this.live.lastSeen >= this.state.flushedUntil)
-        await this.scheduleFlush(now, this.state.flushedUntil + MINUTE + FLUSH_GRACE_MS);
+        await this.scheduleFlush(now, this.state.flushedUntil + MINUTE + FLUSH_GRACE_MS + spread(`${this.state.tenantId}:${this.state.hostId}`));
     } catch (err) {
       console.error(JSON.stringify({ msg: 'rollup flush failed; retrying', host: this.state.hostId, error: String(err) }));
       await this.scheduleFlush(now, now + RETRY_MS);

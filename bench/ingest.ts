@@ -1,0 +1,122 @@
+// npm run bench:ingest -- --hosts N --seconds S
+// Simulates N hosts posting full samples every 5 s against the local stack (started here unless
+// --url and --key are given), then checks every acknowledged sample is in the raw tier.
+// Last line: ingest: <points/s> points/s, <requests/s> req/s, p50 <ms> ms, p99 <ms> ms, lost <n>
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Agent, fetch, setGlobalDispatcher } from 'undici';
+import { startStack } from '../scripts/lib/stack.ts';
+import { parseArgs, percentile } from './args.ts';
+import { fullSample, pointsIn } from './full-sample.ts';
+
+const INTERVAL = 5000;
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256 });
+  setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
+  let stack: Awaited<ReturnType<typeof startStack>> | null = null;
+  let url = args.url;
+  let key = args.key;
+  let readKey = args.readKey;
+  if (!url) {
+    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-${process.pid}`), persistent: false, log: (m) => console.error(`[bench] ${m}`) });
+    url = stack.url;
+    key = stack.credentials.ingestKey;
+    readKey = stack.credentials.readKey;
+  }
+  try {
+    const hosts = Array.from({ length: args.hosts }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+    const latencies: number[] = [];
+    const acked = new Map<string, number[]>(); // host -> acknowledged sample timestamps
+    let points = 0;
+    let failures = 0;
+    const firstError: string[] = [];
+    const start = Math.ceil(Date.now() / INTERVAL) * INTERVAL + INTERVAL;
+    const end = start + args.seconds * 1000;
+    console.error(`[bench] ${args.hosts} hosts x ${args.seconds} s against ${url}`);
+
+    const sendOne = async (host: string, i: number, ts: number) => {
+      const sample = fullSample(ts, i);
+      const body = gzipSync(JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [sample] }));
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${url}/api/v1/metrics/collect`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body,
+        });
+        const text = await res.text();
+        latencies.push(performance.now() - t0);
+        if (res.ok) {
+          points += pointsIn(sample);
+          acked.get(host)!.push(ts);
+        } else {
+          failures++;
+          if (firstError.length < 3) firstError.push(`${res.status} ${text.slice(0, 200)}`);
+        }
+      } catch (err) {
+        failures++;
+        if (firstError.length < 3) firstError.push(String(err));
+      }
+    };
+
+    // Each host has its own phase within the 5 s period, as real agents do.
+    const inflight: Promise<void>[] = [];
+    await new Promise<void>((resolve) => {
+      let done = 0;
+      hosts.forEach((host, i) => {
+        acked.set(host, []);
+        const phase = Math.floor((i / hosts.length) * INTERVAL);
+        let k = 0;
+        const tick = () => {
+          const ts = start + k * INTERVAL + phase;
+          if (ts >= end) {
+            if (++done === hosts.length) resolve();
+            return;
+          }
+          inflight.push(sendOne(host, i, ts));
+          k++;
+          setTimeout(tick, Math.max(0, start + k * INTERVAL + phase - Date.now()));
+        };
+        setTimeout(tick, Math.max(0, start + phase - Date.now()));
+      });
+    });
+    await Promise.all(inflight);
+    const elapsed = (end - start) / 1000;
+
+    // Every acknowledged sample must be in the raw tier: one 5 s bucket per sample.
+    let lost = 0;
+    let checked = 0;
+    const perSample = pointsIn(fullSample(0, 0));
+    for (let i = 0; i < hosts.length; i += 16) {
+      await Promise.all(
+        hosts.slice(i, i + 16).map(async (host) => {
+          const q = `${url}/api/v1/metrics/history?host=${host}&metric=cpu.usage.total&from=${start - INTERVAL}&to=${end + INTERVAL}&points=5000`;
+          const res = await fetch(q, { headers: { authorization: `Bearer ${readKey}` } });
+          const body = (await res.json()) as { stepMs: number; series: { points: { ts: number }[] }[] };
+          if (!res.ok || body.stepMs !== INTERVAL) throw new Error(`history check failed: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+          const have = new Set((body.series[0]?.points ?? []).map((p) => p.ts));
+          for (const ts of acked.get(host)!) {
+            checked++;
+            if (!have.has(Math.floor(ts / INTERVAL) * INTERVAL)) lost += perSample;
+          }
+        }),
+      );
+    }
+    latencies.sort((a, b) => a - b);
+    console.error(`[bench] ${latencies.length} requests, ${failures} failed, ${checked} samples checked in the raw tier`);
+    if (firstError.length) console.error(`[bench] first errors: ${firstError.join(' | ')}`);
+    console.log(
+      `ingest: ${Math.round(points / elapsed)} points/s, ${(latencies.length / elapsed).toFixed(1)} req/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, lost ${lost}`,
+    );
+    if (failures) process.exitCode = 1;
+  } finally {
+    await stack?.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});
