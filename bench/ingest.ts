@@ -28,15 +28,39 @@ async function main() {
   try {
     const hosts = Array.from({ length: args.hosts }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
     const latencies: number[] = [];
+    const byRound = new Map<number, number[]>(); // send index -> latencies, to see cold start apart
     const acked = new Map<string, number[]>(); // host -> acknowledged sample timestamps
     let points = 0;
     let failures = 0;
     const firstError: string[] = [];
+    // Warm-up: each host's first post creates its object (SQLite file, Postgres registration).
+    // That one-time cold start is reported on stderr; the figures below are steady state.
+    const warm: number[] = [];
+    const warmStart = Date.now();
+    await Promise.all(
+      hosts.map(async (host, i) => {
+        await new Promise((r) => setTimeout(r, (i / hosts.length) * INTERVAL));
+        const ts = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+        const t0 = performance.now();
+        const res = await fetch(`${url}/api/v1/metrics/collect`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-warm`, samples: [fullSample(ts, i)] }),
+        });
+        await res.text();
+        if (!res.ok) throw new Error(`warm-up post failed: ${res.status}`);
+        warm.push(performance.now() - t0);
+      }),
+    );
+    warm.sort((a, b) => a - b);
+    console.error(`[bench] cold start (first post of ${hosts.length} new hosts over ${((Date.now() - warmStart) / 1000).toFixed(1)} s): p50 ${percentile(warm, 50).toFixed(1)} ms, p99 ${percentile(warm, 99).toFixed(1)} ms`);
+    await new Promise((r) => setTimeout(r, 3000));
+
     const start = Math.ceil(Date.now() / INTERVAL) * INTERVAL + INTERVAL;
     const end = start + args.seconds * 1000;
     console.error(`[bench] ${args.hosts} hosts x ${args.seconds} s against ${url}`);
 
-    const sendOne = async (host: string, i: number, ts: number) => {
+    const sendOne = async (host: string, i: number, ts: number, round: number) => {
       const sample = fullSample(ts, i);
       const body = gzipSync(JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [sample] }));
       const t0 = performance.now();
@@ -47,7 +71,10 @@ async function main() {
           body,
         });
         const text = await res.text();
-        latencies.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        latencies.push(ms);
+        if (!byRound.has(round)) byRound.set(round, []);
+        byRound.get(round)!.push(ms);
         if (res.ok) {
           points += pointsIn(sample);
           acked.get(host)!.push(ts);
@@ -75,7 +102,7 @@ async function main() {
             if (++done === hosts.length) resolve();
             return;
           }
-          inflight.push(sendOne(host, i, ts));
+          inflight.push(sendOne(host, i, ts, k));
           k++;
           setTimeout(tick, Math.max(0, start + k * INTERVAL + phase - Date.now()));
         };
@@ -105,6 +132,10 @@ async function main() {
       );
     }
     latencies.sort((a, b) => a - b);
+    for (const [round, l] of [...byRound.entries()].sort((a, b) => a[0] - b[0])) {
+      l.sort((a, b) => a - b);
+      console.error(`[bench] round ${round}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
+    }
     console.error(`[bench] ${latencies.length} requests, ${failures} failed, ${checked} samples checked in the raw tier`);
     if (firstError.length) console.error(`[bench] first errors: ${firstError.join(' | ')}`);
     console.log(

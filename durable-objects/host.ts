@@ -152,7 +152,8 @@ export class HostObject extends BaseObject<Env> {
     const start5 = floorTo(start, FIVE);
     const samples = this.raw.range(start5, stop);
     const rows1m = toRollupRows(aggregate(samples, MINUTE, start, stop));
-    const rows5m = toRollupRows(aggregate(samples, FIVE, start5, stop));
+    // 5 m buckets are written once complete; the open one is rewritten from raw by a later flush.
+    const rows5m = toRollupRows(aggregate(samples, FIVE, start5, floorTo(stop, FIVE)));
     const dirtyBefore = st.dirtyFrom;
     const { tenantId, hostId, info } = st;
     await withDb(this.env, (db) =>

@@ -5,9 +5,9 @@ import type { HostInfo } from '../protocol/ingest.ts';
 import type { RollupRow } from './core/aggregate.ts';
 import type { Db } from '../worker/db/client.ts';
 import { ensurePartitions } from '../worker/db/partitions.ts';
-import { hosts, rollup1m, rollup5m } from '../worker/db/schema.ts';
+import { hosts } from '../worker/db/schema.ts';
 
-const CHUNK = 2000; // 10 params a row; Postgres allows 65,535 per statement
+const CHUNK = 5000; // rows per statement, to bound one message's size
 
 export interface FlushInput {
   tenantId: string;
@@ -34,22 +34,25 @@ export async function upsertHost(db: Db, tenantId: string, info: HostInfo, seen:
     });
 }
 
-async function writeRows(db: Db, table: typeof rollup1m | typeof rollup5m, tenantId: string, hostId: string, rows: RollupRow[]) {
+const arr = (rows: RollupRow[], k: keyof RollupRow) => sql.param(rows.map((r) => r[k]));
+
+/**
+ * One statement per tier: the rows travel as eight arrays through unnest() instead of a
+ * multi-row VALUES list with ten bound parameters per row.
+ */
+async function writeRows(db: Db, tier: '1m' | '5m', tenantId: string, hostId: string, rows: RollupRow[]) {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const values = rows.slice(i, i + CHUNK).map((r) => ({ tenantId, hostId, ...r, bucket: new Date(r.bucket) }));
-    await db
-      .insert(table)
-      .values(values)
-      .onConflictDoUpdate({
-        target: [table.tenantId, table.hostId, table.metric, table.bucket, table.labels],
-        set: {
-          count: sql`excluded.count`,
-          sum: sql`excluded.sum`,
-          min: sql`excluded.min`,
-          max: sql`excluded.max`,
-          last: sql`excluded.last`,
-        },
-      });
+    const part = rows.slice(i, i + CHUNK);
+    const table = sql.raw(tier === '1m' ? 'rollup_1m' : 'rollup_5m');
+    await db.execute(sql`
+      INSERT INTO ${table} (tenant_id, host_id, metric, labels, bucket, count, sum, min, max, last)
+      SELECT ${tenantId}, ${hostId}, u.metric, u.labels, to_timestamp(u.bucket / 1000.0), u.count, u.sum, u.min, u.max, u.last
+      FROM unnest(${arr(part, 'metric')}::text[], ${arr(part, 'labels')}::text[], ${arr(part, 'bucket')}::float8[],
+                  ${arr(part, 'count')}::int[], ${arr(part, 'sum')}::float8[], ${arr(part, 'min')}::float8[],
+                  ${arr(part, 'max')}::float8[], ${arr(part, 'last')}::float8[])
+           AS u(metric, labels, bucket, count, sum, min, max, last)
+      ON CONFLICT (tenant_id, host_id, metric, bucket, labels) DO UPDATE
+      SET count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last`);
   }
 }
 
@@ -57,8 +60,8 @@ export async function writeFlush(db: Db, input: FlushInput, now: number): Promis
   const run = () =>
     db.transaction(async (tx) => {
       const d = tx as unknown as Db;
-      await writeRows(d, rollup1m, input.tenantId, input.hostId, input.rows1m);
-      await writeRows(d, rollup5m, input.tenantId, input.hostId, input.rows5m);
+      await writeRows(d, '1m', input.tenantId, input.hostId, input.rows1m);
+      await writeRows(d, '5m', input.tenantId, input.hostId, input.rows5m);
       if (input.info && input.lastSeen !== null) await upsertHost(d, input.tenantId, input.info, input.lastSeen);
     });
   try {
