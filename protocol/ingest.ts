@@ -47,47 +47,98 @@ export const MetricValue = z.union([finite, z.array(LabelledValue).max(LIMITS.ma
 });
 export type MetricValue = z.infer<typeof MetricValue>;
 
-export const Sample = z
-  .strictObject({
-    ts: z.number().int('must be an integer (milliseconds since the epoch)').positive(),
-    metrics: z.record(z.string(), MetricValue),
-  })
-  .superRefine((s, ctx) => {
-    let series = 0;
-    for (const [name, value] of Object.entries(s.metrics)) {
-      const path = ['metrics', name];
-      const def = METRICS.get(name);
-      const custom = !def && CUSTOM_NAME.test(name);
-      if (!def && !custom) {
-        ctx.addIssue({ code: 'custom', path, message: `unknown metric "${name}"` });
-        continue;
-      }
-      if (typeof value === 'number') {
-        series++;
-        if (def?.label) ctx.addIssue({ code: 'custom', path, message: `must be a list of values labelled by "${def.label}"` });
-        continue;
-      }
-      series += value.length;
-      if (def && !def.label) {
-        ctx.addIssue({ code: 'custom', path, message: 'must be a number' });
-        continue;
-      }
-      const seen = new Set<string>();
-      value.forEach((v, i) => {
-        if (def?.label) {
-          const keys = Object.keys(v.labels);
-          if (keys.length !== 1 || keys[0] !== def.label)
-            ctx.addIssue({ code: 'custom', path: [...path, i, 'labels'], message: `must be exactly {"${def.label}": "..."}` });
-        }
-        const k = JSON.stringify(Object.entries(v.labels).sort());
-        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [...path, i, 'labels'], message: 'duplicate labels' });
-        seen.add(k);
-      });
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const SHAPE = 'must be a number, or a list of {"labels": {...}, "value": <number>}';
+
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * Checks a sample's metrics by hand, in one pass. zod compiles object schemas with `new Function`,
+ * which workerd forbids, so per-value zod schemas ran on its slow path and cost milliseconds
+ * per sample there (docs/performance.md). `SampleDoc` below states the same shape for the
+ * OpenAPI document; protocol/ingest.test.ts proves the two agree.
+ */
+export function checkMetrics(metrics: Record<string, unknown>): Issue[] {
+  const issues: Issue[] = [];
+  let series = 0;
+  for (const name in metrics) {
+    const value = metrics[name];
+    const path = ['metrics', name];
+    const def = METRICS.get(name);
+    if (!def && !CUSTOM_NAME.test(name)) {
+      issues.push({ path, message: `unknown metric "${name}"` });
+      continue;
     }
-    if (series > LIMITS.maxSeriesPerSample)
-      ctx.addIssue({ code: 'custom', path: ['metrics'], message: `at most ${LIMITS.maxSeriesPerSample} series per sample` });
+    if (typeof value === 'number') {
+      series++;
+      if (!Number.isFinite(value)) issues.push({ path, message: 'must be a finite number' });
+      else if (def?.label) issues.push({ path, message: `must be a list of values labelled by "${def.label}"` });
+      continue;
+    }
+    if (!Array.isArray(value)) {
+      issues.push({ path, message: SHAPE });
+      continue;
+    }
+    if (def && !def.label) {
+      issues.push({ path, message: 'must be a number' });
+      continue;
+    }
+    if (value.length > LIMITS.maxSeriesPerSample) {
+      issues.push({ path, message: `at most ${LIMITS.maxSeriesPerSample} values` });
+      continue;
+    }
+    series += value.length;
+    const seen = new Set<string>();
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as Record<string, unknown> | null;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        issues.push({ path: [...path, i], message: 'must be {"labels": {...}, "value": <number>}' });
+        continue;
+      }
+      for (const k in v) if (k !== 'labels' && k !== 'value') issues.push({ path: [...path, i, k], message: `unknown field "${k}"` });
+      if (typeof v.value !== 'number' || !Number.isFinite(v.value)) issues.push({ path: [...path, i, 'value'], message: 'must be a finite number' });
+      const labels = v.labels as Record<string, unknown> | null;
+      if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+        issues.push({ path: [...path, i, 'labels'], message: 'must be an object of label name to string' });
+        continue;
+      }
+      const keys = Object.keys(labels);
+      if (keys.length > LIMITS.maxLabelsPerValue) issues.push({ path: [...path, i, 'labels'], message: `at most ${LIMITS.maxLabelsPerValue} labels` });
+      for (const k of keys) {
+        const lv = labels[k];
+        if (!LABEL_NAME.test(k)) issues.push({ path: [...path, i, 'labels', k], message: 'label names are [A-Za-z_][A-Za-z0-9_]*' });
+        else if (typeof lv !== 'string' || lv.length > 256) issues.push({ path: [...path, i, 'labels', k], message: 'must be a string of at most 256 characters' });
+      }
+      if (def?.label && (keys.length !== 1 || keys[0] !== def.label))
+        issues.push({ path: [...path, i, 'labels'], message: `must be exactly {"${def.label}": "..."}` });
+      const key = keys.length === 1 ? `${keys[0]}\u0000${String(labels[keys[0]!])}` : JSON.stringify(Object.entries(labels).sort());
+      if (seen.has(key)) issues.push({ path: [...path, i, 'labels'], message: 'duplicate labels' });
+      seen.add(key);
+    }
+  }
+  if (series > LIMITS.maxSeriesPerSample) issues.push({ path: ['metrics'], message: `at most ${LIMITS.maxSeriesPerSample} series per sample` });
+  return issues;
+}
+
+const Timestamp = z.number().int('must be an integer (milliseconds since the epoch)').positive();
+const MetricsObject = z.custom<Record<string, MetricValue>>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+  'must be an object of metric name to value',
+);
+
+export const Sample = z
+  .strictObject({ ts: Timestamp, metrics: MetricsObject })
+  .superRefine((s, ctx) => {
+    for (const i of checkMetrics(s.metrics)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
   });
 export type Sample = z.infer<typeof Sample>;
+
+/** The same contract spelled out for the OpenAPI document (not used to parse). */
+export const SampleDoc = z
+  .strictObject({ ts: Timestamp, metrics: z.record(z.string(), MetricValue) })
+  .superRefine((s, ctx) => {
+    for (const i of checkMetrics(s.metrics)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+  });
 
 export const CollectRequest = z
   .strictObject({
@@ -103,6 +154,12 @@ export const CollectRequest = z
     });
   });
 export type CollectRequest = z.infer<typeof CollectRequest>;
+
+export const CollectRequestDoc = z.strictObject({
+  host: HostInfo,
+  batchId: idString,
+  samples: z.array(SampleDoc).min(1).max(LIMITS.maxSamplesPerBatch),
+});
 
 /** Checked at the edge with the server's clock, not in the schema, so the schema stays pure. */
 export function checkTimestamps(batch: CollectRequest, now: number): { path: string; message: string } | null {

@@ -1,7 +1,7 @@
 // POST /api/v1/metrics/collect — the agent's ingest endpoint (wire contract: protocol/ingest.ts).
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
-import { checkTimestamps, CollectRequest, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
+import { checkTimestamps, CollectRequest, CollectRequestDoc, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
 import { requireKey } from '../../auth/keys.ts';
 import { readBody } from '../../body.ts';
 import { ApiError, validationError, zodIssues } from '../../errors.ts';
@@ -18,7 +18,7 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     summary: 'Send metric samples from an agent or any third-party sender',
     description: `Body limit ${LIMITS.maxBodyBytes} bytes after decompression; \`Content-Encoding: gzip\` accepted. A repeated batchId is acknowledged and changes nothing. Requires an ingest key.`,
     security: [{ bearer: [] }],
-    request: { body: { required: true, content: { 'application/json': { schema: CollectRequest } } } },
+    request: { body: { required: true, content: { 'application/json': { schema: CollectRequestDoc } } } },
     responses: {
       200: { description: 'Accepted (or a duplicate batch, acknowledged)', content: { 'application/json': { schema: CollectResponse } } },
       400: { description: 'Invalid body; the error names the field', content: { 'application/json': { schema: ErrorSchema } } },

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { fullSample } from '../bench/full-sample.ts';
+import { CollectRequest, CollectRequestDoc, Sample, SampleDoc } from './ingest.ts';
+
+const now = 1_795_000_000_000;
+const good = fullSample(now, 1);
+
+// Inputs around every rule of the contract; both schemas must agree on each.
+const cases: [string, unknown][] = [
+  ['full sample', good],
+  ['custom metric with free labels', { ts: now, metrics: { 'custom.nginx.requests': [{ labels: { path: '/', code: '200' }, value: 3 }] } }],
+  ['scalar custom metric', { ts: now, metrics: { 'custom.queue.depth': 4 } }],
+  ['empty metrics', { ts: now, metrics: {} }],
+  ['string value', { ts: now, metrics: { 'cpu.usage.total': '12' } }],
+  ['null value', { ts: now, metrics: { 'cpu.usage.total': null } }],
+  ['object value', { ts: now, metrics: { 'cpu.usage.total': { value: 1 } } }],
+  ['infinite value', { ts: now, metrics: { 'cpu.usage.total': Infinity } }],
+  ['NaN value', { ts: now, metrics: { 'cpu.usage.total': NaN } }],
+  ['labelled metric as number', { ts: now, metrics: { 'disk.usage.percent': 41 } }],
+  ['scalar metric as list', { ts: now, metrics: { 'cpu.usage.total': [{ labels: { core: '0' }, value: 1 }] } }],
+  ['wrong label key', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { device: '/' }, value: 1 }] } }],
+  ['two label keys', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/', x: 'y' }, value: 1 }] } }],
+  ['label value not a string', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: 1 }, value: 1 }] } }],
+  ['labelled value not finite', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/' }, value: -Infinity }] } }],
+  ['labelled value missing', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/' } }] } }],
+  ['labelled element extra key', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/' }, value: 1, unit: '%' }] } }],
+  ['labelled element not an object', { ts: now, metrics: { 'disk.usage.percent': [5] } }],
+  ['duplicate labels', { ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/' }, value: 1 }, { labels: { mount: '/' }, value: 2 }] } }],
+  ['bad custom label name', { ts: now, metrics: { 'custom.x': [{ labels: { '1bad': 'v' }, value: 1 }] } }],
+  ['nine custom labels', { ts: now, metrics: { 'custom.x': [{ labels: Object.fromEntries([...'abcdefghi'].map((c) => [c, c])), value: 1 }] } }],
+  ['unknown metric', { ts: now, metrics: { 'cpu.usage.totl': 1 } }],
+  ['metrics is a list', { ts: now, metrics: [] }],
+  ['metrics missing', { ts: now }],
+  ['ts not an integer', { ts: now + 0.5, metrics: {} }],
+  ['ts a string', { ts: String(now), metrics: {} }],
+  ['extra key on sample', { ts: now, metrics: {}, tags: {} }],
+  ['too many series', { ts: now, metrics: { 'custom.x': Array.from({ length: 2001 }, (_, i) => ({ labels: { i: String(i) }, value: i })) } }],
+];
+
+describe('Sample schema', () => {
+  it.each(cases)('agrees with the documented schema: %s', (_, input) => {
+    const fast = Sample.safeParse(input);
+    const doc = SampleDoc.safeParse(input);
+    expect(fast.success).toBe(doc.success);
+  });
+
+  it('accepts what it should and rejects the rest', () => {
+    const accepted = cases.filter(([, input]) => Sample.safeParse(input).success).map(([name]) => name);
+    expect(accepted).toEqual(['full sample', 'custom metric with free labels', 'scalar custom metric', 'empty metrics']);
+  });
+
+  it('names the path of the bad value', () => {
+    const r = Sample.safeParse({ ts: now, metrics: { 'disk.usage.percent': [{ labels: { mount: '/' }, value: 1 }, { labels: { mount: '/x' }, value: 'a' }] } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path)).toEqual([['metrics', 'disk.usage.percent', 1, 'value']]);
+  });
+
+  it('checks a whole batch the same way', () => {
+    const batch = { host: { id: 'h', name: 'h', os: 'linux', agentVersion: '1' }, batchId: 'b', samples: [good] };
+    expect(CollectRequest.safeParse(batch).success).toBe(true);
+    expect(CollectRequestDoc.safeParse(batch).success).toBe(true);
+  });
+});
