@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fullSample } from '../bench/full-sample.ts';
+import { parseCollect } from './ingest-parse.ts';
 import { CollectRequest, CollectRequestDoc, Sample, SampleDoc } from './ingest.ts';
 
 const now = 1_795_000_000_000;
@@ -59,5 +60,45 @@ describe('Sample schema', () => {
     const batch = { host: { id: 'h', name: 'h', os: 'linux', agentVersion: '1' }, batchId: 'b', samples: [good] };
     expect(CollectRequest.safeParse(batch).success).toBe(true);
     expect(CollectRequestDoc.safeParse(batch).success).toBe(true);
+  });
+});
+
+const host = { id: 'web-1', name: 'web-1', os: 'linux', agentVersion: '0.1.0' };
+const batchCases: [string, unknown][] = [
+  ...cases.map(([name, s]) => [`one sample: ${name}`, { host, batchId: 'b-1', samples: [s] }] as [string, unknown]),
+  ['two samples', { host, batchId: 'b-1', samples: [good, fullSample(now + 5000, 2)] }],
+  ['duplicate ts', { host, batchId: 'b-1', samples: [good, good] }],
+  ['no samples', { host, batchId: 'b-1', samples: [] }],
+  ['501 samples', { host, batchId: 'b-1', samples: Array.from({ length: 501 }, (_, i) => ({ ts: now + i, metrics: {} })) }],
+  ['samples not a list', { host, batchId: 'b-1', samples: {} }],
+  ['empty batchId', { host, batchId: '', samples: [good] }],
+  ['batchId with a slash', { host, batchId: 'a/b', samples: [good] }],
+  ['long batchId', { host, batchId: 'x'.repeat(129), samples: [good] }],
+  ['host missing', { batchId: 'b', samples: [good] }],
+  ['host id with a space', { host: { ...host, id: 'a b' }, batchId: 'b', samples: [good] }],
+  ['host extra key', { host: { ...host, region: 'eu' }, batchId: 'b', samples: [good] }],
+  ['host name empty', { host: { ...host, name: '' }, batchId: 'b', samples: [good] }],
+  ['host os a number', { host: { ...host, os: 1 }, batchId: 'b', samples: [good] }],
+  ['top-level extra key', { host, batchId: 'b', samples: [good], extra: 1 }],
+  ['a list', [1, 2, 3]],
+  ['null', null],
+  ['a string', 'x'],
+  ['ts zero', { host, batchId: 'b', samples: [{ ts: 0, metrics: {} }] }],
+  ['ts negative', { host, batchId: 'b', samples: [{ ts: -5, metrics: {} }] }],
+  ['sample not an object', { host, batchId: 'b', samples: [5] }],
+];
+
+describe('parseCollect (the hot-path parser)', () => {
+  it.each(batchCases)('agrees with the zod contract: %s', (_, input) => {
+    const fast = parseCollect(input);
+    expect(fast.ok).toBe(CollectRequest.safeParse(input).success);
+    expect(fast.ok).toBe(CollectRequestDoc.safeParse(input).success);
+    if (!fast.ok) expect(fast.issues.length).toBeGreaterThan(0);
+  });
+
+  it('names each bad field by path', () => {
+    const r = parseCollect({ host: { ...host, id: 'a b' }, batchId: 'b', samples: [good, { ts: now + 5000, metrics: { 'cpu.usage.total': 'x' } }] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual([['host', 'id'], ['samples', 1, 'metrics', 'cpu.usage.total']]);
   });
 });

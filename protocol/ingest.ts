@@ -155,11 +155,19 @@ export const CollectRequest = z
   });
 export type CollectRequest = z.infer<typeof CollectRequest>;
 
-export const CollectRequestDoc = z.strictObject({
-  host: HostInfo,
-  batchId: idString,
-  samples: z.array(SampleDoc).min(1).max(LIMITS.maxSamplesPerBatch),
-});
+export const CollectRequestDoc = z
+  .strictObject({
+    host: HostInfo,
+    batchId: idString,
+    samples: z.array(SampleDoc).min(1).max(LIMITS.maxSamplesPerBatch),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<number>();
+    b.samples.forEach((s, i) => {
+      if (seen.has(s.ts)) ctx.addIssue({ code: 'custom', path: ['samples', i, 'ts'], message: 'duplicate timestamp in batch' });
+      seen.add(s.ts);
+    });
+  });
 
 /** Checked at the edge with the server's clock, not in the schema, so the schema stays pure. */
 export function checkTimestamps(batch: CollectRequest, now: number): { path: string; message: string } | null {

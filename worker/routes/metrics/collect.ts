@@ -1,10 +1,11 @@
 // POST /api/v1/metrics/collect — the agent's ingest endpoint (wire contract: protocol/ingest.ts).
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
-import { checkTimestamps, CollectRequest, CollectRequestDoc, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
+import { checkTimestamps, CollectRequestDoc, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
+import { parseCollect } from '../../../protocol/ingest-parse.ts';
 import { requireKey } from '../../auth/keys.ts';
 import { readBody } from '../../body.ts';
-import { ApiError, validationError, zodIssues } from '../../errors.ts';
+import { ApiError, formatPath, validationError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
 import { ErrorSchema } from '../schemas.ts';
 
@@ -38,8 +39,8 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     } catch (err) {
       throw new ApiError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`, '(body)');
     }
-    const parsed = CollectRequest.safeParse(json);
-    if (!parsed.success) return validationError(zodIssues(parsed.error));
+    const parsed = parseCollect(json);
+    if (!parsed.ok) return validationError(parsed.issues.map((i) => ({ field: formatPath(i.path), message: i.message })));
     const bad = checkTimestamps(parsed.data, Date.now());
     if (bad) return validationError([{ field: bad.path, message: bad.message }]);
 
