@@ -1,4 +1,4 @@
-// Batched, idempotent rollup writes to Postgres: one multi-row upsert per tier per flush.
+// Batched, idempotent rollup writes to Postgres: one statement per flush.
 // A replayed flush recomputes the same buckets from the raw tier and writes the same values.
 import { sql } from 'drizzle-orm';
 import type { HostInfo } from '../protocol/ingest.ts';
@@ -7,7 +7,21 @@ import type { Db } from '../worker/db/client.ts';
 import { ensurePartitions } from '../worker/db/partitions.ts';
 import { hosts } from '../worker/db/schema.ts';
 
-const CHUNK = 5000; // rows per statement, to bound one message's size
+const arr = (rows: RollupRow[], k: keyof RollupRow) => sql.param(rows.map((r) => r[k]));
+
+/** An upsert of one tier's rows; they travel as eight arrays through unnest(). */
+function rollupInsert(tier: '1m' | '5m', tenantId: string, hostId: string, rows: RollupRow[]) {
+  const table = sql.raw(tier === '1m' ? 'rollup_1m' : 'rollup_5m');
+  return sql`
+    INSERT INTO ${table} (tenant_id, host_id, metric, labels, bucket, count, sum, min, max, last)
+    SELECT ${tenantId}, ${hostId}, u.metric, u.labels, to_timestamp(u.bucket / 1000.0), u.count, u.sum, u.min, u.max, u.last
+    FROM unnest(${arr(rows, 'metric')}::text[], ${arr(rows, 'labels')}::text[], ${arr(rows, 'bucket')}::float8[],
+                ${arr(rows, 'count')}::int[], ${arr(rows, 'sum')}::float8[], ${arr(rows, 'min')}::float8[],
+                ${arr(rows, 'max')}::float8[], ${arr(rows, 'last')}::float8[])
+         AS u(metric, labels, bucket, count, sum, min, max, last)
+    ON CONFLICT (tenant_id, host_id, metric, bucket, labels) DO UPDATE
+    SET count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last`;
+}
 
 export interface FlushInput {
   tenantId: string;
@@ -34,43 +48,32 @@ export async function upsertHost(db: Db, tenantId: string, info: HostInfo, seen:
     });
 }
 
-const arr = (rows: RollupRow[], k: keyof RollupRow) => sql.param(rows.map((r) => r[k]));
-
 /**
- * One statement per tier: the rows travel as eight arrays through unnest() instead of a
- * multi-row VALUES list with ten bound parameters per row.
+ * The whole flush as one statement (data-modifying CTEs): atomic like a transaction, but one
+ * round trip instead of five, which matters when a fleet's objects flush every minute.
  */
-async function writeRows(db: Db, tier: '1m' | '5m', tenantId: string, hostId: string, rows: RollupRow[]) {
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    const part = rows.slice(i, i + CHUNK);
-    const table = sql.raw(tier === '1m' ? 'rollup_1m' : 'rollup_5m');
-    await db.execute(sql`
-      INSERT INTO ${table} (tenant_id, host_id, metric, labels, bucket, count, sum, min, max, last)
-      SELECT ${tenantId}, ${hostId}, u.metric, u.labels, to_timestamp(u.bucket / 1000.0), u.count, u.sum, u.min, u.max, u.last
-      FROM unnest(${arr(part, 'metric')}::text[], ${arr(part, 'labels')}::text[], ${arr(part, 'bucket')}::float8[],
-                  ${arr(part, 'count')}::int[], ${arr(part, 'sum')}::float8[], ${arr(part, 'min')}::float8[],
-                  ${arr(part, 'max')}::float8[], ${arr(part, 'last')}::float8[])
-           AS u(metric, labels, bucket, count, sum, min, max, last)
-      ON CONFLICT (tenant_id, host_id, metric, bucket, labels) DO UPDATE
-      SET count = excluded.count, sum = excluded.sum, min = excluded.min, max = excluded.max, last = excluded.last`);
-  }
-}
-
 export async function writeFlush(db: Db, input: FlushInput, now: number): Promise<void> {
-  const run = () =>
-    db.transaction(async (tx) => {
-      const d = tx as unknown as Db;
-      await writeRows(d, '1m', input.tenantId, input.hostId, input.rows1m);
-      await writeRows(d, '5m', input.tenantId, input.hostId, input.rows5m);
-      if (input.info && input.lastSeen !== null) await upsertHost(d, input.tenantId, input.info, input.lastSeen);
-    });
+  const parts = [];
+  if (input.rows1m.length) parts.push(sql`r1 AS (${rollupInsert('1m', input.tenantId, input.hostId, input.rows1m)})`);
+  if (input.rows5m.length) parts.push(sql`r5 AS (${rollupInsert('5m', input.tenantId, input.hostId, input.rows5m)})`);
+  if (input.info && input.lastSeen !== null) {
+    const { info } = input;
+    parts.push(sql`h AS (
+      INSERT INTO hosts (tenant_id, id, name, os, agent_version, first_seen, last_seen)
+      VALUES (${input.tenantId}, ${info.id}, ${info.name}, ${info.os}, ${info.agentVersion},
+              to_timestamp(${input.lastSeen} / 1000.0), to_timestamp(${input.lastSeen} / 1000.0))
+      ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, os = excluded.os,
+        agent_version = excluded.agent_version, last_seen = greatest(hosts.last_seen, excluded.last_seen))`);
+  }
+  if (parts.length === 0) return;
+  const statement = sql`WITH ${sql.join(parts, sql`, `)} SELECT 1`;
   try {
-    await run();
+    await db.execute(statement);
   } catch (err) {
     // 23514: no partition for a row (e.g. the first write after a long outage). Create, retry once.
     const e = err as { code?: string; cause?: { code?: string } };
     if ((e.code ?? e.cause?.code) !== '23514') throw err;
     await ensurePartitions(db, now);
-    await run();
+    await db.execute(statement);
   }
 }
