@@ -38,6 +38,30 @@ export class RawStore {
     return out.sort((a, b) => a.ts - b.ts);
   }
 
+  /**
+   * One metric's values with from <= ts < to, extracted by SQLite's JSON functions so a 24 h
+   * query never materialises every stored sample in JS (17k batches are ~70 MB of JSON).
+   * Labelled values come back as their JSON list. The metric name is from the catalog.
+   */
+  metricValues(metric: string, from: number, to: number): { ts: number; value: unknown }[] {
+    const path = `$.metrics.${JSON.stringify(metric)}`;
+    const out: { ts: number; value: unknown }[] = [];
+    const rows = this.sql.exec<{ ts: number; v: string | number | null; t: string | null }>(
+      `SELECT json_extract(s.value, '$.ts') AS ts, json_extract(s.value, ?) AS v, json_type(s.value, ?) AS t
+       FROM raw, json_each(raw.data) AS s
+       WHERE raw.ts_max >= ? AND raw.ts_min < ?`,
+      path,
+      path,
+      from,
+      to,
+    );
+    for (const r of rows) {
+      if (r.v === null || r.ts < from || r.ts >= to) continue;
+      out.push({ ts: r.ts, value: r.t === 'array' ? JSON.parse(r.v as string) : r.v });
+    }
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
   maxTs(): number | null {
     const row = this.sql.exec<{ m: number | null }>('SELECT max(ts_max) AS m FROM raw').one();
     return row.m ?? null;
