@@ -24,7 +24,8 @@ async function main() {
   let agent: ChildProcess | null = null;
   const agentMain = path.join(ROOT, 'agent', 'main.ts');
   if (process.env.DEV_NO_AGENT !== '1' && fs.existsSync(agentMain)) {
-    agent = spawn(bin('bun'), [agentMain, 'run', '--server', stack.url, '--key', stack.credentials.ingestKey, '--interval', '5s'], {
+    const agentArgs = ['run', '--server', stack.url, '--key', stack.credentials.ingestKey, '--interval', '5s', '--spool-dir', path.join(dataDir, 'agent-spool')];
+    agent = spawn(bin('bun'), [agentMain, ...agentArgs], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
