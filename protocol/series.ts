@@ -5,8 +5,16 @@ export type Labels = Record<string, string>;
 
 export function labelsKey(labels: Labels | undefined): string {
   if (!labels) return '';
+  let only: string | undefined;
+  let n = 0;
+  for (const k in labels) {
+    only = k;
+    if (++n > 1) break;
+  }
+  if (n === 0) return '';
+  // Catalog metrics carry one label; skip the sort and array for them (hot path of every sample).
+  if (n === 1) return `${only}=${JSON.stringify(labels[only!])}`;
   const keys = Object.keys(labels).sort();
-  if (keys.length === 0) return '';
   return keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',');
 }
 
