@@ -24,14 +24,24 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { DATABASE_URL: inject('databaseUrl'), PG_WS_PROXY: inject('pgWsProxy'), ENVIRONMENT: 'test' },
+              bindings: {
+                DATABASE_URL: inject('databaseUrl'),
+                PG_WS_PROXY: inject('pgWsProxy'),
+                ENVIRONMENT: 'test',
+                // Alert delivery goes to the local recorder (test/recorder-setup.ts); fast retries.
+                RECORDER_URL: inject('recorderUrl'),
+                RESEND_BASE_URL: `${inject('recorderUrl')}/resend`,
+                RESEND_API_KEY: 're_test_key',
+                EMAIL_FROM: 'Pulse Test <alerts@test.invalid>',
+                ALERT_RETRY_MS: '300,300',
+              },
             },
           })),
         ],
         test: {
           name: 'workers',
           include: ['worker/**/*.test.ts', 'durable-objects/*.test.ts'],
-          globalSetup: ['./test/global-setup.ts'],
+          globalSetup: ['./test/global-setup.ts', './test/recorder-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

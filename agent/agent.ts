@@ -2,6 +2,8 @@
 // shipper, and keep going whatever fails. startAgent() is what the CLI and the dev script run.
 import type { HostInfo, Sample } from '../protocol/index.ts';
 import { buildCollectors } from './collectors/index.ts';
+import { customCollectors } from './collectors/custom.ts';
+import { startHealthServer, writeState, type AgentState } from './health.ts';
 import { defaultConfig, type AgentConfig } from './config.ts';
 import { hostInfo } from './host.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -10,6 +12,7 @@ import { Shipper } from './shipper.ts';
 import { Spool } from './spool.ts';
 import { httpTransport, type Transport } from './transport.ts';
 import type { Collector } from './types.ts';
+import { AGENT_VERSION } from './version.ts';
 
 export interface StartOptions extends Partial<AgentConfig> {
   serverUrl: string;
@@ -32,6 +35,10 @@ export interface AgentHandle {
   /** Resolves once the spool is open and the first collection is scheduled; rejects if start-up failed. */
   ready: Promise<void>;
   host: HostInfo;
+  /** The health snapshot (also written to health.stateFile each interval). */
+  state(): AgentState;
+  /** The local health endpoint's port, once ready, when health.port is set. */
+  healthPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -39,7 +46,7 @@ export function startAgent(options: StartOptions): AgentHandle {
   const cfg: AgentConfig = { ...defaultConfig(), ...stripUndefined(options) };
   const log = options.log ?? createLogger(cfg.logging);
   const host = options.host ?? hostInfo({ id: cfg.hostId, name: cfg.hostName });
-  const collectors = options.collectors ?? buildCollectors(cfg.metrics);
+  const collectors = options.collectors ?? [...buildCollectors(cfg.metrics), ...customCollectors(cfg.custom)];
   const runner = new Runner(collectors, { timeoutMs: cfg.collectorTimeoutMs, procRoot: cfg.procRoot, sysRoot: cfg.sysRoot, rootFs: cfg.rootFs });
   const transport =
     options.transport ??
@@ -50,10 +57,59 @@ export function startAgent(options: StartOptions): AgentHandle {
   let current: Promise<void> | null = null;
   let shipper: Shipper | undefined;
   const lastOk = new Map<string, boolean>();
+  const startedAt = Date.now();
+  let lastSampleAt: number | null = null;
+  const collectorState: AgentState['collectors'] = {};
+  let healthServer: import('node:http').Server | undefined;
+  let stateBroken = false;
 
-  const tick = async () => {
-    // The slot this tick stands for: timers fire a few ms late, and samples of all hosts should share timestamps.
-    const slot = Math.round(Date.now() / cfg.intervalMs) * cfg.intervalMs;
+  const state = (): AgentState => ({
+    version: AGENT_VERSION,
+    pid: process.pid,
+    hostId: host.id,
+    server: cfg.serverUrl,
+    startedAt,
+    updatedAt: Date.now(),
+    intervalMs: cfg.intervalMs,
+    lastSampleAt,
+    lastSendOkAt: shipper?.lastOkAt ?? null,
+    lastSendError: shipper?.lastError ?? null,
+    online: shipper?.isOnline ?? true,
+    sent: shipper?.sent ?? 0,
+    sendFailures: shipper?.failures ?? 0,
+    spool: { depth: spoolRef?.depth ?? 0, bytes: spoolRef?.bytes ?? 0, dropped: spoolRef?.dropped ?? 0, dir: spoolRef?.dir ?? null },
+    pendingSamples: shipper?.pendingSamples ?? 0,
+    collectors: collectorState,
+  });
+  let spoolRef: Spool | undefined;
+
+  /** After each send settles, so `health` sees the send's outcome, not the state before it. */
+  const saveState = async () => {
+    if (!cfg.health.stateFile) return;
+    try {
+      await writeState(cfg.health.stateFile, state());
+      stateBroken = false;
+    } catch (e) {
+      if (!stateBroken) log.error('cannot write the state file', { file: cfg.health.stateFile, error: String(e) });
+      stateBroken = true;
+    }
+  };
+
+  const record = (results: { name: string; ok: boolean; error?: string }[]) => {
+    lastSampleAt = Date.now();
+    for (const r of results) {
+      const c = (collectorState[r.name] ??= { ok: true, failures: 0 });
+      c.ok = r.ok;
+      if (r.ok) delete c.error;
+      else {
+        c.failures++;
+        c.error = r.error ?? 'failed';
+      }
+    }
+  };
+
+  /** `slot` is the interval boundary the timer was set for; all hosts' samples share these timestamps. */
+  const tick = async (slot: number) => {
     const { sample, results } = await runner.collect(slot);
     // Log a collector only when its state changes, not every 5 s.
     for (const r of results) {
@@ -63,24 +119,36 @@ export function startAgent(options: StartOptions): AgentHandle {
       }
       lastOk.set(r.name, r.ok);
     }
+    record(results);
     Object.assign(sample.metrics, shipper!.metrics());
     options.onSample?.(sample);
     shipper!.enqueue(sample);
-    void shipper!.flush().catch((e) => log.error('flush failed', { error: e }));
+    // Also before the send: a send with retries can outlast several intervals.
+    void saveState();
+    void shipper!
+      .flush()
+      .catch((e) => log.error('flush failed', { error: e }))
+      .then(saveState);
   };
 
+  let lastSlot = 0;
   const schedule = () => {
     if (stopped) return;
     // Fire on interval boundaries so samples from all hosts line up (nicer charts, easier rollups).
-    const delay = cfg.intervalMs - (Date.now() % cfg.intervalMs);
+    // The slot is the boundary aimed at, not the (late) firing time rounded: a timer late by over
+    // half an interval would otherwise repeat a slot, and two samples with one ts collapse into one.
+    // Timers may also fire a hair early: never aim at the slot just used.
+    const now = Date.now();
+    const slot = Math.max(now - (now % cfg.intervalMs) + cfg.intervalMs, lastSlot + cfg.intervalMs);
+    lastSlot = slot;
     timer = setTimeout(() => {
-      current = tick()
+      current = tick(slot)
         .catch((e) => log.error('collection failed', { error: e }))
         .finally(() => {
           current = null;
           schedule();
         });
-    }, delay);
+    }, slot - now);
   };
 
   const ready = (async () => {
@@ -91,6 +159,16 @@ export function startAgent(options: StartOptions): AgentHandle {
       // An unwritable spool directory must not stop monitoring: keep the queue in memory instead.
       log.error('cannot open the spool directory, spooling in memory', { dir: cfg.spool.dir, error: e });
       spool = await Spool.open(null, cfg.spool.maxBytes, log);
+    }
+    spoolRef = spool;
+    if (cfg.health.port) {
+      try {
+        healthServer = (await startHealthServer(cfg.health.port, state)).server;
+        log.info('health endpoint listening', { url: `http://127.0.0.1:${cfg.health.port}/health` });
+      } catch (e) {
+        // A port clash must not stop monitoring; `health` falls back to the state file.
+        log.error('cannot start the health endpoint', { port: cfg.health.port, error: String(e) });
+      }
     }
     shipper = new Shipper({
       host,
@@ -104,10 +182,14 @@ export function startAgent(options: StartOptions): AgentHandle {
     // Collect and ship at once, so the host shows up within a second of start; this also primes
     // the counters, so the first interval's sample has rates.
     const first = await runner.collect();
+    record(first.results);
     Object.assign(first.sample.metrics, shipper.metrics());
     options.onSample?.(first.sample);
     shipper.enqueue(first.sample);
-    void shipper.flush().catch((e) => log.error('flush failed', { error: e }));
+    void shipper
+      .flush()
+      .catch((e) => log.error('flush failed', { error: e }))
+      .then(saveState);
     schedule();
   })();
 
@@ -117,6 +199,11 @@ export function startAgent(options: StartOptions): AgentHandle {
   return {
     ready,
     host,
+    state,
+    get healthPort() {
+      const a = healthServer?.address();
+      return a && typeof a === 'object' ? a.port : null;
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
@@ -125,6 +212,8 @@ export function startAgent(options: StartOptions): AgentHandle {
       if (!shipper) return;
       const deadline = new Promise<void>((res) => setTimeout(res, options.stopTimeoutMs ?? 5_000).unref());
       await Promise.race([shipper.close(), deadline]);
+      healthServer?.close();
+      await saveState();
       log.info('agent stopped', { spoolDepth: shipper.metrics()['agent.spool.depth'] });
     },
   };

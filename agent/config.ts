@@ -3,10 +3,11 @@
 //   /etc/pulse/agent.yaml:7: metrics.cpu.per_cpu: expected boolean, received string
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_METRICS, type MetricsSettings } from './collectors/index.ts';
+import { DEFAULT_CUSTOM, type CustomSettings } from './collectors/custom.ts';
 import { parseLevel, type Level } from './log.ts';
 
 export interface AgentConfig {
@@ -23,6 +24,14 @@ export interface AgentConfig {
   metrics: MetricsSettings;
   logging: { level: Level; file: string | null };
   spool: { dir: string | null; maxBytes: number };
+  custom: CustomSettings;
+  /** port: the local health endpoint on 127.0.0.1 (null = off); stateFile: where `health` reads the agent's state. */
+  health: { port: number | null; stateFile: string | null };
+}
+
+/** The state file lives next to the spool directory (its parent), so one writable directory holds both. */
+export function defaultStateFile(spoolDir: string | null): string | null {
+  return spoolDir ? join(dirname(spoolDir), 'state.json') : null;
 }
 
 export class ConfigError extends Error {}
@@ -48,6 +57,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig
     metrics: structuredClone(DEFAULT_METRICS),
     logging: { level: 'INFO', file: null },
     spool: { dir: defaultSpoolDir(env), maxBytes: 64 * 1024 * 1024 },
+    custom: structuredClone(DEFAULT_CUSTOM),
+    health: { port: null, stateFile: null },
   };
 }
 
@@ -96,6 +107,7 @@ const level = z.string().transform((v, ctx) => {
   return l;
 });
 const names = z.array(z.string());
+const port = z.number().int().min(0).max(65535);
 const str = z.string().nullable();
 
 /** The file's shape, in the spec's snake_case. Unknown keys are errors (they are usually typos). */
@@ -126,6 +138,15 @@ const FileSchema = z.strictObject({
     .partial(),
   logging: z.strictObject({ level, file: str }).partial(),
   spool: z.strictObject({ dir: str, enabled: z.boolean(), max_size: size }).partial(),
+  custom: z
+    .strictObject({
+      prometheus: z.array(z.string().regex(/^https?:\/\/[^/]/, 'expected an http:// or https:// URL')),
+      exec: z.array(z.union([z.string().min(1), z.array(z.string()).min(1)])),
+      timeout: duration(100, 60_000),
+      max_series: z.number().int().min(1).max(2000),
+    })
+    .partial(),
+  health: z.strictObject({ port: port.nullable(), state_file: str }).partial(),
 }).partial();
 type FileConfig = z.output<typeof FileSchema>;
 
@@ -200,6 +221,13 @@ function applyFile(c: AgentConfig, f: FileConfig): void {
   if (f.spool?.dir !== undefined) c.spool.dir = f.spool.dir || null;
   if (f.spool?.enabled === false) c.spool.dir = null;
   if (f.spool?.max_size !== undefined) c.spool.maxBytes = f.spool.max_size;
+  const cu = f.custom ?? {};
+  if (cu.prometheus) c.custom.prometheus = cu.prometheus;
+  if (cu.exec) c.custom.exec = cu.exec;
+  if (cu.timeout !== undefined) c.custom.timeoutMs = cu.timeout;
+  if (cu.max_series !== undefined) c.custom.maxSeries = cu.max_series;
+  if (f.health?.port !== undefined) c.health.port = f.health.port || null;
+  if (f.health?.state_file !== undefined) c.health.stateFile = f.health.state_file || null;
 }
 
 /** Overrides from env vars or flags; same names, flags win. */
@@ -215,6 +243,8 @@ export interface Overrides {
   procRoot?: string;
   sysRoot?: string;
   rootFs?: string;
+  healthPort?: string;
+  stateFile?: string;
 }
 
 function applyOverrides(c: AgentConfig, o: Overrides, origin: string): void {
@@ -237,6 +267,12 @@ function applyOverrides(c: AgentConfig, o: Overrides, origin: string): void {
   if (o.procRoot) c.procRoot = o.procRoot;
   if (o.sysRoot) c.sysRoot = o.sysRoot;
   if (o.rootFs !== undefined) c.rootFs = o.rootFs.replace(/\/+$/, '');
+  if (o.healthPort !== undefined) {
+    const p = Number(o.healthPort);
+    if (!Number.isInteger(p) || p < 0 || p > 65535) throw new ConfigError(`${origin} health port: expected a port number, got ${JSON.stringify(o.healthPort)}`);
+    c.health.port = p || null;
+  }
+  if (o.stateFile) c.health.stateFile = o.stateFile;
 }
 
 export function envOverrides(env: NodeJS.ProcessEnv): Overrides {
@@ -251,6 +287,8 @@ export function envOverrides(env: NodeJS.ProcessEnv): Overrides {
   set('logLevel', env.PULSE_LOG_LEVEL);
   set('logFile', env.PULSE_LOG_FILE);
   set('spoolDir', env.PULSE_SPOOL_DIR);
+  set('healthPort', env.PULSE_HEALTH_PORT);
+  set('stateFile', env.PULSE_STATE_FILE);
   return o;
 }
 
@@ -276,6 +314,8 @@ export function loadConfig(opts: LoadOptions = {}): AgentConfig {
   }
   applyOverrides(c, envOverrides(env), 'PULSE_*');
   applyOverrides(c, opts.flags ?? {}, '--');
+  // Unless set, the state file follows the spool directory wherever that ended up.
+  c.health.stateFile ??= defaultStateFile(c.spool.dir);
   if (c.serverUrl && !/^https?:\/\/[^/]/.test(c.serverUrl)) throw new ConfigError(`server url must start with http:// or https://, got ${JSON.stringify(c.serverUrl)}`);
   return c;
 }

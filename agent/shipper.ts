@@ -41,6 +41,9 @@ export class Shipper {
   sent = 0;
   failures = 0;
   lastSendMs: number | undefined;
+  /** Wall-clock time of the last acknowledged batch, and the last failure's error (health report). */
+  lastOkAt: number | null = null;
+  lastError: string | null = null;
 
   constructor(private readonly o: ShipperOptions) {
     this.log = o.log ?? silentLogger;
@@ -159,9 +162,12 @@ export class Shipper {
     this.lastSendMs = r.durationMs;
     if (r.kind === 'ok') {
       this.sent++;
+      this.lastOkAt = Date.now();
+      this.lastError = null;
       this.log.debug('batch sent', { batchId: id, status: r.status, attempts: r.attempts, ms: round(r.durationMs, 1) });
-    } else if (r.kind === 'rejected') {
-      this.log.error('server refused the batch; dropping it', { batchId: id, status: r.status, error: r.error });
+    } else {
+      this.lastError = `${r.status ? `HTTP ${r.status}: ` : ''}${typeof r.error === 'string' ? r.error : JSON.stringify(r.error)}`.slice(0, 300);
+      if (r.kind === 'rejected') this.log.error('server refused the batch; dropping it', { batchId: id, status: r.status, error: r.error });
     }
     return r;
   }

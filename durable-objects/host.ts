@@ -1,7 +1,9 @@
 // One object per tenant+host (name `<tenant>:<host>`). Holds the live window, writes the raw tier
 // to its SQLite storage, and flushes 1m/5m rollups to Postgres from an alarm once a minute.
-import type { CollectRequest, HostInfo } from '../protocol/ingest.ts';
+import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
 import { TIERS, type HistorySeries, type HostCurrent } from '../protocol/query.ts';
+import type { AlertConfig } from '../worker/db/alerts.ts';
+import { HostAlerts } from './alerts.ts';
 import { BaseObject } from './base.ts';
 import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
@@ -44,6 +46,7 @@ export class HostObject extends BaseObject<Env> {
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
   private registering: Promise<void> | null = null;
+  private alerts!: HostAlerts;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -55,6 +58,8 @@ export class HostObject extends BaseObject<Env> {
     const max = this.raw.maxTs();
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
     this.alarmAt = await this.ctx.storage.getAlarm();
+    this.alerts = new HostAlerts(sql, this.env);
+    if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
   }
 
   private saveState() {
@@ -90,7 +95,9 @@ export class HostObject extends BaseObject<Env> {
     // Registration makes a new host listed at once; it runs beside the response, not before it.
     if (!st.registered && !this.registering)
       this.registering = this.register(now).finally(() => (this.registering = null));
+    const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now);
     await this.scheduleFlush(now);
+    if (alertDue !== null) await this.scheduleFlush(now, alertDue);
     return { accepted: batch.samples.length, duplicate: false };
   }
 
@@ -121,6 +128,10 @@ export class HostObject extends BaseObject<Env> {
   override async alarm() {
     this.alarmAt = null;
     const now = Date.now();
+    const alertDue = await this.alerts.onAlarm(now).catch((err) => {
+      console.error(JSON.stringify({ msg: 'alert alarm failed; retrying', error: String(err) }));
+      return now + RETRY_MS;
+    });
     try {
       const more = await this.flush(now);
       this.raw.prune(now);
@@ -131,6 +142,9 @@ export class HostObject extends BaseObject<Env> {
       console.error(JSON.stringify({ msg: 'rollup flush failed; retrying', host: this.state.hostId, error: String(err) }));
       await this.scheduleFlush(now, now + RETRY_MS);
     }
+    if (alertDue !== null) await this.scheduleFlush(now, alertDue);
+    // An early wake for alerts may find no complete minute yet; keep the flush armed.
+    if (this.alarmAt === null && this.state.flushedUntil === null && this.raw.minTs() !== null) await this.scheduleFlush(now);
   }
 
   /**
@@ -149,11 +163,13 @@ export class HostObject extends BaseObject<Env> {
     const stop = Math.min(end, start + MAX_FLUSH_SPAN);
     if (start >= stop) return false;
 
-    const start5 = floorTo(start, FIVE);
-    const samples = this.raw.range(start5, stop);
+    // 5 m buckets are written once complete; only a flush that completes one reads its 5 min.
+    const end5 = floorTo(stop, FIVE);
+    const first5 = floorTo(start, FIVE);
+    const need5 = end5 > first5;
+    const samples = this.raw.range(need5 ? first5 : start, stop);
     const rows1m = toRollupRows(aggregate(samples, MINUTE, start, stop));
-    // 5 m buckets are written once complete; the open one is rewritten from raw by a later flush.
-    const rows5m = toRollupRows(aggregate(samples, FIVE, start5, floorTo(stop, FIVE)));
+    const rows5m = need5 ? toRollupRows(aggregate(samples, FIVE, first5, end5)) : [];
     const dirtyBefore = st.dirtyFrom;
     const { tenantId, hostId, info } = st;
     await withDb(this.env, (db) =>
@@ -172,7 +188,9 @@ export class HostObject extends BaseObject<Env> {
 
   /** Raw-tier history of one metric, bucketed by stepMs. */
   history(metric: string, from: number, to: number, stepMs: number): HistorySeries[] {
-    const series = aggregate(this.raw.range(floorTo(from, stepMs), to), stepMs, floorTo(from, stepMs), to, metric);
+    const start = floorTo(from, stepMs);
+    const samples = this.raw.metricValues(metric, start, to).map(({ ts, value }) => ({ ts, metrics: { [metric]: value } }) as Sample);
+    const series = aggregate(samples, stepMs, start, to, metric);
     return [...series.values()]
       .sort((a, b) => (a.labelsKey < b.labelsKey ? -1 : 1))
       .map((s) => ({
@@ -186,6 +204,16 @@ export class HostObject extends BaseObject<Env> {
   /** For tests and the health check. */
   stats() {
     return { rawBatches: this.raw.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
+  }
+
+  /** Pushed by the alert routes when the tenant's rules, channels or silences change. */
+  setAlertConfig(config: AlertConfig): boolean {
+    return this.alerts.setConfig(config);
+  }
+
+  /** For tests: outbox rows and series states. */
+  alertDebug() {
+    return this.alerts.debug();
   }
 
   ping(): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelsKey, parseLabelsKey, seriesKey } from './series.ts';
+import { labelsKey, parseLabelsKey, seriesKey, type Labels } from './series.ts';
 
 describe('series keys', () => {
   it('are canonical whatever the label order', () => {
@@ -12,6 +12,7 @@ describe('series keys', () => {
   });
 
   it('round-trip values with quotes, commas and equals signs', () => {
-    for (const labels of [{ mount: '/mnt/a,b=c' }, { path: 'say "hi"', code: '200' }, {}]) expect(parseLabelsKey(labelsKey(labels))).toEqual(labels);
+    const cases: Labels[] = [{ mount: '/mnt/a,b=c' }, { path: 'say "hi"', code: '200' }, {}];
+    for (const labels of cases) expect(parseLabelsKey(labelsKey(labels))).toEqual(labels);
   });
 });

@@ -1,19 +1,25 @@
 // The Hono app: routes as small files, one error handler, OpenAPI generated from the zod schemas.
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponse, validationError, zodIssues } from './errors.ts';
+import { registerAlertChannels } from './routes/alerts/channels.ts';
+import { registerAlertList } from './routes/alerts/list.ts';
+import { registerAlertRules } from './routes/alerts/rules.ts';
+import { registerSilences } from './routes/alerts/silences.ts';
 import { registerHostList } from './routes/hosts/list.ts';
 import { registerCatalog } from './routes/metrics/catalog.ts';
 import { registerCollect } from './routes/metrics/collect.ts';
 import { registerCurrent } from './routes/metrics/current.ts';
 import { registerHistory } from './routes/metrics/history.ts';
 import { registerHealth } from './routes/system/health.ts';
+import { registerInstall } from './routes/install/index.ts';
 import type { AppEnv } from './types.ts';
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures use the same envelope as every other error and name the field.
     defaultHook: (result, c) => {
-      if (!result.success) return validationError(zodIssues(result.error, result.target === 'query' ? '' : result.target));
+      // Query, path and body fields are named bare (`threshold`, `host`); headers keep a prefix.
+      if (!result.success) return validationError(zodIssues(result.error, result.target === 'header' ? 'header' : ''));
       return undefined;
     },
   });
@@ -27,6 +33,11 @@ export function createApp() {
   registerCatalog(app);
   registerHostList(app);
   registerHealth(app);
+  registerAlertRules(app);
+  registerAlertChannels(app);
+  registerSilences(app);
+  registerAlertList(app);
+  registerInstall(app);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -4,6 +4,14 @@ interface SecretEnv {
   DATABASE_URL: string;
   /** host:port of the local WebSocket-to-TCP shim; unset in production. */
   PG_WS_PROXY?: string;
+  /** Resend API key for email alerts; email channels fail visibly without it. */
+  RESEND_API_KEY?: string;
+  /** Resend API base URL (default https://api.resend.com); tests point it at a local recorder. */
+  RESEND_BASE_URL?: string;
+  /** Sender of alert emails, e.g. "Pulse <alerts@example.com>". */
+  EMAIL_FROM?: string;
+  /** Alert delivery retry delays in ms, comma-separated (default 5s,30s,2m,10m,30m). */
+  ALERT_RETRY_MS?: string;
 }
 interface Env extends SecretEnv {}
 declare namespace Cloudflare {

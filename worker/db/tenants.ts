@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { newId, randomToken, sha256Hex } from '../auth/crypto.ts';
 import { hashPassword } from '../auth/password.ts';
+import { insertDefaultRules } from './alerts.ts';
 import { apiKeys, memberships, tenants, users, type KeyScope } from './schema.ts';
 
 // Any drizzle Postgres database: neon-serverless in workerd, node-postgres in scripts.
@@ -15,6 +16,7 @@ export async function createTenant(db: AnyPg, name: string, slug?: string) {
   const id = newId('org');
   const s = slug ?? `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'org'}-${randomToken(6).toLowerCase()}`;
   await db.insert(tenants).values({ id, name, slug: s });
+  await insertDefaultRules(db, id); // spec §3.3: every organization starts with the default rules
   return { id, name, slug: s };
 }
 

@@ -1,0 +1,49 @@
+// Helpers for alerting tests inside workerd: admin keys, JSON calls, and the recorder's log.
+import { env, SELF } from 'cloudflare:test';
+import { withDb } from '../worker/db/client.ts';
+import { createApiKey } from '../worker/db/tenants.ts';
+import { BASE, seedTenant } from './helpers.ts';
+
+export const RECORDER = (env as unknown as { RECORDER_URL: string }).RECORDER_URL;
+
+export async function seedAdminTenant(name = 'Alerts Org') {
+  const t = await seedTenant(name);
+  const admin = await withDb(env, (db) => createApiKey(db, t.tenant.id, 'admin'));
+  return { ...t, adminKey: admin.secret };
+}
+
+export async function api<T = Record<string, unknown>>(key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+export interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+
+export async function received(prefix: string): Promise<Received[]> {
+  const res = await fetch(`${RECORDER}/_received?prefix=${encodeURIComponent(prefix)}`);
+  return (await res.json()) as Received[];
+}
+
+/** Polls until `check` passes or the timeout ends; returns the last value. */
+export async function waitFor<T>(get: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await get();
+  while (!check(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await get();
+  }
+  return v;
+}
+
+export const uniq = () => Math.random().toString(36).slice(2, 10);
