@@ -11,11 +11,17 @@ const LABEL_VALUES: Record<string, string[]> = {
   collector: ['cpu', 'memory', 'disk', 'network'],
 };
 
+/**
+ * Values move every sample but stay where a healthy host lives (percentages 10-50 %, below every
+ * default alert rule), so the ingest benchmark measures ingest, not an alert storm
+ * (bench:alerts measures that path).
+ */
 export function fullSample(ts: number, seed: number): Sample {
   const metrics: Sample['metrics'] = {};
   let i = 0;
   for (const def of METRIC_DEFS) {
-    const v = () => Math.round((Math.sin(ts / 60_000 + seed + i++) + 1) * 5000) / 100;
+    const wave = (Math.sin(ts / 60_000 + seed + i++) + 1) / 2; // 0..1
+    const v = () => Math.round((def.unit === 'percent' ? 10 + 40 * wave : 1000 * wave) * 100) / 100;
     metrics[def.name] = def.label ? LABEL_VALUES[def.label]!.map((l) => ({ labels: { [def.label!]: l }, value: v() })) : v();
   }
   return { ts, metrics };
