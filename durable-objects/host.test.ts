@@ -141,6 +141,31 @@ describe('history and hosts', () => {
     expect(sumAvg).toBeGreaterThan(0);
   });
 
+  it('merges the unflushed raw tail into rollup-tier answers, and flushes only when due', async () => {
+    const now = Date.now();
+    const old = Math.floor((now - 23 * 3600_000) / MIN) * MIN;
+    expect((await post(t.ingestKey, batch('tail-host', minutesOf(old, 2)))).status).toBe(200);
+    await runDurableObjectAlarm(stub('tail-host'));
+    const flushed = (await stub('tail-host').stats()).flushedUntil!;
+    expect(flushed).toBeGreaterThan(old);
+    // Nothing more to flush: another alarm does not walk through the empty hours.
+    await runDurableObjectAlarm(stub('tail-host'));
+    expect((await stub('tail-host').stats()).flushedUntil).toBe(flushed);
+    // Recent samples: their flush is minutes away, so an alarm now writes nothing for them.
+    const recent = Math.floor(now / MIN) * MIN - MIN;
+    expect((await post(t.ingestKey, batch('tail-host', [sample(recent, 77), sample(recent + 5000, 79)]))).status).toBe(200);
+    await runDurableObjectAlarm(stub('tail-host'));
+    expect((await stub('tail-host').stats()).flushedUntil).toBe(flushed);
+    expect((await rollups('1m', 'tail-host')).filter((r) => r.metric === 'cpu.usage.total').map((r) => r.bucket)).toEqual([old, old + MIN]);
+
+    const res = await get(t.readKey, `/api/v1/metrics/history?host=tail-host&metric=cpu.usage.total&from=${now - 25 * 3600_000}&to=${now + 1000}&points=5000`);
+    const body = (await res.json()) as { tier: string; series: { points: { ts: number; min: number; avg: number; max: number }[] }[] };
+    expect(body.tier).toBe('1m');
+    const pts = body.series[0]!.points;
+    expect(pts.find((p) => p.ts === old)).toEqual({ ts: old, min: 0, avg: 5.5, max: 11 });
+    expect(pts.find((p) => p.ts === recent)).toEqual({ ts: recent, min: 77, avg: 78, max: 79 });
+  });
+
   it('validates history queries and names the field', async () => {
     const bad: [string, string][] = [
       ['metric=cpu.usage.total', 'host'],

@@ -1,7 +1,16 @@
 // One object per tenant+host (name `<tenant>:<host>`). Holds the live window, writes the raw tier
 // to its SQLite storage, and flushes 1m/5m rollups to Postgres from an alarm once a minute.
 import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
-import { TIERS, type HistorySeries, type HostCurrent } from '../protocol/query.ts';
+import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
+import type { Labels } from '../protocol/series.ts';
+
+export interface TailBucket {
+  ts: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
 import type { AlertConfig } from '../worker/db/alerts.ts';
 import { HostAlerts } from './alerts.ts';
 import { BaseObject } from './base.ts';
@@ -15,8 +24,15 @@ const MINUTE = 60_000;
 const FIVE = 5 * MINUTE;
 /** Wait this long after a minute ends before flushing it, for samples still in flight. */
 export const FLUSH_GRACE_MS = 10_000;
+/**
+ * Rollups go to Postgres every 5 minutes per host (five 1 m buckets and one 5 m bucket per
+ * statement), not every minute: measured, a fleet's per-minute flushes were the largest load on
+ * the stack (docs/performance.md). History reads merge the object's unflushed tail, so charts
+ * never lag (worker/routes/metrics/history.ts).
+ */
+export const FLUSH_PERIOD_MS = 5 * MINUTE;
 /** Plus a per-host offset, so a fleet's objects do not all hit Postgres in the same second. */
-const FLUSH_SPREAD_MS = 30_000;
+const FLUSH_SPREAD_MS = 120_000;
 
 function spread(name: string): number {
   let h = 2166136261;
@@ -46,6 +62,8 @@ export class HostObject extends BaseObject<Env> {
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
   private registering: Promise<void> | null = null;
+  /** Earliest sample not yet flushed (memory only; rebuilt from the raw tier at start). */
+  private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
 
   protected async onStart() {
@@ -57,6 +75,7 @@ export class HostObject extends BaseObject<Env> {
     // Rebuild the live window from the raw tier: a restart forgets nothing acknowledged.
     const max = this.raw.maxTs();
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
+    this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.alerts = new HostAlerts(sql, this.env);
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
@@ -86,6 +105,7 @@ export class HostObject extends BaseObject<Env> {
     }
     for (const s of batch.samples) {
       this.live.add(s);
+      if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
       if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
         st.dirtyFrom = s.ts;
         changed = true;
@@ -116,10 +136,18 @@ export class HostObject extends BaseObject<Env> {
     }
   }
 
+  /** When the next rollup flush is due, or null when nothing waits to be flushed. */
+  private flushDueAt(): number | null {
+    const st = this.state;
+    let base: number | null = st.dirtyFrom;
+    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
+    if (base === null) return null;
+    return floorTo(base, FLUSH_PERIOD_MS) + FLUSH_PERIOD_MS + FLUSH_GRACE_MS + spread(`${st.tenantId}:${st.hostId}`);
+  }
+
   private async scheduleFlush(now: number, at?: number) {
-    const lastSeen = this.live.lastSeen ?? now;
-    const offset = FLUSH_GRACE_MS + spread(`${this.state.tenantId}:${this.state.hostId}`);
-    const due = at ?? floorTo(Math.min(Math.max(lastSeen, now - TIERS.raw.retentionMs), now), MINUTE) + MINUTE + offset;
+    const due = at ?? this.flushDueAt();
+    if (due === null) return;
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);
@@ -133,18 +161,18 @@ export class HostObject extends BaseObject<Env> {
       return now + RETRY_MS;
     });
     try {
-      const more = await this.flush(now);
-      this.raw.prune(now);
-      if (more) await this.scheduleFlush(now, now + 1000);
-      else if (this.live.lastSeen !== null && this.state.flushedUntil !== null && this.live.lastSeen >= this.state.flushedUntil)
-        await this.scheduleFlush(now, this.state.flushedUntil + MINUTE + FLUSH_GRACE_MS + spread(`${this.state.tenantId}:${this.state.hostId}`));
+      const due = this.flushDueAt();
+      if (due !== null && due <= now) {
+        const more = await this.flush(now);
+        this.raw.prune(now);
+        if (more) await this.scheduleFlush(now, now + 1000);
+      }
+      await this.scheduleFlush(now);
     } catch (err) {
       console.error(JSON.stringify({ msg: 'rollup flush failed; retrying', host: this.state.hostId, error: String(err) }));
       await this.scheduleFlush(now, now + RETRY_MS);
     }
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
-    // An early wake for alerts may find no complete minute yet; keep the flush armed.
-    if (this.alarmAt === null && this.state.flushedUntil === null && this.raw.minTs() !== null) await this.scheduleFlush(now);
   }
 
   /**
@@ -160,12 +188,17 @@ export class HostObject extends BaseObject<Env> {
     let start = st.flushedUntil ?? floorTo(oldest, MINUTE);
     if (st.dirtyFrom !== null) start = Math.min(start, floorTo(st.dirtyFrom, MINUTE));
     start = Math.max(start, floorTo(oldest, MINUTE));
+    // An open 5 m bucket from the last flush must still be completed, even across a gap.
+    const first5 = floorTo(start, FIVE);
+    // Skip minutes with no samples (a host back after hours away), not one empty hour per flush.
+    const next = this.raw.nextTs(start);
+    if (next === null) return false;
+    start = Math.max(start, floorTo(next, MINUTE));
     const stop = Math.min(end, start + MAX_FLUSH_SPAN);
     if (start >= stop) return false;
 
     // 5 m buckets are written once complete; only a flush that completes one reads its 5 min.
     const end5 = floorTo(stop, FIVE);
-    const first5 = floorTo(start, FIVE);
     const need5 = end5 > first5;
     const samples = this.raw.range(need5 ? first5 : start, stop);
     const rows1m = toRollupRows(aggregate(samples, MINUTE, start, stop));
@@ -176,6 +209,7 @@ export class HostObject extends BaseObject<Env> {
       writeFlush(db, { tenantId, hostId, info, lastSeen: this.live.lastSeen, rows1m, rows5m }, now),
     );
     st.flushedUntil = Math.max(st.flushedUntil ?? 0, stop);
+    this.pendingFrom = this.raw.nextTs(st.flushedUntil);
     if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
     if (info === st.info) st.registered = true;
     this.saveState();
@@ -199,6 +233,20 @@ export class HostObject extends BaseObject<Env> {
           .sort((a, b) => a[0] - b[0])
           .map(([ts, a]) => ({ ts, min: a.min, avg: a.sum / a.count, max: a.max })),
       }));
+  }
+
+  /**
+   * Raw-tier buckets, with sums and counts so they merge with rollup rows, for the samples not yet
+   * flushed to Postgres: a history read on the rollup tiers adds these so it never lags.
+   */
+  historyTail(metric: string, from: number, to: number, stepMs: number): { labels: Labels; buckets: TailBucket[] }[] {
+    const start = Math.max(from, this.state.flushedUntil ?? 0);
+    if (start >= to) return [];
+    const samples = this.raw.metricValues(metric, start, to).map(({ ts, value }) => ({ ts, metrics: { [metric]: value } }) as Sample);
+    return [...aggregate(samples, stepMs, start, to, metric).values()].map((s) => ({
+      labels: s.labels,
+      buckets: [...s.buckets.entries()].map(([ts, a]) => ({ ts, min: a.min, max: a.max, sum: a.sum, count: a.count })),
+    }));
   }
 
   /** For tests and the health check. */

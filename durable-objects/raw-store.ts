@@ -62,6 +62,12 @@ export class RawStore {
     return out.sort((a, b) => a.ts - b.ts);
   }
 
+  /** The earliest sample time at or after t, or null. */
+  nextTs(t: number): number | null {
+    const row = this.sql.exec<{ m: number | null }>('SELECT min(ts_min) AS m FROM raw WHERE ts_max >= ?', t).one();
+    return row.m === null ? null : Math.max(t, row.m);
+  }
+
   maxTs(): number | null {
     const row = this.sql.exec<{ m: number | null }>('SELECT max(ts_max) AS m FROM raw').one();
     return row.m ?? null;

@@ -1,5 +1,5 @@
 // Disk I/O rates per block device from /proc/diskstats.
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collector, Metrics } from '../types.ts';
 import { RateTracker } from '../rate.ts';
@@ -45,7 +45,7 @@ export const PARTITIONS = /^((h|s|v|xv)d[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+|
 /** Whole block devices: the entries of /sys/block (partitions live below their disk). Null if unreadable. */
 async function wholeDisks(sysRoot: string): Promise<Set<string> | null> {
   try {
-    return new Set(await readdir(join(sysRoot, 'block')));
+    return new Set(readdirSync(join(sysRoot, 'block'))); // sysfs: memory-backed, see procfs.ts
   } catch {
     return null;
   }

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { DEFAULT_POINTS, HistoryResponse, MAX_POINTS, planHistory, TIERS, type HistorySeries } from '../../../protocol/query.ts';
-import { parseLabelsKey } from '../../../protocol/series.ts';
+import { labelsKey, parseLabelsKey } from '../../../protocol/series.ts';
 import { requireKey } from '../../auth/keys.ts';
 import { withDb } from '../../db/client.ts';
 import { rollup1m, rollup5m } from '../../db/schema.ts';
@@ -77,13 +77,30 @@ export function registerHistory(app: OpenAPIHono<AppEnv>) {
           .groupBy(t.labels, bucketStart)
           .orderBy(t.labels, bucketStart),
       );
-      const byLabels = new Map<string, HistorySeries>();
-      for (const r of rows) {
-        let s = byLabels.get(r.labels);
-        if (!s) byLabels.set(r.labels, (s = { labels: parseLabelsKey(r.labels), points: [] }));
-        s.points.push({ ts: Number(r.ts), min: Number(r.min), max: Number(r.max), avg: Number(r.sum) / Number(r.count) });
-      }
-      series = [...byLabels.values()];
+      // Rollup rows, then the object's unflushed raw tail (it flushes every 5 minutes), merged
+      // per bucket: the two cover disjoint samples, so sums and counts add.
+      const acc = new Map<string, { labels: Record<string, string>; buckets: Map<number, { min: number; max: number; sum: number; count: number }> }>();
+      const add = (labelsKey: string, labels: Record<string, string>, ts: number, b: { min: number; max: number; sum: number; count: number }) => {
+        let s = acc.get(labelsKey);
+        if (!s) acc.set(labelsKey, (s = { labels, buckets: new Map() }));
+        const cur = s.buckets.get(ts);
+        if (!cur) s.buckets.set(ts, { ...b });
+        else {
+          cur.min = Math.min(cur.min, b.min);
+          cur.max = Math.max(cur.max, b.max);
+          cur.sum += b.sum;
+          cur.count += b.count;
+        }
+      };
+      for (const r of rows) add(r.labels, parseLabelsKey(r.labels), Number(r.ts), { min: Number(r.min), max: Number(r.max), sum: Number(r.sum), count: Number(r.count) });
+      const tail = await c.env.HOSTS.getByName(hostObjectName(tenantId, q.host)).historyTail(q.metric, from, to, stepMs);
+      for (const t of tail) for (const b of t.buckets) add(labelsKey(t.labels), t.labels, b.ts, b);
+      series = [...acc.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([, s]) => ({
+          labels: s.labels,
+          points: [...s.buckets.entries()].sort((a, b) => a[0] - b[0]).map(([ts, b]) => ({ ts, min: b.min, avg: b.sum / b.count, max: b.max })),
+        }));
     }
     return c.json({ host: q.host, metric: q.metric, from, to, tier, stepMs, series }, 200);
   });
