@@ -123,9 +123,10 @@ async function main() {
           const q = `${url}/api/v1/metrics/history?host=${host}&metric=cpu.usage.total&from=${start - INTERVAL}&to=${end + INTERVAL}&points=5000`;
           const res = await fetch(q, { headers: { authorization: `Bearer ${readKey}` } });
           const text = await res.text();
-          let body: { stepMs: number; series: { points: { ts: number }[] }[] } | null = null;
+          type History = { stepMs: number; series: { points: { ts: number }[] }[] };
+          let body: History | null;
           try {
-            body = JSON.parse(text) as NonNullable<typeof body>;
+            body = JSON.parse(text) as History;
           } catch {
             body = null;
           }
