@@ -9,7 +9,14 @@ export class LiveWindow {
   private latest = new Map<string, CurrentValue>();
   lastSeen: number | null = null;
 
-  constructor(private readonly spanMs: number) {}
+  /**
+   * @param spanMs how long whole samples are kept (memory: a fleet's objects share an isolate)
+   * @param latestSpanMs how long a silent series keeps its latest value (disk metrics come every 30 s)
+   */
+  constructor(
+    private readonly spanMs: number,
+    private readonly latestSpanMs = spanMs,
+  ) {}
 
   add(sample: Sample): void {
     // Keep order by ts; replays from an agent's spool arrive late, usually older than everything.
@@ -34,7 +41,7 @@ export class LiveWindow {
 
   /** Latest values; a series silent for the whole window (a removed disk) is dropped. */
   current(): CurrentValue[] {
-    const edge = (this.lastSeen ?? 0) - this.spanMs;
+    const edge = (this.lastSeen ?? 0) - this.latestSpanMs;
     for (const [k, v] of this.latest) if (v.ts < edge) this.latest.delete(k);
     return [...this.latest.values()].sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0));
   }
