@@ -37,7 +37,7 @@ async function setup(rules: Record<string, unknown>[], channel: { path?: string;
     const res = await post(t.ingestKey, batch(host, [{ ts, metrics }]));
     expect(res.status).toBe(200);
   };
-  const got = (n: number, timeoutMs = 5000) => waitFor(() => received(path), (r) => r.length >= n, timeoutMs);
+  const got = (n: number, timeoutMs = 15_000) => waitFor(() => received(path), (r) => r.length >= n, timeoutMs);
   const alerts = () => api<{ firing: Alert[]; history: Alert[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${host}`).then((r) => r.body);
   const stub = () => env.HOSTS.getByName(`${t.tenant.id}:${host}`);
   return { t, ch, path, secret, host, send, got, alerts, stub, ruleIds: ids };
@@ -215,7 +215,7 @@ describe('alert evaluation and delivery', () => {
     const tries = await x.got(3, 8000);
     expect(tries).toHaveLength(3);
     expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(250);
-    const h = await waitFor(x.alerts, (a) => a.firing[0]?.notified === 'failed', 5000);
+    const h = await waitFor(x.alerts, (a) => a.firing[0]?.notified === 'failed', 15_000);
     expect(h.firing[0]).toMatchObject({ notified: 'failed', last_error: expect.stringMatching(/HTTP 500/) });
     await settle();
     expect(await received(x.path)).toHaveLength(3);
@@ -228,26 +228,26 @@ describe('alert evaluation and delivery', () => {
     expect((await api(x.t.adminKey, 'PATCH', `/api/v1/alerts/rules/${x.ruleIds[0]}`, { channel_ids: [x.ch.id, ok.id] })).status).toBe(200);
     const start = Date.now();
     await x.send(Date.now() - MIN, 60);
-    const [slack] = await waitFor(() => received(okPath), (r) => r.length >= 1, 3000);
+    const [slack] = await waitFor(() => received(okPath), (r) => r.length >= 1, 15_000);
     expect(slack).toBeDefined();
     expect(slack!.at - start).toBeLessThan(2000);
     expect((JSON.parse(slack!.body) as { text: string }).text).toMatch(/\[FIRING\] WARNING temp high on .*custom\.temp = 60 \(> 50\)/);
     // Later notices too: the resolve reaches Slack while the webhook is still hanging.
     const t1 = Date.now();
     await x.send(Date.now() - MIN + 5 * S, 10);
-    const both = await waitFor(() => received(okPath), (r) => r.length >= 2, 3000);
+    const both = await waitFor(() => received(okPath), (r) => r.length >= 2, 15_000);
     expect(both).toHaveLength(2);
     expect(both[1]!.at - t1).toBeLessThan(2000);
     expect((JSON.parse(both[1]!.body) as { text: string }).text).toMatch(/\[RESOLVED\]/);
     // And history is not held back by the hanging channel either.
-    expect((await waitFor(x.alerts, (a) => a.history[0]?.status === 'RESOLVED', 3000)).history[0]!.status).toBe('RESOLVED');
+    expect((await waitFor(x.alerts, (a) => a.history[0]?.status === 'RESOLVED', 15_000)).history[0]!.status).toBe('RESOLVED');
   });
 
   it('sends email through the Resend HTTP API', async () => {
     const x = await setup([{ severity: 'CRITICAL' }], { type: 'email', path: '/resend/emails' });
     const before = (await received('/resend/emails')).length;
     await x.send(Date.now() - MIN, 99);
-    const mails = await waitFor(() => received('/resend/emails'), (r) => r.some((m) => m.body.includes(x.host)), 5000);
+    const mails = await waitFor(() => received('/resend/emails'), (r) => r.some((m) => m.body.includes(x.host)), 15_000);
     const mail = mails.slice(before).find((m) => m.body.includes(x.host))!;
     expect(mail.headers.authorization).toBe('Bearer re_test_key');
     expect(JSON.parse(mail.body)).toMatchObject({ to: ['ops@example.com'], subject: expect.stringContaining('[Pulse CRITICAL] temp high on') });

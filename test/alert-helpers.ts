@@ -36,7 +36,7 @@ export async function received(prefix: string): Promise<Received[]> {
 }
 
 /** Polls until `check` passes or the timeout ends; returns the last value. */
-export async function waitFor<T>(get: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(get: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let v = await get();
   while (!check(v) && Date.now() < deadline) {
