@@ -20,36 +20,54 @@ interface Cached {
   key: { id: string; tenantId: string; scope: KeyScope } | null;
   expires: number;
   fetched: number;
+  /** A refresh is under way (a flag, not a shared promise: see lookup). */
+  refreshing: boolean;
 }
 const cache = new Map<string, Cached>();
-const inflight = new Map<string, Promise<Cached['key']>>();
 
 export function clearKeyCache() {
   cache.clear();
 }
 
-async function lookup(env: Env, secret: string) {
+async function fetchKey(env: Env, secret: string): Promise<Cached> {
+  const hash = await sha256Hex(secret);
+  const key = await withDb(env, (db) => findKeyByHash(db, hash));
+  const now = Date.now();
+  const entry = { key, expires: now + (key ? KEY_CACHE_MS : NEGATIVE_CACHE_MS), fetched: now, refreshing: false };
+  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
+  cache.set(secret, entry);
+  return entry;
+}
+
+/**
+ * No promise is shared between requests: in workerd a request resuming from a promise another
+ * request resolved runs in that request's context and then cannot touch its own body (seen as
+ * "Cannot perform I/O on behalf of a different request" under load). An expired known key is
+ * served while this request refreshes it in the background; a miss looks up in-request.
+ */
+async function lookup(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, secret: string) {
   const now = Date.now();
   const hit = cache.get(secret);
   if (hit && hit.expires > now) return hit.key;
-  let p = inflight.get(secret);
-  if (!p) {
-    // One Postgres lookup per key at a time, however many requests wait for it.
-    p = sha256Hex(secret)
-      .then((hash) => withDb(env, (db) => findKeyByHash(db, hash)))
-      .finally(() => inflight.delete(secret));
-    inflight.set(secret, p);
+  if (hit?.key && now - hit.fetched < STALE_MS) {
+    if (!hit.refreshing) {
+      hit.refreshing = true;
+      ctx.waitUntil(
+        fetchKey(env, secret).catch((err) => {
+          hit.refreshing = false;
+          console.error(JSON.stringify({ msg: 'key refresh failed; serving the cached entry', error: String(err) }));
+        }),
+      );
+    }
+    // Within KEY_CACHE_MS plus one refresh round trip of a revocation, as documented.
+    if (now - hit.fetched < KEY_CACHE_MS * 2) return hit.key;
   }
-  let key: Cached['key'];
   try {
-    key = await p;
+    return (await fetchKey(env, secret)).key;
   } catch (err) {
-    if (hit?.key && now - hit.fetched < STALE_MS) return hit.key;
+    if (hit?.key && now - hit.fetched < STALE_MS) return hit.key; // Postgres down: keep known keys working
     throw err;
   }
-  if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
-  cache.set(secret, { key, expires: now + (key ? KEY_CACHE_MS : NEGATIVE_CACHE_MS), fetched: now });
-  return key;
 }
 
 /** Requires `Authorization: Bearer <key>` with one of the given scopes. */
@@ -60,7 +78,7 @@ export const requireKey = (...scopes: KeyScope[]) =>
     if (!m) throw new ApiError(401, 'unauthorized', 'missing "Authorization: Bearer <api key>" header', 'authorization');
     const secret = m[1]!;
     if (secret.length > 200) throw new ApiError(401, 'unauthorized', 'invalid API key', 'authorization');
-    const key = await lookup(c.env, secret);
+    const key = await lookup(c.env, c.executionCtx, secret);
     if (!key) throw new ApiError(401, 'unauthorized', 'invalid or revoked API key', 'authorization');
     // An admin key may do anything a read or ingest key may.
     if (!scopes.includes(key.scope) && key.scope !== 'admin')
