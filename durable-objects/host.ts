@@ -17,7 +17,7 @@ import { BaseObject } from './base.ts';
 import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
 import { RawStore } from './raw-store.ts';
-import { upsertHost, writeFlush } from './rollup-writer.ts';
+import { hostUpsert, writeFlush } from './rollup-writer.ts';
 import { withDb } from '../worker/db/client.ts';
 
 const MINUTE = 60_000;
@@ -128,7 +128,7 @@ export class HostObject extends BaseObject<Env> {
     const { tenantId, info } = this.state;
     if (!tenantId || !info) return;
     try {
-      await withDb(this.env, (db) => upsertHost(db, tenantId, info, this.live.lastSeen ?? now));
+      await withDb(this.env, async (db) => void (await hostUpsert(db, tenantId, info, this.live.lastSeen ?? now)));
       if (this.state.info === info) {
         this.state.registered = true;
         this.saveState();

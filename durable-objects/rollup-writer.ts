@@ -32,9 +32,10 @@ export interface FlushInput {
   rows5m: RollupRow[];
 }
 
-export async function upsertHost(db: Db, tenantId: string, info: HostInfo, seen: number) {
+/** The host row upsert; awaited alone at registration, embedded in the flush statement. */
+export function hostUpsert(db: Db, tenantId: string, info: HostInfo, seen: number) {
   const t = new Date(seen);
-  await db
+  return db
     .insert(hosts)
     .values({ tenantId, id: info.id, name: info.name, os: info.os, agentVersion: info.agentVersion, firstSeen: t, lastSeen: t })
     .onConflictDoUpdate({
@@ -56,15 +57,7 @@ export async function writeFlush(db: Db, input: FlushInput, now: number): Promis
   const parts = [];
   if (input.rows1m.length) parts.push(sql`r1 AS (${rollupInsert('1m', input.tenantId, input.hostId, input.rows1m)})`);
   if (input.rows5m.length) parts.push(sql`r5 AS (${rollupInsert('5m', input.tenantId, input.hostId, input.rows5m)})`);
-  if (input.info && input.lastSeen !== null) {
-    const { info } = input;
-    parts.push(sql`h AS (
-      INSERT INTO hosts (tenant_id, id, name, os, agent_version, first_seen, last_seen)
-      VALUES (${input.tenantId}, ${info.id}, ${info.name}, ${info.os}, ${info.agentVersion},
-              to_timestamp(${input.lastSeen} / 1000.0), to_timestamp(${input.lastSeen} / 1000.0))
-      ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, os = excluded.os,
-        agent_version = excluded.agent_version, last_seen = greatest(hosts.last_seen, excluded.last_seen))`);
-  }
+  if (input.info && input.lastSeen !== null) parts.push(sql`h AS ${hostUpsert(db, input.tenantId, input.info, input.lastSeen)}`); // drizzle parenthesises it
   if (parts.length === 0) return;
   const statement = sql`WITH ${sql.join(parts, sql`, `)} SELECT 1`;
   try {

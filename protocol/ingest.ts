@@ -140,19 +140,21 @@ export const SampleDoc = z
     for (const i of checkMetrics(s.metrics)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
   });
 
+function distinctTimestamps(b: { samples: { ts: number }[] }, ctx: z.RefinementCtx) {
+  const seen = new Set<number>();
+  b.samples.forEach((s, i) => {
+    if (seen.has(s.ts)) ctx.addIssue({ code: 'custom', path: ['samples', i, 'ts'], message: 'duplicate timestamp in batch' });
+    seen.add(s.ts);
+  });
+}
+
 export const CollectRequest = z
   .strictObject({
     host: HostInfo,
     batchId: idString,
     samples: z.array(Sample).min(1).max(LIMITS.maxSamplesPerBatch),
   })
-  .superRefine((b, ctx) => {
-    const seen = new Set<number>();
-    b.samples.forEach((s, i) => {
-      if (seen.has(s.ts)) ctx.addIssue({ code: 'custom', path: ['samples', i, 'ts'], message: 'duplicate timestamp in batch' });
-      seen.add(s.ts);
-    });
-  });
+  .superRefine(distinctTimestamps);
 export type CollectRequest = z.infer<typeof CollectRequest>;
 
 export const CollectRequestDoc = z
@@ -161,13 +163,7 @@ export const CollectRequestDoc = z
     batchId: idString,
     samples: z.array(SampleDoc).min(1).max(LIMITS.maxSamplesPerBatch),
   })
-  .superRefine((b, ctx) => {
-    const seen = new Set<number>();
-    b.samples.forEach((s, i) => {
-      if (seen.has(s.ts)) ctx.addIssue({ code: 'custom', path: ['samples', i, 'ts'], message: 'duplicate timestamp in batch' });
-      seen.add(s.ts);
-    });
-  });
+  .superRefine(distinctTimestamps);
 
 /** Checked at the edge with the server's clock, not in the schema, so the schema stays pure. */
 export function checkTimestamps(batch: CollectRequest, now: number): { path: string; message: string } | null {

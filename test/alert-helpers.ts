@@ -22,13 +22,9 @@ export async function api<T = Record<string, unknown>>(key: string, method: stri
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
-export interface Received {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  at: number;
-}
+// Type-only: erased at build, so the Node-side recorder module is not loaded in workerd.
+export type { Received } from './recorder.ts';
+import type { Received } from './recorder.ts';
 
 export async function received(prefix: string): Promise<Received[]> {
   const res = await fetch(`${RECORDER}/_received?prefix=${encodeURIComponent(prefix)}`);
