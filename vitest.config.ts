@@ -1,5 +1,10 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import fs from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+// wrangler.toml's assets directory must exist for the workers pool to start; `npm test` fills it
+// (`npm run build`) before vitest runs.
+fs.mkdirSync(new URL('./dist/public', import.meta.url), { recursive: true });
 
 // Drivers inside workerd report a socket closed after `end()` as an unhandled error; it is
 // harmless and the only error filtered here (see DEVELOPERS.md, toolchain facts).

@@ -2,17 +2,20 @@
 // publishes it for GET /download/agent/linux-x64 (worker/routes/install/).
 //
 // Workers static assets are limited to 25 MiB per file (and `wrangler dev` refuses to start with a
-// larger one) while the binary is ~105 MB, so public/downloads holds it in 20 MiB parts plus a
+// larger one) while the binary is ~105 MB, so dist/downloads holds it in 20 MiB parts plus a
 // manifest; the route streams the parts back as one file. Outputs:
 //   agent/dist/pulse-agent-linux-x64                     the binary itself
-//   public/downloads/pulse-agent-linux-x64.sha256        "<hex>  pulse-agent-linux-x64"
-//   public/downloads/pulse-agent-linux-x64.json          { size, sha256, parts }
-//   public/downloads/pulse-agent-linux-x64.partNN        the parts
+//   dist/downloads/pulse-agent-linux-x64.sha256          "<hex>  pulse-agent-linux-x64"
+//   dist/downloads/pulse-agent-linux-x64.json            { size, sha256, parts }
+//   dist/downloads/pulse-agent-linux-x64.partNN          the parts
+// and mirrors them into the static assets directory dist/public/downloads (scripts/lib/assets.ts),
+// next to the site, which Astro rebuilds without touching them.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DOWNLOADS, syncAssets } from '../scripts/lib/assets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NAME = 'pulse-agent-linux-x64';
@@ -39,8 +42,9 @@ function main(): number {
   const r = spawnSync(bun, ['build', '--compile', '--minify', '--target=bun-linux-x64', join(root, 'agent/main.ts'), '--outfile', out], { stdio: 'inherit' });
   if (r.status !== 0) return r.status ?? 1;
   const bin = readFileSync(out);
-  const { sha256, parts } = publish(bin, join(root, 'public/downloads'));
-  process.stdout.write(`${out}: ${(bin.byteLength / 1e6).toFixed(1)} MB, sha256 ${sha256}; published in ${parts.length} parts under public/downloads/\n`);
+  const { sha256, parts } = publish(bin, DOWNLOADS);
+  syncAssets();
+  process.stdout.write(`${out}: ${(bin.byteLength / 1e6).toFixed(1)} MB, sha256 ${sha256}; published in ${parts.length} parts under dist/downloads/ (served from dist/public/downloads/)\n`);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { watchSite } from './build-site.ts';
 import { bin, ROOT, startStack, type Credentials } from './lib/stack.ts';
 
 const dataDir = path.join(ROOT, '.data');
@@ -18,7 +19,9 @@ async function main() {
     previous = undefined;
   }
   const port = process.env.PORT ? Number(process.env.PORT) : 8787;
-  const stack = await startStack({ dataDir, persistent: true, port, log, previous });
+  const stack = await startStack({ dataDir, persistent: true, port, log, previous, buildSite: true });
+  const stopWatch = watchSite(log);
+  log('Watching site/src and protocol/: the site rebuilds on change (reload the page)');
   fs.writeFileSync(credsFile, `${JSON.stringify(stack.credentials, null, 2)}\n`, { mode: 0o600 });
 
   let agent: ChildProcess | null = null;
@@ -39,6 +42,7 @@ async function main() {
   console.log(`
   Pulse Monitor is running at ${stack.url}
 
+    Dashboard     ${stack.url}/login  (sign up at ${stack.url}/signup, or log in as below)
     API docs      ${stack.url}/api/v1/openapi.json
     Health        ${stack.url}/api/v1/health
     Credentials   .data/dev-credentials.json (login ${stack.credentials.email})
@@ -53,6 +57,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log('Stopping…');
+    stopWatch();
     agent?.kill('SIGTERM');
     await stack.stop();
     log('Stopped.');

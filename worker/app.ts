@@ -24,7 +24,13 @@ export function createApp() {
     },
   });
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    // Pages come from the static assets (wrangler.toml sends only these prefixes to the Worker
+    // first; this covers requests that reach it anyway). The raw download parts stay private.
+    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !/^\/(api|downloads?)(\/|$)/.test(path)) return c.env.ASSETS.fetch(c.req.raw);
+    return c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${path}` } }, 404);
+  });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key' });
   registerCollect(app);

@@ -10,6 +10,8 @@ import pg from 'pg';
 import { sha256Hex } from '../../worker/auth/crypto.ts';
 import { randomToken } from '../../worker/auth/crypto.ts';
 import { addMember, createApiKey, createTenant, createUser, findKeyByHash } from '../../worker/db/tenants.ts';
+import { buildSite } from '../build-site.ts';
+import { syncAssets } from './assets.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
 import { freePort, startPostgres } from './postgres.ts';
@@ -31,6 +33,8 @@ export interface StackOptions {
   log: (msg: string) => void;
   /** Seed credentials to reuse when their keys still exist. */
   previous?: Partial<Credentials>;
+  /** Build the site into the static assets first (dev, e2e, bench:dashboard). */
+  buildSite?: boolean;
 }
 
 export interface Stack {
@@ -99,6 +103,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(() => shim.close());
     const creds = await seed(pgRun.url, opts.previous);
 
+    if (opts.buildSite) {
+      opts.log('Building the site (Astro)');
+      await buildSite(opts.log);
+    } else syncAssets(); // wrangler needs the assets directory to exist
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
