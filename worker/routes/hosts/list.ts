@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { asc, eq } from 'drizzle-orm';
 import { HostSummary } from '../../../protocol/query.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
@@ -13,8 +13,7 @@ const route = createRoute({
   tags: ['hosts'],
   summary: "The organization's hosts",
   description: 'lastSeen is updated when each minute of data is rolled up (about once a minute).',
-  security: [{ bearer: [] }],
-  middleware: [requireKey('read')] as const,
+  ...guard('metrics:read'),
   responses: {
     200: { description: 'Hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSummary) }) } } },
   },
