@@ -1,0 +1,33 @@
+// Shapes of the alert routes' answers (worker/routes/alerts/*), as the site reads them.
+export interface RuleJson {
+  id: string;
+  name: string;
+  metric: string;
+  matchers: Record<string, string>;
+  comparator: string;
+  threshold: number;
+  for: number;
+  keep_firing_for: number;
+  repeat_interval: number;
+  severity: string;
+  channel_ids: string[];
+  enabled: boolean;
+  created_at: number;
+  updated_at: number;
+}
+export interface ChannelJson {
+  id: string;
+  name: string;
+  type: 'slack' | 'email' | 'webhook';
+  config: Record<string, unknown>;
+  enabled: boolean;
+  created_at: number;
+}
+export interface SilenceJson {
+  id: string;
+  matchers: Record<string, string>;
+  starts_at: number;
+  ends_at: number;
+  comment: string;
+  active: boolean;
+}
