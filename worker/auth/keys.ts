@@ -3,13 +3,10 @@
 // expire after KEY_CACHE_MS so a revoked key stops working within that bound. If Postgres fails
 // during a refresh, a known-good entry is served for up to STALE_MS rather than failing every
 // waiting request at once (docs/architecture.md).
-import { createMiddleware } from 'hono/factory';
-import { ApiError } from '../errors.ts';
 import { sha256Hex } from './crypto.ts';
 import { withDb } from '../db/client.ts';
 import { findKeyByHash } from '../db/tenants.ts';
 import type { KeyScope } from '../db/schema.ts';
-import type { AppEnv } from '../types.ts';
 
 export const KEY_CACHE_MS = 5_000;
 const NEGATIVE_CACHE_MS = 1_000;
@@ -82,21 +79,3 @@ export async function lookupKey(env: Env, ctx: { waitUntil(p: Promise<unknown>):
     throw err;
   }
 }
-
-/** Requires `Authorization: Bearer <key>` with one of the given scopes. */
-export const requireKey = (...scopes: KeyScope[]) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiError(401, 'unauthorized', 'missing "Authorization: Bearer <api key>" header', 'authorization');
-    const secret = m[1]!;
-    if (secret.length > 200) throw new ApiError(401, 'unauthorized', 'invalid API key', 'authorization');
-    const key = await lookupKey(c.env, c.executionCtx, secret);
-    if (!key) throw new ApiError(401, 'unauthorized', 'invalid or revoked API key', 'authorization');
-    // An admin key may do anything a read or ingest key may.
-    if (!scopes.includes(key.scope) && key.scope !== 'admin')
-      throw new ApiError(403, 'forbidden', `this ${key.scope} key cannot be used here; it needs the ${scopes.join(' or ')} scope`, 'authorization');
-    c.set('tenantId', key.tenantId);
-    c.set('keyId', key.id);
-    await next();
-  });
