@@ -13,6 +13,15 @@ import { registerCurrent } from './routes/metrics/current.ts';
 import { registerHistory } from './routes/metrics/history.ts';
 import { registerHealth } from './routes/system/health.ts';
 import { registerInstall } from './routes/install/index.ts';
+import { registerAudit } from './routes/audit/list.ts';
+import { registerEmailLinks } from './routes/auth/email-links.ts';
+import { registerLogin } from './routes/auth/login.ts';
+import { registerMe } from './routes/auth/me.ts';
+import { registerSignup } from './routes/auth/signup.ts';
+import { registerKeys } from './routes/keys/keys.ts';
+import { registerInvitations } from './routes/orgs/invitations.ts';
+import { registerMembers } from './routes/orgs/members.ts';
+import { registerOrgs } from './routes/orgs/orgs.ts';
 import type { AppEnv } from './types.ts';
 
 export function createApp() {
@@ -28,6 +37,21 @@ export function createApp() {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'pulse_session',
+    description: 'The session cookie from POST /api/v1/auth/login; writes also need the X-CSRF-Token header',
+  });
+  registerSignup(app);
+  registerLogin(app);
+  registerMe(app);
+  registerEmailLinks(app);
+  registerOrgs(app);
+  registerMembers(app);
+  registerInvitations(app);
+  registerKeys(app);
+  registerAudit(app);
   registerCollect(app);
   registerCurrent(app);
   registerHistory(app);
@@ -43,7 +67,7 @@ export function createApp() {
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Pulse Monitor API', version: '1.0.0', description: 'Host metrics ingest and query API.' },
+    info: { title: 'Pulse Monitor API', version: '1.0.0', description: 'Host metrics ingest and query, alerting, organizations and keys. Authenticate with an API key (Bearer) or the session cookie; see docs/auth.md.' },
   });
   return app;
 }

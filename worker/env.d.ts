@@ -10,6 +10,8 @@ interface SecretEnv {
   RESEND_BASE_URL?: string;
   /** Sender of alert emails, e.g. "Pulse <alerts@example.com>". */
   EMAIL_FROM?: string;
+  /** The site's public origin for links in emails (default: the request's origin). */
+  APP_URL?: string;
   /** Alert delivery retry delays in ms, comma-separated (default 5s,30s,2m,10m,30m). */
   ALERT_RETRY_MS?: string;
 }

@@ -1,8 +1,21 @@
+import type { Role } from '../protocol/roles.ts';
+
+/** Who made a request: recorded in the audit log. */
+export interface Actor {
+  type: 'user' | 'key' | 'system';
+  id: string | null;
+  /** An email for users, a key's prefix for keys. */
+  label: string | null;
+}
+
 export interface AppEnv {
   Bindings: Env;
   Variables: {
     tenantId: string;
     keyId: string;
+    actor: Actor;
+    /** Set for cookie sessions only. */
+    session: { id: string; userId: string; email: string; role: Role | null; csrfToken: string };
   };
 }
 

@@ -7,8 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { eq } from 'drizzle-orm';
 import { sha256Hex } from '../../worker/auth/crypto.ts';
 import { randomToken } from '../../worker/auth/crypto.ts';
+import { users } from '../../worker/db/schema.ts';
 import { addMember, createApiKey, createTenant, createUser, findKeyByHash } from '../../worker/db/tenants.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
@@ -45,15 +47,17 @@ async function seed(databaseUrl: string, previous: Partial<Credentials> | undefi
   await client.connect();
   try {
     const db = drizzle(client);
-    if (previous?.ingestKey && previous.readKey && previous.email && previous.password) {
+    // Reuse earlier credentials (older runs used an @localhost email the login form refuses).
+    if (previous?.ingestKey && previous.readKey && previous.email?.endsWith('.test') && previous.password) {
       const [i, r] = await Promise.all([findKeyByHash(db, await sha256Hex(previous.ingestKey)), findKeyByHash(db, await sha256Hex(previous.readKey))]);
       if (i && r) return { ingestKey: previous.ingestKey, readKey: previous.readKey, email: previous.email, password: previous.password };
     }
     const tenant = await createTenant(db, 'Dev Org');
-    const email = `dev-${randomToken(6).toLowerCase()}@localhost`;
+    const email = `dev-${randomToken(6).toLowerCase()}@pulse.test`;
     const password = randomToken(16);
     const user = await createUser(db, email, password, 'Dev User');
     await addMember(db, tenant.id, user.id, 'owner');
+    await db.update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, user.id));
     const ingest = await createApiKey(db, tenant.id, 'ingest', 'dev agent');
     const read = await createApiKey(db, tenant.id, 'read', 'dev read');
     return { ingestKey: ingest.secret, readKey: read.secret, email, password };

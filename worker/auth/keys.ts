@@ -3,21 +3,25 @@
 // expire after KEY_CACHE_MS so a revoked key stops working within that bound. If Postgres fails
 // during a refresh, a known-good entry is served for up to STALE_MS rather than failing every
 // waiting request at once (docs/architecture.md).
-import { createMiddleware } from 'hono/factory';
-import { ApiError } from '../errors.ts';
 import { sha256Hex } from './crypto.ts';
 import { withDb } from '../db/client.ts';
 import { findKeyByHash } from '../db/tenants.ts';
 import type { KeyScope } from '../db/schema.ts';
-import type { AppEnv } from '../types.ts';
 
 export const KEY_CACHE_MS = 5_000;
 const NEGATIVE_CACHE_MS = 1_000;
 const STALE_MS = 60_000;
 const MAX_ENTRIES = 10_000;
 
+export interface KeyInfo {
+  id: string;
+  tenantId: string;
+  scope: KeyScope;
+  prefix: string;
+}
+
 interface Cached {
-  key: { id: string; tenantId: string; scope: KeyScope } | null;
+  key: KeyInfo | null;
   expires: number;
   fetched: number;
   /** A refresh is under way (a flag, not a shared promise: see lookup). */
@@ -29,9 +33,15 @@ export function clearKeyCache() {
   cache.clear();
 }
 
+/** Forgets a revoked key in this isolate at once; other isolates drop it within the cache bound. */
+export function evictKey(id: string) {
+  for (const [secret, entry] of cache) if (entry.key?.id === id) cache.delete(secret);
+}
+
 async function fetchKey(env: Env, secret: string): Promise<Cached> {
   const hash = await sha256Hex(secret);
-  const key = await withDb(env, (db) => findKeyByHash(db, hash));
+  // last_used_at is refreshed with each lookup (at most every KEY_CACHE_MS per key and isolate).
+  const key = await withDb(env, (db) => findKeyByHash(db, hash, true));
   const now = Date.now();
   const entry = { key, expires: now + (key ? KEY_CACHE_MS : NEGATIVE_CACHE_MS), fetched: now, refreshing: false };
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
@@ -45,7 +55,7 @@ async function fetchKey(env: Env, secret: string): Promise<Cached> {
  * "Cannot perform I/O on behalf of a different request" under load). An expired known key is
  * served while this request refreshes it in the background; a miss looks up in-request.
  */
-async function lookup(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, secret: string) {
+export async function lookupKey(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, secret: string) {
   const now = Date.now();
   const hit = cache.get(secret);
   if (hit && hit.expires > now) return hit.key;
@@ -69,21 +79,3 @@ async function lookup(env: Env, ctx: { waitUntil(p: Promise<unknown>): void }, s
     throw err;
   }
 }
-
-/** Requires `Authorization: Bearer <key>` with one of the given scopes. */
-export const requireKey = (...scopes: KeyScope[]) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) throw new ApiError(401, 'unauthorized', 'missing "Authorization: Bearer <api key>" header', 'authorization');
-    const secret = m[1]!;
-    if (secret.length > 200) throw new ApiError(401, 'unauthorized', 'invalid API key', 'authorization');
-    const key = await lookup(c.env, c.executionCtx, secret);
-    if (!key) throw new ApiError(401, 'unauthorized', 'invalid or revoked API key', 'authorization');
-    // An admin key may do anything a read or ingest key may.
-    if (!scopes.includes(key.scope) && key.scope !== 'admin')
-      throw new ApiError(403, 'forbidden', `this ${key.scope} key cannot be used here; it needs the ${scopes.join(' or ')} scope`, 'authorization');
-    c.set('tenantId', key.tenantId);
-    c.set('keyId', key.id);
-    await next();
-  });

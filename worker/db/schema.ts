@@ -1,5 +1,5 @@
 // Typed mirror of migrations/*.sql for drizzle queries. The SQL files are the source of truth.
-import { doublePrecision, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -16,6 +16,7 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   name: text('name'),
   createdAt: ts('created_at').notNull().defaultNow(),
+  emailVerifiedAt: ts('email_verified_at'),
 });
 
 export const memberships = pgTable(
@@ -72,3 +73,51 @@ const rollupColumns = {
 
 export const rollup1m = pgTable('rollup_1m', rollupColumns);
 export const rollup5m = pgTable('rollup_5m', rollupColumns);
+
+export const sessions = pgTable('sessions', {
+  id: text('id').primaryKey(),
+  tokenHash: text('token_hash').notNull().unique(),
+  userId: text('user_id').notNull(),
+  activeTenantId: text('active_tenant_id'),
+  csrfToken: text('csrf_token').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+});
+
+export const emailTokens = pgTable('email_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: text('user_id').notNull(),
+  purpose: text('purpose', { enum: ['verify', 'reset'] }).notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+});
+
+export const invitations = pgTable('invitations', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  email: text('email').notNull(),
+  role: text('role', { enum: ['owner', 'admin', 'editor', 'viewer'] }).notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  invitedBy: text('invited_by'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  acceptedAt: ts('accepted_at'),
+});
+
+export const auditLog = pgTable('audit_log', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  tenantId: text('tenant_id').notNull(),
+  ts: ts('ts').notNull().defaultNow(),
+  actorType: text('actor_type', { enum: ['user', 'key', 'system'] }).notNull(),
+  actorId: text('actor_id'),
+  actorLabel: text('actor_label'),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: text('target_id'),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+});

@@ -39,12 +39,13 @@ export async function createApiKey(db: AnyPg, tenantId: string, scope: KeyScope,
   return { id, secret, prefix, scope };
 }
 
-export async function findKeyByHash(db: AnyPg, hash: string) {
-  const rows = await db
-    .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, scope: apiKeys.scope })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)))
-    .limit(1);
+/** The live key with this hash; `touch` also records the use (one statement either way). */
+export async function findKeyByHash(db: AnyPg, hash: string, touch = false) {
+  const cols = { id: apiKeys.id, tenantId: apiKeys.tenantId, scope: apiKeys.scope, prefix: apiKeys.prefix };
+  const where = and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt));
+  const rows = touch
+    ? await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(where).returning(cols)
+    : await db.select(cols).from(apiKeys).where(where).limit(1);
   return rows[0] ?? null;
 }
 

@@ -2,7 +2,7 @@
 // channel's config are masked in every response; PATCH merges config, so omitting a secret keeps it.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { alertChannels } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
@@ -43,19 +43,19 @@ function checkConfig(type: ChannelType, config: Record<string, unknown>) {
 }
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['alerts'], security: [{ bearer: [] }] };
+const base = { tags: ['alerts'] };
 const load = (env: Env, tenantId: string, id: string) =>
   withDb(env, async (db) => (await db.select().from(alertChannels).where(and(eq(alertChannels.id, id), eq(alertChannels.tenantId, tenantId))))[0]);
 
 export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({ ...base, method: 'post', path: '/api/v1/alerts/channels', summary: 'Create a notification channel', middleware: [requireKey('admin')] as const, request: { body: { required: true, ...json(CreateChannel) } }, responses: { 201: { description: 'Created', ...json(ChannelJson) }, ...errors } }),
+    createRoute({ ...base, method: 'post', path: '/api/v1/alerts/channels', summary: 'Create a notification channel', ...guard('channels:write'), request: { body: { required: true, ...json(CreateChannel) } }, responses: { 201: { description: 'Created', ...json(ChannelJson) }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const body = c.req.valid('json');
       const config = checkConfig(body.type, body.config);
       const id = newId('chan');
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'channel.create', target: { type: 'channel', id }, details: { name: body.name, type: body.type } }, async (db) => {
         await db.insert(alertChannels).values({ id, tenantId, name: body.name, type: body.type, config, enabled: body.enabled });
       });
       return c.json(toJson((await load(c.env, tenantId, id))!), 201);
@@ -63,7 +63,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/channels', summary: "The organization's channels (secrets masked)", middleware: [requireKey('read')] as const, responses: { 200: { description: 'Channels', ...json(z.object({ channels: z.array(ChannelJson) })) }, ...errors } }),
+    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/channels', summary: "The organization's channels (secrets masked)", ...guard('alerts:read'), responses: { 200: { description: 'Channels', ...json(z.object({ channels: z.array(ChannelJson) })) }, ...errors } }),
     async (c) => {
       const rows = await withDb(c.env, (db) => db.select().from(alertChannels).where(eq(alertChannels.tenantId, c.get('tenantId'))).orderBy(asc(alertChannels.createdAt), asc(alertChannels.id)));
       return c.json({ channels: rows.map(toJson) }, 200);
@@ -71,7 +71,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/channels/{id}', summary: 'One channel (secrets masked)', middleware: [requireKey('read')] as const, request: { params: IdParam }, responses: { 200: { description: 'The channel', ...json(ChannelJson) }, ...errors } }),
+    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/channels/{id}', summary: 'One channel (secrets masked)', ...guard('alerts:read'), request: { params: IdParam }, responses: { 200: { description: 'The channel', ...json(ChannelJson) }, ...errors } }),
     async (c) => {
       const { id } = c.req.valid('param');
       const row = await load(c.env, c.get('tenantId'), id);
@@ -81,7 +81,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'patch', path: '/api/v1/alerts/channels/{id}', summary: 'Change a channel; config fields left out keep their value', middleware: [requireKey('admin')] as const, request: { params: IdParam, body: { required: true, ...json(PatchChannel) } }, responses: { 200: { description: 'The channel', ...json(ChannelJson) }, ...errors } }),
+    createRoute({ ...base, method: 'patch', path: '/api/v1/alerts/channels/{id}', summary: 'Change a channel; config fields left out keep their value', ...guard('channels:write'), request: { params: IdParam, body: { required: true, ...json(PatchChannel) } }, responses: { 200: { description: 'The channel', ...json(ChannelJson) }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
@@ -89,7 +89,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
       const row = await load(c.env, tenantId, id);
       if (!row) throw notFound('channel', id);
       const config = body.config ? checkConfig(row.type, { ...row.config, ...body.config }) : undefined;
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'channel.update', target: { type: 'channel', id }, details: { fields: Object.keys(body), configFields: Object.keys(body.config ?? {}) } }, async (db) => {
         await db
           .update(alertChannels)
           .set({ ...(body.name !== undefined && { name: body.name }), ...(config && { config }), ...(body.enabled !== undefined && { enabled: body.enabled }), updatedAt: new Date() })
@@ -100,11 +100,11 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'delete', path: '/api/v1/alerts/channels/{id}', summary: 'Delete a channel', middleware: [requireKey('admin')] as const, request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, ...errors } }),
+    createRoute({ ...base, method: 'delete', path: '/api/v1/alerts/channels/{id}', summary: 'Delete a channel', ...guard('channels:write'), request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'channel.delete', target: { type: 'channel', id } }, async (db) => {
         const res = await db.delete(alertChannels).where(and(eq(alertChannels.id, id), eq(alertChannels.tenantId, tenantId))).returning({ id: alertChannels.id });
         if (!res.length) throw notFound('channel', id);
       });
@@ -118,7 +118,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
       method: 'post',
       path: '/api/v1/alerts/channels/{id}/test',
       summary: 'Send a test notification through a channel now',
-      middleware: [requireKey('admin')] as const,
+      ...guard('channels:write'),
       request: { params: IdParam },
       responses: { 200: { description: 'Delivered', ...json(z.object({ ok: z.literal(true) })) }, 502: { description: 'The channel refused or did not answer', ...json(z.object({ error: z.object({ code: z.string(), message: z.string() }) })) }, ...errors },
     }),

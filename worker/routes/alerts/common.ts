@@ -9,6 +9,9 @@ import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName } from '../../types.ts';
 import { ErrorSchema } from '../schemas.ts';
+import type { Context } from 'hono';
+import { audit, type AuditEvent } from '../../audit.ts';
+import type { AppEnv } from '../../types.ts';
 
 export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 
@@ -33,15 +36,19 @@ export const MatcherMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63
 const PUSH_CONCURRENCY = 50;
 
 /**
- * Bumps the tenant's config version (inside the caller's transaction), then pushes the new config
+ * Bumps the tenant's config version and records the audit entry (inside the change's
+ * transaction), then pushes the new config
  * to every host object of the tenant so the next sample is evaluated with it. A missed push is
  * repaired by the object's version check (every 5 minutes).
  */
-export async function commitAndPush(env: Env, tenantId: string, write: (db: Db) => Promise<void>): Promise<void> {
+export async function commitAndPush(c: Context<AppEnv>, event: AuditEvent, write: (db: Db) => Promise<void>): Promise<void> {
+  const { env } = c;
+  const tenantId = c.get('tenantId');
   const { config, hostIds } = await withDb(env, async (db) => {
     await db.transaction(async (tx) => {
       await write(tx as unknown as Db);
       await bumpConfigVersion(tx, tenantId);
+      await audit(tx, c, event);
     });
     const config = await loadAlertConfig(db, tenantId);
     const rows = await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId));

@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import { SEVERITIES } from '../../../durable-objects/core/rules.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { alertHistory } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
 import type { AppEnv } from '../../types.ts';
@@ -62,8 +62,7 @@ const route = createRoute({
   tags: ['alerts'],
   summary: 'Alerts firing now, and history (newest first)',
   description: '`firing` ignores from/to; `history` holds episodes that started in [from, to).',
-  security: [{ bearer: [] }],
-  middleware: [requireKey('read')] as const,
+  ...guard('alerts:read'),
   request: { query: Query },
   responses: { 200: { description: 'Alerts', content: { 'application/json': { schema: z.object({ firing: z.array(AlertJson), history: z.array(AlertJson) }) } } }, ...errors },
 });

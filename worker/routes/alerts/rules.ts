@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { isKnownMetric } from '../../../protocol/metrics.ts';
 import { COMPARATORS, HOST_UP_METRIC, MATCHER_KEYS, SEVERITIES } from '../../../durable-objects/core/rules.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { alertChannels, alertRules } from '../../db/alerts-schema.ts';
 import { withDb, type Db } from '../../db/client.ts';
@@ -100,7 +100,7 @@ async function checkChannels(db: Db, tenantId: string, ids: string[] | undefined
 }
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['alerts'], security: [{ bearer: [] }] };
+const base = { tags: ['alerts'] };
 
 export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -109,7 +109,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       method: 'post',
       path: '/api/v1/alerts/rules',
       summary: 'Create an alert rule',
-      middleware: [requireKey('admin')] as const,
+      ...guard('alerts:write'),
       request: { body: { required: true, ...json(CreateRule) } },
       responses: { 201: { description: 'Created', ...json(RuleJson) }, ...errors },
     }),
@@ -118,7 +118,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       const body = c.req.valid('json');
       const id = newId('rule');
       await withDb(c.env, (db) => checkChannels(db, tenantId, body.channel_ids));
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'rule.create', target: { type: 'rule', id }, details: { name: body.name, metric: body.metric } }, async (db) => {
         await db.insert(alertRules).values({ ...(toColumns(body) as Required<ReturnType<typeof toColumns>>), id, tenantId });
       });
       const [row] = await withDb(c.env, (db) => db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))));
@@ -132,7 +132,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       method: 'get',
       path: '/api/v1/alerts/rules',
       summary: "The organization's alert rules",
-      middleware: [requireKey('read')] as const,
+      ...guard('alerts:read'),
       responses: { 200: { description: 'Rules', ...json(z.object({ rules: z.array(RuleJson) })) }, ...errors },
     }),
     async (c) => {
@@ -147,7 +147,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       method: 'get',
       path: '/api/v1/alerts/rules/{id}',
       summary: 'One alert rule',
-      middleware: [requireKey('read')] as const,
+      ...guard('alerts:read'),
       request: { params: IdParam },
       responses: { 200: { description: 'The rule', ...json(RuleJson) }, ...errors },
     }),
@@ -165,7 +165,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       method: 'patch',
       path: '/api/v1/alerts/rules/{id}',
       summary: 'Change an alert rule (takes effect on each host’s next sample)',
-      middleware: [requireKey('admin')] as const,
+      ...guard('alerts:write'),
       request: { params: IdParam, body: { required: true, ...json(PatchRule) } },
       responses: { 200: { description: 'The rule', ...json(RuleJson) }, ...errors },
     }),
@@ -175,7 +175,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       const body = c.req.valid('json');
       await withDb(c.env, (db) => checkChannels(db, tenantId, body.channel_ids));
       let found = false;
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'rule.update', target: { type: 'rule', id }, details: { fields: Object.keys(body) } }, async (db) => {
         const res = await db
           .update(alertRules)
           .set({ ...toColumns(body), updatedAt: new Date() })
@@ -195,14 +195,14 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       method: 'delete',
       path: '/api/v1/alerts/rules/{id}',
       summary: 'Delete an alert rule (its history is kept)',
-      middleware: [requireKey('admin')] as const,
+      ...guard('alerts:write'),
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted' }, ...errors },
     }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'rule.delete', target: { type: 'rule', id } }, async (db) => {
         const res = await db.delete(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))).returning({ id: alertRules.id });
         if (!res.length) throw notFound('rule', id);
       });

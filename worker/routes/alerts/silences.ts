@@ -3,7 +3,7 @@
 // recorded in history (notified = "silenced").
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, desc, eq } from 'drizzle-orm';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { silences } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
@@ -36,20 +36,20 @@ function checkWindow(start: number, end: number) {
 }
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
-const base = { tags: ['alerts'], security: [{ bearer: [] }] };
+const base = { tags: ['alerts'] };
 const load = (env: Env, tenantId: string, id: string) =>
   withDb(env, async (db) => (await db.select().from(silences).where(and(eq(silences.id, id), eq(silences.tenantId, tenantId))))[0]);
 
 export function registerSilences(app: OpenAPIHono<AppEnv>) {
   app.openapi(
-    createRoute({ ...base, method: 'post', path: '/api/v1/alerts/silences', summary: 'Create a silence', middleware: [requireKey('admin')] as const, request: { body: { required: true, ...json(CreateSilence) } }, responses: { 201: { description: 'Created', ...json(SilenceJson) }, ...errors } }),
+    createRoute({ ...base, method: 'post', path: '/api/v1/alerts/silences', summary: 'Create a silence', ...guard('silences:write'), request: { body: { required: true, ...json(CreateSilence) } }, responses: { 201: { description: 'Created', ...json(SilenceJson) }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const b = c.req.valid('json');
       const start = b.starts_at ?? Date.now();
       checkWindow(start, b.ends_at);
       const id = newId('sil');
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'silence.create', target: { type: 'silence', id }, details: { matchers: b.matchers, ends_at: b.ends_at } }, async (db) => {
         await db.insert(silences).values({ id, tenantId, matchers: b.matchers, startsAt: new Date(start), endsAt: new Date(b.ends_at), comment: b.comment });
       });
       return c.json(toJson((await load(c.env, tenantId, id))!), 201);
@@ -57,7 +57,7 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/silences', summary: "The organization's silences, newest first", middleware: [requireKey('read')] as const, responses: { 200: { description: 'Silences', ...json(z.object({ silences: z.array(SilenceJson) })) }, ...errors } }),
+    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/silences', summary: "The organization's silences, newest first", ...guard('alerts:read'), responses: { 200: { description: 'Silences', ...json(z.object({ silences: z.array(SilenceJson) })) }, ...errors } }),
     async (c) => {
       const rows = await withDb(c.env, (db) => db.select().from(silences).where(eq(silences.tenantId, c.get('tenantId'))).orderBy(desc(silences.createdAt)).limit(500));
       return c.json({ silences: rows.map((r) => toJson(r)) }, 200);
@@ -65,7 +65,7 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/silences/{id}', summary: 'One silence', middleware: [requireKey('read')] as const, request: { params: IdParam }, responses: { 200: { description: 'The silence', ...json(SilenceJson) }, ...errors } }),
+    createRoute({ ...base, method: 'get', path: '/api/v1/alerts/silences/{id}', summary: 'One silence', ...guard('alerts:read'), request: { params: IdParam }, responses: { 200: { description: 'The silence', ...json(SilenceJson) }, ...errors } }),
     async (c) => {
       const { id } = c.req.valid('param');
       const row = await load(c.env, c.get('tenantId'), id);
@@ -75,7 +75,7 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'patch', path: '/api/v1/alerts/silences/{id}', summary: 'Change a silence (e.g. end it early)', middleware: [requireKey('admin')] as const, request: { params: IdParam, body: { required: true, ...json(PatchSilence) } }, responses: { 200: { description: 'The silence', ...json(SilenceJson) }, ...errors } }),
+    createRoute({ ...base, method: 'patch', path: '/api/v1/alerts/silences/{id}', summary: 'Change a silence (e.g. end it early)', ...guard('silences:write'), request: { params: IdParam, body: { required: true, ...json(PatchSilence) } }, responses: { 200: { description: 'The silence', ...json(SilenceJson) }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
@@ -85,7 +85,7 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
       const start = b.starts_at ?? row.startsAt.getTime();
       const end = b.ends_at ?? row.endsAt.getTime();
       checkWindow(start, end);
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'silence.update', target: { type: 'silence', id }, details: { fields: Object.keys(b) } }, async (db) => {
         await db
           .update(silences)
           .set({ startsAt: new Date(start), endsAt: new Date(end), ...(b.matchers && { matchers: b.matchers }), ...(b.comment !== undefined && { comment: b.comment }) })
@@ -96,11 +96,11 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...base, method: 'delete', path: '/api/v1/alerts/silences/{id}', summary: 'Delete a silence', middleware: [requireKey('admin')] as const, request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, ...errors } }),
+    createRoute({ ...base, method: 'delete', path: '/api/v1/alerts/silences/{id}', summary: 'Delete a silence', ...guard('silences:write'), request: { params: IdParam }, responses: { 204: { description: 'Deleted' }, ...errors } }),
     async (c) => {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
-      await commitAndPush(c.env, tenantId, async (db) => {
+      await commitAndPush(c, { action: 'silence.delete', target: { type: 'silence', id } }, async (db) => {
         const res = await db.delete(silences).where(and(eq(silences.id, id), eq(silences.tenantId, tenantId))).returning({ id: silences.id });
         if (!res.length) throw notFound('silence', id);
       });

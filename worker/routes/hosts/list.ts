@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, asc, eq } from 'drizzle-orm';
 import { hostStatus } from '../../../durable-objects/core/status.ts';
 import { HostSummary } from '../../../protocol/query.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { alertHistory } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
@@ -17,8 +17,7 @@ const route = createRoute({
   summary: "The organization's hosts",
   description:
     'lastSeen moves at registration and at each rollup flush (every few minutes; GET /api/v1/metrics/current has the live one). status: down if a host-down (host.up) alert fires, else critical or warning by the highest severity firing, else ok.',
-  security: [{ bearer: [] }],
-  middleware: [requireKey('read')] as const,
+  ...guard('metrics:read'),
   responses: {
     200: { description: 'Hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSummary) }) } } },
   },

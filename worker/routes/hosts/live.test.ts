@@ -7,6 +7,8 @@ import { HostObject } from '../../../durable-objects/host.ts';
 import { LIVE_CLOSE, LIVE_PING, type LiveServerMessage } from '../../../protocol/live.ts';
 import { BASE, batch, get, post, sample, seedTenant } from '../../../test/helpers.ts';
 import { LiveClient, openLive, subscribe } from '../../../test/live-client.ts';
+import { uniq } from '../../../test/alert-helpers.ts';
+import { signUp } from '../../../test/session.ts';
 
 type Tenant = Awaited<ReturnType<typeof seedTenant>>;
 let t: Tenant;
@@ -220,6 +222,23 @@ describe('GET /api/v1/hosts/{host}/live refusals', () => {
     const bad = await openLive('bad:host', auth);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as Err).error.field).toBe('host');
+  });
+
+  it('accepts a signed-in browser by its session cookie, but never from a foreign page (cross-site WebSocket hijacking)', async () => {
+    const user = await signUp(undefined, `Live Browser ${uniq()}`);
+    const key = (await user.call('POST', '/api/v1/keys', { name: 'agent', scope: 'ingest' })).body.key as string;
+    const h = `live-cookie-${++seq}`;
+    expect((await post(key, batch(h, [sample(Date.now() - 1000, 4)]))).status).toBe(200);
+    await vi.waitFor(async () => expect((await user.call('GET', '/api/v1/hosts')).body.hosts.map((x: { id: string }) => x.id)).toContain(h), { timeout: 5000, interval: 50 });
+
+    const hijack = await openLive(h, { cookie: user.cookie!, origin: 'https://evil.example' });
+    expect(hijack.status).toBe(403);
+    expect(hijack.webSocket).toBeNull();
+    const res = await openLive(h, { cookie: user.cookie!, origin: BASE });
+    expect(res.status).toBe(101);
+    const c = new LiveClient(res.webSocket!);
+    expect(cpuOf(await expectHello(c, h))).toBe(4);
+    c.close();
   });
 
   it("never opens another tenant's object, even for the same host id", async () => {

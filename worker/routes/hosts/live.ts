@@ -4,7 +4,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
-import { requireKey } from '../../auth/keys.ts';
+import { authorize, guard } from '../../auth/authorize.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -40,9 +40,10 @@ const route = createRoute({
   summary: "A WebSocket of the host's samples as they arrive",
   description:
     'Send `Upgrade: websocket`. The server sends `{"type":"hello","hostId","latest"}` first, then `{"type":"sample","hostId","ts","metrics"}` for each new sample, oldest first. The client may send `{"type":"ping"}` (answered `{"type":"pong"}`). Close 1013: the host has too many subscribers. See protocol/live.ts.',
-  security: [{ bearer: [] }],
-  // Cheap refusals first: no key lookup for a request that cannot be a same-site WebSocket.
-  middleware: [requireUpgrade, requireSameOrigin, requireKey('read')] as const,
+  ...guard('metrics:read'),
+  // A foreign origin is refused before any session is read; the upgrade is checked after
+  // authorization, so an unauthorized caller learns nothing but 401/403.
+  middleware: [requireSameOrigin, authorize('metrics:read'), requireUpgrade] as const,
   request: { params: Params },
   responses: {
     101: { description: 'Switching protocols' },

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import { checkTimestamps, CollectRequestDoc, CollectResponse, LIMITS } from '../../../protocol/ingest.ts';
 import { parseCollect } from '../../../protocol/ingest-parse.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { authorize, guard } from '../../auth/authorize.ts';
 import { readBody } from '../../body.ts';
 import { ApiError, formatPath, validationError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
@@ -18,7 +18,8 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     tags: ['metrics'],
     summary: 'Send metric samples from an agent or any third-party sender',
     description: `Body limit ${LIMITS.maxBodyBytes} bytes after decompression; \`Content-Encoding: gzip\` accepted. A repeated batchId is acknowledged and changes nothing. Requires an ingest key.`,
-    security: [{ bearer: [] }],
+    security: guard('metrics:ingest').security,
+    'x-permission': 'metrics:ingest',
     request: { body: { required: true, content: { 'application/json': { schema: CollectRequestDoc } } } },
     responses: {
       200: { description: 'Accepted (or a duplicate batch, acknowledged)', content: { 'application/json': { schema: CollectResponse } } },
@@ -28,7 +29,7 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     },
   });
 
-  app.post('/api/v1/metrics/collect', requireKey('ingest'), async (c) => {
+  app.post('/api/v1/metrics/collect', authorize('metrics:ingest'), async (c) => {
     const ctype = c.req.header('content-type') ?? '';
     if (!/^application\/json\b/i.test(ctype))
       throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'content-type');

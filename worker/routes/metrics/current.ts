@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { HostCurrent } from '../../../protocol/query.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -15,8 +15,7 @@ const route = createRoute({
   path: '/api/v1/metrics/current',
   tags: ['metrics'],
   summary: 'Latest value of every metric, for one host or all hosts of the organization',
-  security: [{ bearer: [] }],
-  middleware: [requireKey('read')] as const,
+  ...guard('metrics:read'),
   request: { query: z.object({ host: HostIdParam.optional() }) },
   responses: {
     200: { description: 'Current values', content: { 'application/json': { schema: z.object({ hosts: z.array(HostCurrent) }) } } },

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { DEFAULT_POINTS, HistoryResponse, MAX_POINTS, planHistory, TIERS, type HistorySeries } from '../../../protocol/query.ts';
 import { labelsKey, parseLabelsKey } from '../../../protocol/series.ts';
-import { requireKey } from '../../auth/keys.ts';
+import { guard } from '../../auth/authorize.ts';
 import { withDb } from '../../db/client.ts';
 import { rollup1m, rollup5m } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -18,8 +18,7 @@ const route = createRoute({
   summary: 'Time series of one metric for one host, at most `points` buckets per series',
   description:
     'Uses the raw 5 s tier for ranges starting within 24 h, the 1 m rollups within 7 d, else the 5 m rollups (30 d). Default range: the last hour.',
-  security: [{ bearer: [] }],
-  middleware: [requireKey('read')] as const,
+  ...guard('metrics:read'),
   request: {
     query: z.object({
       host: HostIdParam,

@@ -1,5 +1,6 @@
 // GET /api/v1/health — the worker, an object round trip and Postgres; 503 names the failing part.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { publicRoute } from '../../auth/authorize.ts';
 import { sql } from 'drizzle-orm';
 import { withDb } from '../../db/client.ts';
 import type { AppEnv } from '../../types.ts';
@@ -8,6 +9,7 @@ const Check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().opti
 const Health = z.object({ status: z.enum(['ok', 'degraded']), checks: z.object({ worker: Check, durableObject: Check, postgres: Check }) });
 
 const route = createRoute({
+  ...publicRoute,
   method: 'get',
   path: '/api/v1/health',
   tags: ['system'],

@@ -1,0 +1,25 @@
+// Single-use, expiring links (email verification, password reset). Only the token's SHA-256 is
+// stored; consuming is one conditional UPDATE, so two clicks cannot both succeed.
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { emailTokens } from '../db/schema.ts';
+import type { AnyPg } from '../db/tenants.ts';
+import { randomToken, sha256Hex } from './crypto.ts';
+
+export type TokenPurpose = 'verify' | 'reset';
+export const TOKEN_TTL_MS: Record<TokenPurpose, number> = { verify: 24 * 3600_000, reset: 3600_000 };
+
+export async function issueEmailToken(db: AnyPg, userId: string, purpose: TokenPurpose, now = Date.now()): Promise<string> {
+  const token = randomToken(40);
+  await db.insert(emailTokens).values({ tokenHash: await sha256Hex(token), userId, purpose, expiresAt: new Date(now + TOKEN_TTL_MS[purpose]) });
+  return token;
+}
+
+/** The user the token belongs to if it is unused and unexpired (and marks it used); else null. */
+export async function consumeEmailToken(db: AnyPg, token: string, purpose: TokenPurpose): Promise<string | null> {
+  const rows = await db
+    .update(emailTokens)
+    .set({ usedAt: new Date() })
+    .where(and(eq(emailTokens.tokenHash, await sha256Hex(token)), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, new Date())))
+    .returning({ userId: emailTokens.userId });
+  return rows[0]?.userId ?? null;
+}
