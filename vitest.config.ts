@@ -25,6 +25,16 @@ export default defineConfig({
         },
       },
       {
+        // The site in real Chromium against the local stack (e2e/README in the main README).
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
         plugins: [
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },

@@ -99,7 +99,7 @@ function Dashboard({ hostId }: { hostId: string }) {
 
   return (
     <>
-      <div className="row" style={{ justifyContent: 'space-between', marginBottom: 12 }}>
+      <div className="row" style={{ justifyContent: 'space-between', marginBottom: 12 }} data-history-loaded={loaded === ALL_METRICS.length ? 'all' : loaded}>
         <div>
           <p className="small" style={{ margin: 0 }}>
             <a href="/app/">← All hosts</a>

@@ -2,7 +2,7 @@
 // after a reconnect it reports the gap (last sample seen -> now) so the view refills it from the
 // history API. The socket stays open in a background tab (messages are cheap); the views stop
 // rendering while hidden and catch up on return (see store.ts).
-import { LIVE_PATH, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
+import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
 
@@ -15,11 +15,14 @@ export interface LiveHandlers {
 
 const BASE_DELAY = 1000;
 const MAX_DELAY = 30_000;
+/** Keepalive so idle proxies keep the socket; the exact text is answered without waking the object. */
+const PING_MS = 30_000;
 
 export class LiveSocket {
   private ws: WebSocket | null = null;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private ping: ReturnType<typeof setInterval> | null = null;
   private closed = false;
   private everOpened = false;
   lastTs = 0;
@@ -39,6 +42,7 @@ export class LiveSocket {
     this.ws = ws;
     ws.onopen = () => {
       this.attempts = 0;
+      this.ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(LIVE_PING), PING_MS);
       this.h.onStatus?.('open');
     };
     ws.onmessage = (ev) => {
@@ -57,6 +61,7 @@ export class LiveSocket {
     };
     ws.onclose = () => {
       this.ws = null;
+      if (this.ping) clearInterval(this.ping);
       this.h.onStatus?.('closed');
       if (this.closed) return;
       const delay = Math.min(MAX_DELAY, BASE_DELAY * 2 ** this.attempts++) * (0.5 + Math.random() / 2);
@@ -73,6 +78,7 @@ export class LiveSocket {
   close() {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ping) clearInterval(this.ping);
     this.ws?.close(1000, 'view closed');
   }
 }

@@ -1,0 +1,145 @@
+// The dashboard in a real browser against the real local stack (Postgres, workerd, the built
+// site): sign up, create a key, report a host, see the overview, open the host, watch a point
+// arrive live, change the range, create a rule, see it fire. Screenshots go to e2e/screenshots/.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../scripts/lib/stack.ts';
+import { launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+
+const SHOTS = path.join(import.meta.dirname, 'screenshots');
+const HOST = 'e2e-web-1';
+
+let stack: Stack;
+let dataDir: string;
+let ctx: BrowserContext;
+let page: Page;
+let ingestKey = '';
+const pageErrors: string[] = [];
+
+const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+const historyLoaded = (p: Page = page) => p.locator('[data-history-loaded="all"]').waitFor({ timeout: 15_000 });
+const chartAttr = (id: string, attr: string) => page.locator(`[data-chart="${id}"]`).getAttribute(attr);
+
+beforeAll(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
+  ctx = await launch();
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+}, 240_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  await stack?.stop();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('the dashboard in Chromium', () => {
+  it('signs up and lands on an empty overview', async () => {
+    await page.goto(`${stack.url}/`);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Every server');
+    await shot('01-landing');
+    await page.getByRole('link', { name: 'Sign up' }).first().click();
+    await page.getByLabel('Email').fill(`e2e-${Date.now()}@pulse.test`);
+    await page.getByLabel(/^Password/).fill('correct horse battery');
+    await page.getByLabel(/Organization/).fill('E2E Org');
+    await shot('02-signup');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(/\/app\/$/);
+    await page.getByText('No hosts yet').waitFor();
+    await shot('03-overview-empty');
+  });
+
+  it('creates an ingest key shown once with the install one-liner', async () => {
+    await page.goto(`${stack.url}/app/settings/?tab=keys`);
+    await page.getByLabel('Name').fill('e2e agent');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    ingestKey = (await page.locator('[data-created-key]').textContent())!.trim();
+    expect(ingestKey).toMatch(/^mk_ingest_[A-Za-z0-9]{32}$/);
+    expect(await page.locator('[data-install-command]').textContent()).toBe(`curl -fsSL ${stack.url}/install.sh | sh -s -- --key ${ingestKey}`);
+    await page.locator('[data-key="e2e agent"]').waitFor();
+    await shot('04-key-created');
+  });
+
+  it('shows a reporting host on the overview with its current values', async () => {
+    const now = Math.floor(Date.now() / 5000) * 5000;
+    // Ten minutes of history, every 5 s, posted with the key the page just created.
+    const samples = await Promise.all(Array.from({ length: 120 }, (_, i) => sampleAt(now - (120 - i) * 5000, 20 + 10 * Math.sin(i / 10))));
+    await postSamples(stack.url, ingestKey, HOST, samples);
+    await page.goto(`${stack.url}/app/`);
+    const row = page.locator(`tr[data-host="${HOST}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('[data-metric="cpu.usage.total"] [data-value]').textContent(), { timeout: 15_000 }).toMatch(/%$/);
+    await expect.poll(() => row.locator('svg.spark').first().getAttribute('data-points'), { timeout: 15_000 }).not.toBeNull();
+    expect(await row.locator('[data-status]').getAttribute('data-status')).toBe('ok');
+    await shot('05-overview');
+  });
+
+  it('opens the host and draws a point that arrives live', async () => {
+    await page.locator(`tr[data-host="${HOST}"] a`).first().click();
+    await page.waitForURL(/\/app\/host\/\?id=e2e-web-1/);
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-points')), { timeout: 15_000 }).toBeGreaterThan(100);
+    await page.locator('[data-live="open"]').waitFor({ timeout: 15_000 });
+    await historyLoaded();
+    for (const id of ['mem-composition', 'disk-usage', 'net-traffic']) expect(Number(await chartAttr(id, 'data-points'))).toBeGreaterThan(100);
+    await shot('06-host');
+    const ts = Math.floor(Date.now() / 1000) * 1000;
+    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(ts, 42)]);
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-last-ts')), { timeout: 5_000 }).toBe(ts);
+    await shot('07-host-live-point');
+  });
+
+  it('changes the range, kept in the URL', async () => {
+    await page.getByRole('button', { name: '24h', exact: true }).click();
+    await page.waitForURL(/range=24h/);
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-points')), { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.reload();
+    expect(await page.getByRole('button', { name: '24h', exact: true }).getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-points')), { timeout: 15_000 }).toBeGreaterThan(0);
+    await historyLoaded();
+    await shot('08-host-24h');
+  });
+
+  it('creates a rule with a preview, then sees it fire', async () => {
+    await page.goto(`${stack.url}/app/alerts/?tab=rules`);
+    await page.getByRole('button', { name: 'New rule' }).click();
+    await page.getByLabel('Name').fill('e2e cpu high');
+    await page.getByLabel('host', { exact: true }).fill(HOST);
+    await page.getByLabel('Threshold').fill('90');
+    await page.getByLabel('Severity').selectOption('CRITICAL');
+    await expect.poll(() => page.locator('[data-preview-count]').getAttribute('data-preview-count'), { timeout: 10_000 }).toBe('1');
+    await shot('09-rule-editor');
+    await page.getByRole('button', { name: 'Create rule' }).click();
+    await page.locator('[data-rule="e2e cpu high"]').waitFor();
+    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(Math.floor(Date.now() / 1000) * 1000, 99)]);
+    await page.goto(`${stack.url}/app/alerts/?tab=firing`);
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        return page.locator('[data-alert="e2e cpu high"]').count();
+      }, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(0);
+    await shot('10-alert-firing');
+    await page.goto(`${stack.url}/app/`);
+    await expect.poll(() => page.locator(`tr[data-host="${HOST}"] [data-status]`).getAttribute('data-status'), { timeout: 10_000 }).toBe('critical');
+    await expect.poll(() => page.locator(`tr[data-host="${HOST}"] [data-metric="cpu.usage.total"] [data-value]`).textContent(), { timeout: 10_000 }).toMatch(/%$/);
+    await shot('11-overview-critical');
+  });
+
+  it('works on a phone in dark mode, and the pages raised no script errors', async () => {
+    const phone = await ctx.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.emulateMedia({ colorScheme: 'dark' });
+    await phone.goto(`${stack.url}/app/host/?id=${HOST}`);
+    await historyLoaded(phone);
+    const bg = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe('rgb(15, 18, 22)');
+    // No horizontal scrolling on a phone.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot('12-host-phone-dark', phone);
+    await phone.close();
+    expect(pageErrors).toEqual([]);
+  });
+});
