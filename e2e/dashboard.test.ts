@@ -17,6 +17,9 @@ let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
 const pageErrors: string[] = [];
+// Each new sample is newer than every one before (alerts and live pushes follow the newest).
+let lastTs = 0;
+const nextTs = () => (lastTs = Math.max(Math.ceil(Date.now() / 5000) * 5000, lastTs + 5000));
 
 const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const historyLoaded = (p: Page = page) => p.locator('[data-history-loaded="all"]').waitFor({ timeout: 15_000 });
@@ -67,6 +70,7 @@ describe('the dashboard in Chromium', () => {
     const now = Math.floor(Date.now() / 5000) * 5000;
     // Ten minutes of history, every 5 s, posted with the key the page just created.
     const samples = await Promise.all(Array.from({ length: 120 }, (_, i) => sampleAt(now - (120 - i) * 5000, 20 + 10 * Math.sin(i / 10))));
+    lastTs = now - 5000;
     await postSamples(stack.url, ingestKey, HOST, samples);
     await page.goto(`${stack.url}/app/`);
     const row = page.locator(`tr[data-host="${HOST}"]`);
@@ -85,10 +89,48 @@ describe('the dashboard in Chromium', () => {
     await historyLoaded();
     for (const id of ['mem-composition', 'disk-usage', 'net-traffic']) expect(Number(await chartAttr(id, 'data-points'))).toBeGreaterThan(100);
     await shot('06-host');
-    const ts = Math.floor(Date.now() / 1000) * 1000;
+    const ts = nextTs();
     await postSamples(stack.url, ingestKey, HOST, [await sampleAt(ts, 42)]);
     await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-last-ts')), { timeout: 5_000 }).toBe(ts);
     await shot('07-host-live-point');
+  });
+
+  it('refills the gap after a dropped socket, and renders nothing while the tab is hidden', async () => {
+    // Every live socket of the page goes through this proxy, so the test can cut it.
+    const proxies: { close(): Promise<void> }[] = [];
+    await page.routeWebSocket(/\/live$/, (ws) => {
+      ws.connectToServer();
+      proxies.push(ws);
+    });
+    await page.reload();
+    await page.locator('[data-live="open"]').waitFor({ timeout: 15_000 });
+    await historyLoaded();
+    const before = Number(await chartAttr('cpu-total', 'data-points'));
+    await Promise.all(proxies.map((p) => p.close()));
+    await page.locator('[data-live="open"]').waitFor({ state: 'detached', timeout: 5_000 });
+    // Two samples while disconnected: the reconnect's hello carries only the newest, so the
+    // older one reaches the chart only through the history API (the gap fill).
+    const t = nextTs();
+    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(t, 31), await sampleAt(nextTs(), 32)]);
+    await page.locator('[data-live="open"]').waitFor({ timeout: 15_000 });
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-last-ts')), { timeout: 10_000 }).toBe(t + 5000);
+    // Four lines on the chart (total, user, system, iowait), two new points each.
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-points')), { timeout: 10_000 }).toBe(before + 8);
+
+    // Hidden tab: the sample is received but not drawn until the tab is visible again.
+    const setVisibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    const t2 = nextTs();
+    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(t2, 33)]);
+    await page.waitForTimeout(1500); // well past the sub-second live path
+    expect(Number(await chartAttr('cpu-total', 'data-last-ts'))).toBe(t + 5000);
+    await setVisibility('visible');
+    await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-last-ts')), { timeout: 5_000 }).toBe(t2);
+    await page.unrouteAll();
   });
 
   it('changes the range, kept in the URL', async () => {
@@ -113,7 +155,7 @@ describe('the dashboard in Chromium', () => {
     await shot('09-rule-editor');
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.locator('[data-rule="e2e cpu high"]').waitFor();
-    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(Math.floor(Date.now() / 1000) * 1000, 99)]);
+    await postSamples(stack.url, ingestKey, HOST, [await sampleAt(nextTs(), 99)]);
     await page.goto(`${stack.url}/app/alerts/?tab=firing`);
     await expect
       .poll(async () => {

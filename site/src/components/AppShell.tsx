@@ -36,7 +36,9 @@ export function ThemeToggle() {
   );
 }
 
-export function AppShell({ children }: { children: ReactNode }) {
+/** `eager`: render the page while the session loads (it needs no user data), so its first API
+ * requests run in parallel with /auth/me; a 401 from any of them leads to the login page. */
+export function AppShell({ children, eager = false }: { children: ReactNode; eager?: boolean }) {
   const [me, setMeState] = useState<Me | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -96,7 +98,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           <p className="error" role="alert">
             Could not load your session: {error}
           </p>
-        ) : me ? (
+        ) : me || eager ? (
           <MeContext.Provider value={me}>{children}</MeContext.Provider>
         ) : (
           <div className="skeleton" style={{ height: 200 }} aria-busy="true" aria-label="Loading" />

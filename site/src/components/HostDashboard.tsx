@@ -16,6 +16,9 @@ import { StatusBadge } from './StatusBadge.tsx';
 import { TimeChart } from './TimeChart.tsx';
 
 const POINTS = 600;
+/** Live windows ask history up to now + the 5 min of clock skew ingest accepts (protocol/ingest.ts
+ * LIMITS.maxFutureMs), so a host whose clock runs ahead is not cut off. */
+const SKEW_MS = 5 * 60_000;
 
 const historyUrl = (host: string, metric: string, from: number, to: number) => `/api/v1/metrics/history?${qs({ host, metric, from: Math.floor(from), to: Math.ceil(to), points: POINTS })}`;
 
@@ -64,12 +67,12 @@ function Dashboard({ hostId }: { hostId: string }) {
           store.windowFrom = Math.max(store.windowFrom, s.ts - (win.to - win.from));
           store.append(s);
         },
-        onGap: (since) => void pool(ALL_METRICS, 4, async (m) => store.fillGap(await api<HistoryResponse>(historyUrl(hostId, m, since, Date.now()), { signal: ac.signal }))).catch(() => undefined),
+        onGap: (since) => void pool(ALL_METRICS, 4, async (m) => store.fillGap(await api<HistoryResponse>(historyUrl(hostId, m, since, Date.now() + SKEW_MS), { signal: ac.signal }), since)).catch(() => undefined),
         onStatus: setStatus,
       });
     } else setStatus('closed');
     pool(ALL_METRICS, 6, async (m) => {
-      const h = await api<HistoryResponse>(historyUrl(hostId, m, win.from, win.live ? Date.now() : win.to), { signal: ac.signal });
+      const h = await api<HistoryResponse>(historyUrl(hostId, m, win.from, win.live ? Date.now() + SKEW_MS : win.to), { signal: ac.signal });
       if (ac.signal.aborted) return;
       // Keep live points that arrived while this request was in flight.
       const tail = store.series(m).map((s) => ({ labels: s.labels, points: s.points }));
@@ -154,7 +157,7 @@ function Dashboard({ hostId }: { hostId: string }) {
 export default function HostPage() {
   const id = new URLSearchParams(location.search).get('id');
   return (
-    <AppShell>
+    <AppShell eager>
       {id ? (
         <Dashboard hostId={id} />
       ) : (

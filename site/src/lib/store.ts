@@ -59,16 +59,21 @@ export class MetricStore {
     this.emit('reset', h.metric);
   }
 
-  /** Adds history points newer than what each series holds (the gap after a reconnect). */
-  fillGap(h: HistoryResponse) {
+  /**
+   * Merges history points into what each series holds (the gap after a reconnect): buckets after
+   * `since` (the last sample seen before the drop) at timestamps not yet present are inserted in
+   * order; what is already drawn stays.
+   */
+  fillGap(h: HistoryResponse, since: number) {
     let m = this.data.get(h.metric);
     if (!m) this.data.set(h.metric, (m = new Map()));
     for (const s of h.series) {
       const key = labelsKey(s.labels);
       let cur = m.get(key);
       if (!cur) m.set(key, (cur = { metric: h.metric, labels: s.labels, points: [] }));
-      const last = cur.points[cur.points.length - 1]?.[0] ?? 0;
-      for (const p of s.points) if (p.ts > last) cur.points.push([p.ts, p.avg]);
+      const have = new Set(cur.points.map((p) => p[0]));
+      const add = s.points.filter((p) => p.ts > since && !have.has(p.ts) && p.ts >= this.windowFrom).map((p): Point => [p.ts, p.avg]);
+      if (add.length) cur.points = [...cur.points, ...add].sort((a, b) => a[0] - b[0]);
     }
     this.emit('reset', h.metric);
   }
