@@ -5,23 +5,32 @@
 // - memory: ws.accept(); sockets live in this instance and close with it, and the object stays
 //   in memory while anyone watches. Simpler to reason about; kept for parity and tested.
 // Sending never throws into the caller: ingest must not slow down or fail for a subscriber.
+// A socket lives at most maxAgeMs and is then closed (LIVE_CLOSE.reauthenticate): authorization
+// is checked only at the handshake, so this bounds how long a revoked key or an ended session
+// keeps a stream; the client reconnects, re-authorized.
 import { LIVE_CLOSE, LIVE_PING, LIVE_PONG, type LiveSample, type LiveServerMessage } from '../protocol/live.ts';
 
 export interface LiveOptions {
   hibernate: boolean;
   /** Sockets per host object; one more is accepted and closed with LIVE_CLOSE.tooManySubscribers. */
   maxSubscribers: number;
+  /** Checked at each broadcast, so no timer keeps the object awake. */
+  maxAgeMs: number;
 }
 
-export const DEFAULT_LIVE_OPTIONS: LiveOptions = { hibernate: true, maxSubscribers: 100 };
+export const DEFAULT_LIVE_OPTIONS: LiveOptions = { hibernate: true, maxSubscribers: 100, maxAgeMs: 10 * 60_000 };
 
 const TAG = 'live';
+
+interface Attachment {
+  expires: number;
+}
 /** Client messages are keepalives; anything longer is not one. */
 const MAX_CLIENT_MESSAGE = 256;
 
 export class LiveSubscribers {
-  /** Memory-mode sockets only; hibernated ones are asked of the runtime every time. */
-  private readonly memory = new Set<WebSocket>();
+  /** Memory-mode sockets and when each must reauthenticate; hibernated ones are asked of the runtime every time. */
+  private readonly memory = new Map<WebSocket, number>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -47,10 +56,13 @@ export class LiveSubscribers {
       server.close(code, reason);
       return new Response(null, { status: 101, webSocket: client });
     }
-    if (opts.hibernate) this.ctx.acceptWebSocket(server, [TAG]);
-    else {
+    const expires = Date.now() + opts.maxAgeMs;
+    if (opts.hibernate) {
+      this.ctx.acceptWebSocket(server, [TAG]);
+      server.serializeAttachment({ expires } satisfies Attachment);
+    } else {
       server.accept();
-      this.memory.add(server);
+      this.memory.set(server, expires);
       server.addEventListener('message', (e) => this.onMessage(server, e.data));
       server.addEventListener('close', (e) => this.onClose(server, e.code));
       server.addEventListener('error', () => this.drop(server));
@@ -62,12 +74,17 @@ export class LiveSubscribers {
   /** Sends every message to every subscriber, in order; a socket that fails is dropped. */
   broadcast(messages: LiveServerMessage[]): void {
     if (messages.length === 0) return;
-    const sockets = [...this.ctx.getWebSockets(TAG), ...this.memory];
+    const sockets: [WebSocket, number][] = [
+      ...this.ctx.getWebSockets(TAG).map((ws): [WebSocket, number] => [ws, (ws.deserializeAttachment() as Attachment | null)?.expires ?? 0]),
+      ...this.memory,
+    ];
     if (sockets.length === 0) return;
+    const now = Date.now();
     const texts = messages.map((m) => JSON.stringify(m));
-    for (const ws of sockets) {
+    for (const [ws, expires] of sockets) {
       if (ws.readyState !== WebSocket.OPEN) continue; // closing: its close event cleans up
-      for (const t of texts) if (!this.sendText(ws, t)) break;
+      if (now >= expires) this.drop(ws, LIVE_CLOSE.reauthenticate);
+      else for (const t of texts) if (!this.sendText(ws, t)) break;
     }
   }
 

@@ -38,6 +38,11 @@ export const LIVE_PONG = '{"type":"pong"}';
 export const LIVE_CLOSE = {
   /** The host object already has its maximum number of subscribers. */
   tooManySubscribers: { code: 1013, reason: 'too many subscribers for this host' },
+  /**
+   * The socket reached its maximum age (10 minutes): reconnect at once. Authorization is checked
+   * at the handshake only, so this bounds how long a revoked key or ended session keeps a stream.
+   */
+  reauthenticate: { code: 4001, reason: 'reconnect to reauthenticate' },
   /** The server dropped a socket it could not write to. */
   sendFailed: { code: 1011, reason: 'send failed' },
 } as const;

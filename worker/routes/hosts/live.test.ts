@@ -140,8 +140,8 @@ describe.each([
     gone.close();
     // A socket whose send throws (a dead peer): the object's own handle to the second socket.
     await runInDurableObject(stub(t, h), (obj: HostObject) => {
-      const mem = (obj as unknown as { subscribers: { memory: Set<WebSocket> } }).subscribers.memory;
-      const sockets = [...(obj as unknown as { ctx: DurableObjectState }).ctx.getWebSockets('live'), ...mem];
+      const mem = (obj as unknown as { subscribers: { memory: Map<WebSocket, number> } }).subscribers.memory;
+      const sockets = [...(obj as unknown as { ctx: DurableObjectState }).ctx.getWebSockets('live'), ...mem.keys()];
       expect(sockets.length).toBeGreaterThanOrEqual(2);
       // The oldest open one after `gone` is `broken` (both modes keep acceptance order).
       const open = sockets.filter((s) => s.readyState === WebSocket.OPEN);
@@ -157,6 +157,29 @@ describe.each([
     expect(await broken.closed).toEqual(LIVE_CLOSE.sendFailed);
     await vi.waitFor(async () => expect((await stub(t, h).liveStats()).total).toBe(1), { timeout: 5000, interval: 20 });
     healthy.close();
+  });
+
+  it('closes a socket past its maximum age (so a revoked key or ended session cannot watch on), and ingest goes on', async () => {
+    const h = host();
+    await report(t, h);
+    HostObject.liveOptions = { ...HostObject.liveOptions, maxAgeMs: 1 };
+    let old: LiveClient;
+    try {
+      old = await subscribe(t.readKey, h);
+      await expectHello(old, h);
+    } finally {
+      HostObject.liveOptions = { ...HostObject.liveOptions, maxAgeMs: DEFAULT_LIVE_OPTIONS.maxAgeMs };
+    }
+    const fresh = await subscribe(t.readKey, h);
+    await expectHello(fresh, h);
+    await new Promise((r) => setTimeout(r, 20)); // past the 1 ms age, whatever the clock's grain
+    const now = Date.now();
+    expect((await post(t.ingestKey, batch(h, [sample(now, 5)]))).status).toBe(200);
+    expect(await old.closed).toEqual(LIVE_CLOSE.reauthenticate);
+    expect(old.pending()).toBe(0);
+    expect(await fresh.next()).toEqual({ type: 'sample', hostId: h, ...sample(now, 5) });
+    await vi.waitFor(async () => expect((await stub(t, h).liveStats()).total).toBe(1), { timeout: 5000, interval: 20 });
+    fresh.close();
   });
 
   it(hibernate ? 'keeps sockets across hibernation and pushes after waking' : 'loses its sockets with the instance, and ingest goes on', async () => {
