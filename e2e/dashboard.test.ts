@@ -133,7 +133,19 @@ describe('the dashboard in Chromium', () => {
     await page.unrouteAll();
   });
 
-  it('changes the range, kept in the URL', async () => {
+  it('changes the range, kept in the URL; a drag across a chart selects a custom range', async () => {
+    const box = (await page.locator('[data-chart="cpu-total"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.6);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.6, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForURL(/from=\d+&to=\d+/);
+    const url = new URL(page.url());
+    const span = Number(url.searchParams.get('to')) - Number(url.searchParams.get('from'));
+    expect(span).toBeGreaterThan(60_000);
+    expect(span).toBeLessThan(3600_000 * 0.5);
+    expect(await page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
+    await historyLoaded();
     await page.getByRole('button', { name: '24h', exact: true }).click();
     await page.waitForURL(/range=24h/);
     await expect.poll(async () => Number(await chartAttr('cpu-total', 'data-points')), { timeout: 15_000 }).toBeGreaterThan(0);

@@ -51,7 +51,8 @@ export function TimeChart({ spec, store, from, to, live, onZoom }: Props) {
           grid: { left: 8, right: 12, top: 28, bottom: 4, containLabel: true },
           legend: { type: 'scroll', top: 0, left: 0, textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, itemWidth: 14, itemHeight: 8 },
           tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => fmt(Number(v)), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
-          toolbox: { show: false, feature: { dataZoom: { yAxisIndex: 'none' } } },
+          // Shown (a hidden toolbox builds no features) but invisible: only its zoom-select is used.
+          toolbox: { show: true, left: -100, itemSize: 0, showTitle: false, feature: { dataZoom: { yAxisIndex: 'none', icon: { zoom: 'path://M0 0', back: 'path://M0 0' } } } },
           xAxis: { type: 'time', min: from, max: now(), axisLabel: { color: c.muted, hideOverlap: true }, axisLine: { lineStyle: { color: c.border } } },
           yAxis: { type: 'value', min: 0, ...(spec.max && { max: (v: { max: number }) => Math.max(spec.max!, v.max) }), axisLabel: { color: c.muted, formatter: fmt }, splitLine: { lineStyle: { color: c.border } } },
           series: series.map((s) => ({
