@@ -49,7 +49,20 @@ async function main() {
       await page.locator('[data-history-loaded="all"]').waitFor({ timeout: 30_000 });
       page.off('response', onResponse);
       if (i === 0) jsBytes = [...scripts.values()].reduce((n, b) => n + gzipSync(b).byteLength, 0);
-      log(`load ${i + 1}: first chart ${firsts[i]!.toFixed(0)} ms`);
+      // Where the time went: the page's scripts, the first history answer, the session check.
+      const t = await page.evaluate(() => {
+        const r = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        const js = r.filter((e) => e.initiatorType === 'script' || e.name.endsWith('.js'));
+        const cpu = r.find((e) => e.name.includes('metric=cpu.usage.total'));
+        return {
+          html: nav.responseEnd,
+          scripts: Math.max(0, ...js.map((e) => e.responseEnd)),
+          cpuStart: cpu?.startTime ?? -1,
+          cpuEnd: cpu?.responseEnd ?? -1,
+        };
+      });
+      log(`load ${i + 1}: first chart ${firsts[i]!.toFixed(0)} ms (html ${t.html.toFixed(0)}, scripts loaded ${t.scripts.toFixed(0)}, cpu history ${t.cpuStart.toFixed(0)}-${t.cpuEnd.toFixed(0)} ms)`);
     }
 
     await page.locator('[data-live="open"]').waitFor({ timeout: 15_000 });

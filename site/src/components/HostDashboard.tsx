@@ -20,6 +20,20 @@ const POINTS = 600;
  * LIMITS.maxFutureMs), so a host whose clock runs ahead is not cut off. */
 const SKEW_MS = 5 * 60_000;
 
+declare global {
+  interface Window {
+    /** The first chart's history, requested by an inline script in host.astro before this loads. */
+    __pulseFirst?: { host: string; range: string; metric: string; promise: Promise<HistoryResponse | null> } | undefined;
+  }
+}
+
+/** The early request, if it matches this view (used once). */
+function takePrefetch(host: string, range: Range, metric: string): Promise<HistoryResponse | null> | null {
+  const f = window.__pulseFirst;
+  window.__pulseFirst = undefined;
+  return f && f.host === host && range.kind === 'preset' && f.range === range.preset && f.metric === metric ? f.promise : null;
+}
+
 const historyUrl = (host: string, metric: string, from: number, to: number) => `/api/v1/metrics/history?${qs({ host, metric, from: Math.floor(from), to: Math.ceil(to), points: POINTS })}`;
 
 function Dashboard({ hostId }: { hostId: string }) {
@@ -71,8 +85,9 @@ function Dashboard({ hostId }: { hostId: string }) {
         onStatus: setStatus,
       });
     } else setStatus('closed');
+    const early = takePrefetch(hostId, range, ALL_METRICS[0]!);
     pool(ALL_METRICS, 6, async (m) => {
-      const h = await api<HistoryResponse>(historyUrl(hostId, m, win.from, win.live ? Date.now() + SKEW_MS : win.to), { signal: ac.signal });
+      const h = (m === ALL_METRICS[0] && (await early)) || (await api<HistoryResponse>(historyUrl(hostId, m, win.from, win.live ? Date.now() + SKEW_MS : win.to), { signal: ac.signal }));
       if (ac.signal.aborted) return;
       // Keep live points that arrived while this request was in flight.
       const tail = store.series(m).map((s) => ({ labels: s.labels, points: s.points }));
@@ -90,7 +105,7 @@ function Dashboard({ hostId }: { hostId: string }) {
       live?.close();
       store.dispose();
     };
-  }, [store, win, hostId]);
+  }, [store, win, hostId, range]);
 
   const change = (r: Range) => {
     writeRange(r);
