@@ -46,21 +46,22 @@ function place(src: string, dst: string) {
 }
 
 /** Mirrors dist/site/** and dist/downloads/* (as downloads/*) into dist/public; returns files changed. */
-export function syncAssets(): number {
+export function syncAssets(dirs = { site: SITE_OUT, downloads: DOWNLOADS, assets: ASSETS_DIR }): number {
+  const { site, downloads, assets: ASSETS } = dirs;
   const want = new Map<string, string>();
-  for (const f of listFiles(SITE_OUT)) want.set(f, path.join(SITE_OUT, f));
-  for (const f of listFiles(DOWNLOADS)) want.set(path.join('downloads', f), path.join(DOWNLOADS, f));
-  fs.mkdirSync(ASSETS_DIR, { recursive: true });
+  for (const f of listFiles(site)) want.set(f, path.join(site, f));
+  for (const f of listFiles(downloads)) want.set(path.join('downloads', f), path.join(downloads, f));
+  fs.mkdirSync(ASSETS, { recursive: true });
   let changed = 0;
   for (const [rel, src] of want) {
-    const dst = path.join(ASSETS_DIR, rel);
+    const dst = path.join(ASSETS, rel);
     if (sameFile(src, dst)) continue;
     place(src, dst);
     changed++;
   }
-  for (const rel of listFiles(ASSETS_DIR)) {
+  for (const rel of listFiles(ASSETS)) {
     if (!want.has(rel)) {
-      fs.rmSync(path.join(ASSETS_DIR, rel));
+      fs.rmSync(path.join(ASSETS, rel));
       changed++;
     }
   }
