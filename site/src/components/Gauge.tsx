@@ -1,5 +1,6 @@
 // A gauge for a current value (0-100 %), updated in place as samples arrive.
 import { useEffect, useRef } from 'react';
+import { useReady } from '../lib/defer.ts';
 import { echarts, themeColors } from '../lib/echarts.ts';
 import { formatValue } from '../lib/format.ts';
 
@@ -13,8 +14,10 @@ interface Props {
 export function Gauge({ title, value, max = 100, unit = 'percent' }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ReturnType<typeof echarts.init> | null>(null);
+  const ready = useReady(true);
 
   useEffect(() => {
+    if (!ready) return;
     const c = themeColors();
     const g = echarts.init(el.current!, null, { renderer: 'canvas' });
     chart.current = g;
@@ -50,14 +53,14 @@ export function Gauge({ title, value, max = 100, unit = 'percent' }: Props) {
       g.dispose();
       chart.current = null;
     };
-  }, [max, unit]);
+  }, [max, unit, ready]);
 
   useEffect(() => {
     if (!chart.current) return;
     const v = value ?? 0;
     const color = unit === 'percent' ? (v >= 90 ? '#ef4444' : v >= 80 ? '#f59e0b' : themeColors().accent) : themeColors().accent;
     chart.current.setOption({ series: [{ data: [{ value: value ?? NaN }], itemStyle: { color }, detail: { formatter: () => (value === null ? '–' : formatValue(value, unit)) } }] });
-  }, [value, unit]);
+  }, [value, unit, ready]);
 
   return (
     <div className="panel" style={{ padding: 8 }}>

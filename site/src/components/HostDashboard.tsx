@@ -155,12 +155,12 @@ function Dashboard({ hostId }: { hostId: string }) {
           <Gauge title="Load 1m" value={gauges.load ?? null} unit="load" max={Math.max(4, Math.ceil((gauges.load ?? 0) * 1.5))} />
         </div>
       </section>
-      {GROUPS.map((g) => (
+      {GROUPS.map((g, gi) => (
         <section key={g.id} className="group" aria-labelledby={`g-${g.id}`}>
           <h2 id={`g-${g.id}`}>{g.title}</h2>
           <div className="grid">
             {g.panels.map((p) => (
-              <TimeChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} onZoom={onZoom} />
+              <TimeChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} onZoom={onZoom} defer={gi > 0} />
             ))}
           </div>
         </section>

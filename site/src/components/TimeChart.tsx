@@ -3,6 +3,7 @@
 // Dragging across the plot selects a time range (onZoom).
 import { useEffect, useRef } from 'react';
 import { labelsKey } from '../../../protocol/series.ts';
+import { releaseDeferred, useReady } from '../lib/defer.ts';
 import { echarts, PALETTE, themeColors, type EChart } from '../lib/echarts.ts';
 import { formatValue } from '../lib/format.ts';
 import { seriesName, type PanelSpec } from '../lib/panels.ts';
@@ -15,6 +16,8 @@ interface Props {
   to: number;
   live: boolean;
   onZoom?: (from: number, to: number) => void;
+  /** Create the chart only after the first chart drew (lib/defer.ts). */
+  defer?: boolean;
 }
 
 const seriesOf = (spec: PanelSpec, store: MetricStore) =>
@@ -28,12 +31,14 @@ const seriesOf = (spec: PanelSpec, store: MetricStore) =>
     })),
   );
 
-export function TimeChart({ spec, store, from, to, live, onZoom }: Props) {
+export function TimeChart({ spec, store, from, to, live, onZoom, defer = false }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
+  const ready = useReady(defer);
 
   useEffect(() => {
+    if (!ready) return;
     const div = el.current!;
     const chart: EChart = echarts.init(div, null, { renderer: 'canvas' });
     const c = themeColors();
@@ -72,7 +77,10 @@ export function TimeChart({ spec, store, from, to, live, onZoom }: Props) {
       const points = series.reduce((n, s) => n + s.data.length, 0);
       div.dataset.points = String(points);
       // For bench:dashboard: when the first chart on the page has data.
-      if (points && !performance.getEntriesByName('pulse:first-chart').length) performance.mark('pulse:first-chart');
+      if (points && !performance.getEntriesByName('pulse:first-chart').length) {
+        performance.mark('pulse:first-chart');
+        setTimeout(releaseDeferred, 0); // after this frame is painted
+      }
       div.dataset.lastTs = String(Math.max(0, ...series.map((s) => s.data[s.data.length - 1]?.[0] ?? 0)));
       // Drag-to-zoom is always on: a drag selects the range, a click still shows the tooltip.
       chart.dispatchAction({ type: 'takeGlobalCursor', key: 'dataZoomSelect', dataZoomSelectActive: true });
@@ -101,7 +109,7 @@ export function TimeChart({ spec, store, from, to, live, onZoom }: Props) {
       ro.disconnect();
       chart.dispose();
     };
-  }, [spec, store, from, to, live]);
+  }, [spec, store, from, to, live, ready]);
 
   return (
     <div className="panel">
