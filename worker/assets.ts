@@ -11,7 +11,7 @@ const notFoundJson = (c: Context) =>
 /** Per isolate: a page's inline script hashes by its ETag (pages change only on deploy). */
 const hashCache = new Map<string, string[]>();
 
-async function inlineScriptHashes(html: string): Promise<string[]> {
+export async function inlineScriptHashes(html: string): Promise<string[]> {
   const out: string[] = [];
   for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
     if (/\bsrc\s*=/i.test(m[1]!) || !m[2]) continue;
