@@ -14,6 +14,7 @@ import { createLogger } from './log.ts';
 import { Runner } from './runner.ts';
 import { AGENT_VERSION } from './version.ts';
 import { startAgent } from './agent.ts';
+import { scheduleTrim } from './trim.ts';
 
 export { startAgent } from './agent.ts';
 export type { AgentHandle, StartOptions } from './agent.ts';
@@ -137,6 +138,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch {
     return 1; // already logged by startAgent
   }
+  const stopTrim = scheduleTrim(log);
   await new Promise<void>((res) => {
     const onSignal = (sig: string) => {
       log.info('stopping', { signal: sig });
@@ -145,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  stopTrim();
   await agent.stop();
   return 0;
 }

@@ -65,10 +65,15 @@ export class HostAlerts {
   }
 
   /** Evaluates every rule on each new sample; returns the time this part next needs an alarm. */
-  async onSamples(tenantId: string, host: { id: string; name: string }, samples: readonly Sample[], now: number): Promise<number | null> {
+  async onSamples(tenantId: string, host: { id: string; name: string }, samples: readonly Sample[], now: number, offer?: { version: number; config?: AlertConfig }): Promise<number | null> {
     this.tenantId = tenantId;
     if (this.host?.id !== host.id || this.host.name !== host.name) this.host = { id: host.id, name: host.name };
     this.lastReceived = now;
+    if (offer) {
+      if (offer.config && (!this.config || offer.config.version > this.config.version)) this.apply(offer.config, now);
+      // The worker read the version from Postgres within CONFIG_TTL_MS: no need to check again.
+      if (this.config && this.config.version >= offer.version) this.checkedAt = now;
+    }
     if (!this.config && now - this.loadFailedAt >= LOAD_RETRY_MS) await this.reload(now);
     const cfg = this.config;
     if (!cfg) return this.nextDue(now);
@@ -117,6 +122,11 @@ export class HostAlerts {
     await this.kick(now);
     this.store.prune(now - KEEP_MS);
     return this.nextDue(Date.now());
+  }
+
+  /** True when the worker knows a newer config than this object holds, or it holds none. */
+  needsConfig(version: number): boolean {
+    return !this.config || this.config.version < version;
   }
 
   /** A new config pushed by a route; older versions (a late push) are ignored. */

@@ -17,7 +17,7 @@ import { BaseObject } from './base.ts';
 import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
 import { RawStore } from './raw-store.ts';
-import { hostUpsert, writeFlush } from './rollup-writer.ts';
+import { writeFlush } from './rollup-writer.ts';
 import { withDb } from '../worker/db/client.ts';
 
 const MINUTE = 60_000;
@@ -46,6 +46,19 @@ const LIVE_SPAN = 10 * MINUTE;
 /** Whole samples kept in memory; measured, 10 minutes of them for 1,000 hosts cost >1 GB locally. */
 const LIVE_SAMPLES_SPAN = MINUTE;
 
+/** The alert config version the worker knows, and the config itself when the object asked. */
+export interface ConfigOffer {
+  version: number;
+  config?: AlertConfig;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicate: boolean;
+  /** Nothing was stored: call again with the config in the offer. */
+  needConfig?: boolean;
+}
+
 interface State {
   tenantId: string | null;
   hostId: string | null;
@@ -63,7 +76,6 @@ export class HostObject extends BaseObject<Env> {
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
-  private registering: Promise<void> | null = null;
   /** Earliest sample not yet flushed (memory only; rebuilt from the raw tier at start). */
   private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
@@ -87,9 +99,15 @@ export class HostObject extends BaseObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
   }
 
-  async ingest(tenantId: string, batch: CollectRequest, now = Date.now()): Promise<{ accepted: number; duplicate: boolean }> {
+  /**
+   * Stores and evaluates a batch. `offer` is the tenant's alert config version the worker knows
+   * (worker/alert-config-cache.ts): if this object holds none or an older one it answers
+   * `needConfig` without storing anything, and the worker calls again with the config itself.
+   */
+  async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now()): Promise<IngestResult> {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
+    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
     if (this.raw.has(batch.batchId)) return { accepted: 0, duplicate: true };
 
     this.raw.insert(batch.batchId, batch.samples, now);
@@ -114,28 +132,11 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
-    // Registration makes a new host listed at once; it runs beside the response, not before it.
-    if (!st.registered && !this.registering)
-      this.registering = this.register(now).finally(() => (this.registering = null));
-    const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now);
+    // The worker lists new hosts (worker/host-registry.ts); each flush refreshes the row too.
+    const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
     return { accepted: batch.samples.length, duplicate: false };
-  }
-
-  /** Puts a new host into Postgres at once so it is listed; on failure the next flush retries. */
-  private async register(now: number) {
-    const { tenantId, info } = this.state;
-    if (!tenantId || !info) return;
-    try {
-      await withDb(this.env, async (db) => void (await hostUpsert(db, tenantId, info, this.live.lastSeen ?? now)));
-      if (this.state.info === info) {
-        this.state.registered = true;
-        this.saveState();
-      }
-    } catch (err) {
-      console.error(JSON.stringify({ msg: 'host registration failed; will retry at flush', host: info.id, error: String(err) }));
-    }
   }
 
   /** When the next rollup flush is due, or null when nothing waits to be flushed. */

@@ -33,17 +33,23 @@ export interface FlushInput {
 }
 
 /** The host row upsert; awaited alone at registration, embedded in the flush statement. */
-export function hostUpsert(db: Db, tenantId: string, info: HostInfo, seen: number) {
-  const t = new Date(seen);
+export interface HostRow {
+  tenantId: string;
+  info: HostInfo;
+  seen: number;
+}
+
+/** Inserts or refreshes hosts (one statement for any number); last_seen never moves back. */
+export function hostUpsert(db: Db, rows: readonly HostRow[]) {
   return db
     .insert(hosts)
-    .values({ tenantId, id: info.id, name: info.name, os: info.os, agentVersion: info.agentVersion, firstSeen: t, lastSeen: t })
+    .values(rows.map(({ tenantId, info, seen }) => ({ tenantId, id: info.id, name: info.name, os: info.os, agentVersion: info.agentVersion, firstSeen: new Date(seen), lastSeen: new Date(seen) })))
     .onConflictDoUpdate({
       target: [hosts.tenantId, hosts.id],
       set: {
-        name: info.name,
-        os: info.os,
-        agentVersion: info.agentVersion,
+        name: sql`excluded.name`,
+        os: sql`excluded.os`,
+        agentVersion: sql`excluded.agent_version`,
         lastSeen: sql`greatest(${hosts.lastSeen}, excluded.last_seen)`,
       },
     });
@@ -57,7 +63,7 @@ export async function writeFlush(db: Db, input: FlushInput, now: number): Promis
   const parts = [];
   if (input.rows1m.length) parts.push(sql`r1 AS (${rollupInsert('1m', input.tenantId, input.hostId, input.rows1m)})`);
   if (input.rows5m.length) parts.push(sql`r5 AS (${rollupInsert('5m', input.tenantId, input.hostId, input.rows5m)})`);
-  if (input.info && input.lastSeen !== null) parts.push(sql`h AS ${hostUpsert(db, input.tenantId, input.info, input.lastSeen)}`); // drizzle parenthesises it
+  if (input.info && input.lastSeen !== null) parts.push(sql`h AS ${hostUpsert(db, [{ tenantId: input.tenantId, info: input.info, seen: input.lastSeen }])}`); // drizzle parenthesises it
   if (parts.length === 0) return;
   const statement = sql`WITH ${sql.join(parts, sql`, `)} SELECT 1`;
   try {

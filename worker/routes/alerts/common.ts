@@ -11,6 +11,7 @@ import { hostObjectName } from '../../types.ts';
 import { ErrorSchema } from '../schemas.ts';
 import type { Context } from 'hono';
 import { audit, type AuditEvent } from '../../audit.ts';
+import { forgetAlertConfig } from '../../alert-config-cache.ts';
 import type { AppEnv } from '../../types.ts';
 
 export const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
@@ -50,6 +51,7 @@ export async function commitAndPush(c: Context<AppEnv>, event: AuditEvent, write
       await bumpConfigVersion(tx, tenantId);
       await audit(tx, c, event);
     });
+    forgetAlertConfig(tenantId);
     const config = await loadAlertConfig(db, tenantId);
     const rows = await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId));
     return { config, hostIds: rows.map((r) => r.id) };

@@ -9,6 +9,8 @@ import { ApiError, formatPath, validationError } from '../../errors.ts';
 import { RATE_LIMITS } from '../../limits.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
+import { tenantAlertConfig } from '../../alert-config-cache.ts';
+import { noteHost } from '../../host-registry.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 export function registerCollect(app: OpenAPIHono<AppEnv>) {
@@ -54,7 +56,12 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
 
     const tenantId = c.get('tenantId');
     const stub = c.env.HOSTS.getByName(hostObjectName(tenantId, parsed.data.host.id));
-    const result = await stub.ingest(tenantId, parsed.data);
-    return c.json({ ...result, batchId: parsed.data.batchId } satisfies z.infer<typeof CollectResponse>);
+    noteHost(c.env, c.executionCtx, tenantId, parsed.data.host, Math.max(...parsed.data.samples.map((s) => s.ts)));
+    // Offer the tenant's alert config version; an object without it asks, once (alert-config-cache.ts).
+    const config = await tenantAlertConfig(c.env, tenantId);
+    let result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version } : undefined);
+    if (result.needConfig) result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version, config } : undefined);
+    const { accepted, duplicate } = result;
+    return c.json({ accepted, duplicate, batchId: parsed.data.batchId } satisfies z.infer<typeof CollectResponse>);
   });
 }

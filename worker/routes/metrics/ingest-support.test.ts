@@ -1,0 +1,67 @@
+// The ingest route's two cold-start savers: the alert config offered to host objects, and batched
+// host registration (worker/alert-config-cache.ts, worker/host-registry.ts).
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { batch, get, post, sample, seedTenant } from '../../../test/helpers.ts';
+import { withDb } from '../../db/client.ts';
+import { loadAlertConfig } from '../../db/alerts.ts';
+import { hostObjectName } from '../../types.ts';
+import { createApiKey } from '../../db/tenants.ts';
+import { api, waitFor } from '../../../test/alert-helpers.ts';
+
+const stub = (tenantId: string, host: string) => env.HOSTS.getByName(hostObjectName(tenantId, host));
+
+describe('alert config offered by the worker', () => {
+  it('a new object asks for the config instead of reading Postgres, and stores nothing until it has it', async () => {
+    const t = await seedTenant('Offer Org');
+    const cfg = await withDb(env, (db) => loadAlertConfig(db, t.tenant.id));
+    expect(cfg.rules.length).toBeGreaterThan(0); // the default rules
+    const b = batch('offer-host', [sample(Date.now() - 1000, 12)]);
+    const first = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, b, { version: cfg.version });
+    expect(first).toEqual({ accepted: 0, duplicate: false, needConfig: true });
+    const second = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, b, { version: cfg.version, config: cfg });
+    expect(second).toEqual({ accepted: 1, duplicate: false });
+    // Now it holds that version: the next batch goes through on the first call.
+    const third = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, batch('offer-host', [sample(Date.now(), 13)]), { version: cfg.version });
+    expect(third).toEqual({ accepted: 1, duplicate: false });
+    // A newer version known to the worker (say a push that missed this object) is fetched again.
+    const behind = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, batch('offer-host', [sample(Date.now(), 14)]), { version: cfg.version + 1 });
+    expect(behind.needConfig).toBe(true);
+  });
+
+  it('through the route, a rule created a moment ago fires on the first sample of a new host', async () => {
+    const t = await seedTenant('Offer Route Org');
+    const admin = await withDb(env, (db) => createApiKey(db, t.tenant.id, 'admin'));
+    const rule = await api(admin.secret, 'POST', '/api/v1/alerts/rules', { name: 'any cpu', metric: 'cpu.usage.total', comparator: '>=', threshold: 0, severity: 'INFO' });
+    expect(rule.status).toBe(201);
+    expect((await post(t.ingestKey, batch('first-sample-host', [sample(Date.now() - 500, 5)]))).status).toBe(200);
+    const ruleId = (rule.body as { id: string }).id;
+    const firing = await waitFor(
+      async () => (await api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts?host=first-sample-host')).body.firing.map((a) => a.rule_id),
+      (ids) => ids.includes(ruleId),
+    );
+    expect(firing).toContain(ruleId);
+  });
+});
+
+describe('host registration in batches', () => {
+  it('lists a burst of new hosts and picks up a renamed one', async () => {
+    const t = await seedTenant('Burst Org');
+    const now = Date.now();
+    const ids = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    const res = await Promise.all(ids.map((id) => post(t.ingestKey, batch(id, [sample(now - 1000, 3)]))));
+    expect(res.map((r) => r.status)).toEqual(ids.map(() => 200));
+    const listed = async () => ((await (await get(t.readKey, '/api/v1/hosts')).json()) as { hosts: { id: string; name: string }[] }).hosts;
+    let hosts = await listed();
+    for (let i = 0; i < 60 && hosts.length < ids.length; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      hosts = await listed();
+    }
+    expect(hosts.map((h) => h.id).sort()).toEqual([...ids].sort());
+    const renamed = batch('burst-0', [sample(now, 4)]);
+    renamed.host.name = 'burst-zero.example';
+    expect((await post(t.ingestKey, renamed)).status).toBe(200);
+    for (let i = 0; i < 60 && (await listed()).find((h) => h.id === 'burst-0')?.name !== 'burst-zero.example'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await listed()).find((h) => h.id === 'burst-0')?.name).toBe('burst-zero.example');
+  });
+});
