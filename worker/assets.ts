@@ -3,6 +3,7 @@
 // the same security headers as the API (worker/security.ts). Unknown API paths stay JSON 404s.
 import type { Context } from 'hono';
 import { allowInlineScripts } from './security.ts';
+import { inlineScriptHashes } from './security-policy.ts';
 import type { AppEnv } from './types.ts';
 
 const notFoundJson = (c: Context) =>
@@ -10,16 +11,6 @@ const notFoundJson = (c: Context) =>
 
 /** Per isolate: a page's inline script hashes by its ETag (pages change only on deploy). */
 const hashCache = new Map<string, string[]>();
-
-export async function inlineScriptHashes(html: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
-    if (/\bsrc\s*=/i.test(m[1]!) || !m[2]) continue;
-    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(m[2]));
-    out.push(`'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`);
-  }
-  return [...new Set(out)];
-}
 
 /** The app's notFound handler: an asset for GET/HEAD outside /api/, else the JSON 404. */
 export async function notFoundOrAsset(c: Context<AppEnv>): Promise<Response> {

@@ -5,7 +5,7 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { batch, BASE, get, post, seedTenant } from '../test/helpers.ts';
 import { newEmail, PASSWORD } from '../test/session.ts';
-import { inlineScriptHashes } from './assets.ts';
+import { inlineScriptHashes } from './security-policy.ts';
 import { BODY_LIMITS } from './limits.ts';
 
 type Err = { error: { code: string; message: string; field?: string } };

@@ -1,41 +1,12 @@
-// Security headers on every response of the API and the site (hono's secureHeaders), mounted once
-// in worker/app.ts. The Content-Security-Policy allows only our own origin: scripts and styles
-// from it (inline styles too: Astro inlines its CSS and React renders style attributes),
-// images from it or data: URLs, fetch and WebSocket to it, and no framing.
-// Inline <script>s of our own static pages are allowed by hash (worker/assets.ts adds them).
+// Security headers on every response of the app (policy: worker/security-policy.ts), mounted once
+// in worker/platform.ts, including static files the app fetches from ASSETS (worker/assets.ts)
+// and WebSocket upgrades from Durable Objects.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { secureHeaders } from 'hono/secure-headers';
+import { baseSecurityHeaders, withScriptHashes } from './security-policy.ts';
 import type { AppEnv } from './types.ts';
 
-/** WebSocket to the same origin: CSP3 browsers match it with 'self', older Safari needs it named. */
-const sameOriginSocket = (c: Context) => {
-  const url = new URL(c.req.url);
-  return `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`;
-};
-
-const headers = secureHeaders({
-  contentSecurityPolicy: {
-    defaultSrc: ["'self'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
-    imgSrc: ["'self'", 'data:'],
-    fontSrc: ["'self'", 'data:'],
-    connectSrc: ["'self'", sameOriginSocket],
-    objectSrc: ["'none'"],
-    baseUri: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-  },
-  strictTransportSecurity: 'max-age=31536000; includeSubDomains',
-  xFrameOptions: 'DENY',
-  // Not no-referrer: under it browsers send `Origin: null` on same-origin POSTs, which the CSRF
-  // check (worker/auth/authorize.ts) would refuse.
-  referrerPolicy: 'strict-origin-when-cross-origin',
-  permissionsPolicy: { camera: [], microphone: [], geolocation: [], payment: [] },
-});
-
-/** Inline script hashes ('sha256-…') a handler allows for its own response. */
+/** Inline script hashes a handler allows for its own response (a page of the site). */
 const inlineScripts = new WeakMap<Context, string[]>();
 export function allowInlineScripts(c: Context, hashes: string[]) {
   if (hashes.length) inlineScripts.set(c, hashes);
@@ -43,7 +14,7 @@ export function allowInlineScripts(c: Context, hashes: string[]) {
 
 /**
  * A response from a binding (ASSETS, a Durable Object) has immutable headers; copy it so the
- * headers can be set. A WebSocket upgrade keeps its socket.
+ * headers can be set (trying is the only test). A WebSocket upgrade keeps its socket.
  */
 function mutable(res: Response): Response {
   try {
@@ -56,7 +27,7 @@ function mutable(res: Response): Response {
 }
 
 export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
-  await headers(c, async () => {
+  await baseSecurityHeaders(c, async () => {
     await next();
     const res = mutable(c.res);
     if (res !== c.res) {
@@ -66,5 +37,5 @@ export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   });
   const hashes = inlineScripts.get(c);
   const csp = c.res.headers.get('content-security-policy');
-  if (hashes && csp) c.res.headers.set('content-security-policy', csp.replace("script-src 'self'", `script-src 'self' ${hashes.join(' ')}`));
+  if (hashes && csp) c.res.headers.set('content-security-policy', withScriptHashes(csp, hashes));
 });

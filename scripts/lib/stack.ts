@@ -12,7 +12,7 @@ import { sha256Hex } from '../../worker/auth/crypto.ts';
 import { randomToken } from '../../worker/auth/crypto.ts';
 import { users } from '../../worker/db/schema.ts';
 import { addMember, createApiKey, createTenant, createUser, findKeyByHash } from '../../worker/db/tenants.ts';
-import { copyApiDocsAssets } from './api-docs-assets.ts';
+import { preparePlatformAssets } from './platform-assets.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
 import { freePort, startPostgres } from './postgres.ts';
@@ -104,7 +104,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(() => shim.close());
     const creds = await seed(pgRun.url, opts.previous);
 
-    copyApiDocsAssets(); // Swagger UI for /api/docs, from our own origin
+    await preparePlatformAssets(); // Swagger UI for /api/docs and _headers (scripts/lib/platform-assets.ts)
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);

@@ -1,5 +1,5 @@
 // GET /api/docs — the interactive API reference (Swagger UI) over /api/v1/openapi.json. Swagger
-// UI's files come from our own static assets (scripts/lib/api-docs-assets.ts); the start-up code
+// UI's files come from our own static assets (scripts/lib/platform-assets.ts); the start-up code
 // is a script file, not inline, so the Content-Security-Policy needs no exception.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../types.ts';
