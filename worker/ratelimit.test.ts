@@ -12,6 +12,8 @@ import { RATE_LIMITS, type RateRule } from './limits.ts';
 import { retryAfterSeconds } from './ratelimit.ts';
 
 type Err = { error: { code: string; message: string } };
+/** 600 reads take ~15 s on a busy machine, and twice that when a window edge forces a rerun. */
+const SLOW = 120_000;
 
 /**
  * The binding counts in clock-aligned windows. Runs `observe` and, if a window edge fell inside
@@ -123,7 +125,29 @@ describe('query API: per key or user', () => {
     await expect429(over, rule);
     expect(otherKey.status).toBe(200);
     expect(ingestStill.status).toBe(200);
-  });
+  }, SLOW);
+});
+
+describe('query API: per user, across their sessions', () => {
+  it(`counts a user's reads from all their sessions together; another user goes on`, async () => {
+    const rule = RATE_LIMITS.query;
+    const read = (cookie: string) => SELF.fetch(`${BASE}/api/v1/hosts`, { headers: { cookie } });
+    const { codes, over, otherUser } = await inOneWindow(rule.period, async () => {
+      const email = newEmail('reader');
+      const first = await signUp(email);
+      const second = new Browser();
+      expect((await second.call('POST', '/api/v1/auth/login', { email, password: PASSWORD })).status).toBe(200);
+      expect(second.cookie).not.toBe(first.cookie);
+      const other = await signUp();
+      const codes = await statuses(rule.limit, (i) => read((i % 2 ? first : second).cookie!), 20);
+      const over = await read(first.cookie!);
+      const otherUser = await read(other.cookie!);
+      return { codes, over, otherUser };
+    });
+    expect(codes.every((s) => s === 200), JSON.stringify(codes.filter((s) => s !== 200))).toBe(true);
+    await expect429(over, rule);
+    expect(otherUser.status).toBe(200);
+  }, SLOW);
 });
 
 describe('login: per account and per client address', () => {
