@@ -12,10 +12,11 @@ const notFoundJson = (c: Context) =>
 /** Per isolate: a page's inline script hashes by its ETag (pages change only on deploy). */
 const hashCache = new Map<string, string[]>();
 
-/** The app's notFound handler: an asset for GET/HEAD outside /api/, else the JSON 404. */
+/** The app's notFound handler: an asset for GET/HEAD outside /api/ and /downloads/, else the JSON 404. */
 export async function notFoundOrAsset(c: Context<AppEnv>): Promise<Response> {
   const url = new URL(c.req.url);
-  if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || url.pathname.startsWith('/api/')) return notFoundJson(c);
+  // The raw agent parts stay private: /download/agent/… streams them joined.
+  if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || /^\/(api|downloads?)(\/|$)/.test(url.pathname)) return notFoundJson(c);
   // A page is always fetched whole: a 304 would carry no body to hash, and its CSP would replace
   // the cached page's (pages are small; scripts and styles keep their conditional requests).
   const headers = new Headers(c.req.raw.headers);

@@ -97,6 +97,12 @@ describe('security headers', () => {
     expect(answers.find(([w]) => w === 'site 404')![1].status).toBe(404);
   });
 
+  it('keep the raw agent parts private: /downloads/ is not served as files', async () => {
+    const res = await SELF.fetch(`${BASE}/downloads/pulse-agent-linux-x64.json`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Err).error.code).toBe('not_found');
+  });
+
   it('are on static files served from the ASSETS binding (immutable headers copied)', async () => {
     const res = await SELF.fetch(`${BASE}/vendor/swagger-ui/swagger-ui.css`);
     expect(res.status).toBe(200);
