@@ -1,6 +1,8 @@
 // One object per tenant+host (name `<tenant>:<host>`). Holds the live window, writes the raw tier
-// to its SQLite storage, and flushes 1m/5m rollups to Postgres from an alarm once a minute.
+// to its SQLite storage, pushes each new sample to WebSocket subscribers, and flushes 1m/5m
+// rollups to Postgres from an alarm every few minutes.
 import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
+import type { LiveServerMessage } from '../protocol/live.ts';
 import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
 import type { Labels } from '../protocol/series.ts';
 
@@ -16,6 +18,7 @@ import { HostAlerts } from './alerts.ts';
 import { BaseObject } from './base.ts';
 import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
 import { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
 import { withDb } from '../worker/db/client.ts';
@@ -72,7 +75,11 @@ interface State {
 }
 
 export class HostObject extends BaseObject<Env> {
+  /** WebSocket mode and subscriber cap (partyserver-style class option; tests switch it). */
+  static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
+
   private raw!: RawStore;
+  private subscribers!: LiveSubscribers;
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
@@ -91,6 +98,7 @@ export class HostObject extends BaseObject<Env> {
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
     this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
+    this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
     this.alerts = new HostAlerts(sql, this.env);
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
   }
@@ -123,6 +131,7 @@ export class HostObject extends BaseObject<Env> {
       st.registered = false;
       changed = true;
     }
+    const seenBefore = this.live.lastSeen;
     for (const s of batch.samples) {
       this.live.add(s);
       if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
@@ -132,11 +141,47 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
+    this.publish(batch.host.id, batch.samples, seenBefore);
     // The worker lists new hosts (worker/host-registry.ts); each flush refreshes the row too.
     const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
     return { accepted: batch.samples.length, duplicate: false };
+  }
+
+  /**
+   * Pushes the batch's samples newer than everything pushed before, oldest first, so a
+   * subscriber can append; older ones (a spool replay behind newer data) are left to history.
+   */
+  private publish(hostId: string, samples: readonly Sample[], after: number | null) {
+    const fresh = samples.filter((s) => after === null || s.ts > after).sort((a, b) => a.ts - b.ts);
+    this.subscribers.broadcast(fresh.map((s): LiveServerMessage => ({ type: 'sample', hostId, ts: s.ts, metrics: s.metrics })));
+  }
+
+  /** The live WebSocket (the worker route has checked the key, the origin and the host). */
+  override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname !== '/live' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return new Response('not found', { status: 404 });
+    // Never reported: nothing to watch (and no socket held by an empty object).
+    if (!this.state.hostId) return new Response('unknown host', { status: 404 });
+    return this.subscribers.accept(this.state.hostId, this.live.recent().at(-1) ?? null);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    this.subscribers.onMessage(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number) {
+    this.subscribers.onClose(ws, code);
+  }
+
+  override webSocketError(ws: WebSocket) {
+    this.subscribers.drop(ws);
+  }
+
+  /** For tests: subscribers by mode. */
+  liveStats() {
+    return { hibernated: this.ctx.getWebSockets('live').length, total: this.subscribers.count() };
   }
 
   /** When the next rollup flush is due, or null when nothing waits to be flushed. */

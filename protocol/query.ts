@@ -46,6 +46,9 @@ export const HistoryResponse = z.object({
 });
 export type HistoryResponse = z.infer<typeof HistoryResponse>;
 
+export const HostStatus = z.enum(['ok', 'warning', 'critical', 'down']);
+export type HostStatus = z.infer<typeof HostStatus>;
+
 export const HostSummary = z.object({
   id: z.string(),
   name: z.string(),
@@ -53,6 +56,8 @@ export const HostSummary = z.object({
   agentVersion: z.string(),
   firstSeen: z.number(),
   lastSeen: z.number(),
+  /** From the host's firing alerts (durable-objects/core/status.ts, docs/alerting.md). */
+  status: HostStatus,
 });
 export type HostSummary = z.infer<typeof HostSummary>;
 

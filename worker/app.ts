@@ -8,6 +8,7 @@ import { registerAlertList } from './routes/alerts/list.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
 import { registerSilences } from './routes/alerts/silences.ts';
 import { registerHostList } from './routes/hosts/list.ts';
+import { registerHostLive } from './routes/hosts/live.ts';
 import { registerCatalog } from './routes/metrics/catalog.ts';
 import { registerCollect } from './routes/metrics/collect.ts';
 import { registerCurrent } from './routes/metrics/current.ts';
@@ -59,6 +60,7 @@ export function createApp() {
   registerHistory(app);
   registerCatalog(app);
   registerHostList(app);
+  registerHostLive(app);
   registerHealth(app);
   registerAlertRules(app);
   registerAlertChannels(app);

