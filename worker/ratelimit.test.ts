@@ -9,7 +9,7 @@ import { Browser, newEmail, PASSWORD, signUp } from '../test/session.ts';
 import { withDb } from './db/client.ts';
 import { createApiKey } from './db/tenants.ts';
 import { RATE_LIMITS, type RateRule } from './limits.ts';
-import { retryAfterSeconds } from './ratelimit.ts';
+import { enforceRateLimit, retryAfterSeconds } from './ratelimit.ts';
 
 type Err = { error: { code: string; message: string } };
 /** 600 reads take ~15 s on a busy machine, and twice that when a window edge forces a rerun. */
@@ -70,6 +70,20 @@ describe('the limit values', () => {
       expect(seen.filter(Boolean).length, rule.binding).toBe(rule.limit);
       expect(seen.at(-1), rule.binding).toBe(false);
     }
+  });
+
+  it('RATE_LIMITS=off skips the limits only outside production', async () => {
+    const rule = RATE_LIMITS.loginAccount;
+    const run = async (vars: { ENVIRONMENT: string; RATE_LIMITS: string }) => {
+      const e = { ...env, ...vars } as unknown as Env;
+      const key = `switch:${uniq()}`;
+      let refused = 0;
+      for (let i = 0; i <= rule.limit; i++) await enforceRateLimit(e, rule, key).catch(() => refused++);
+      return refused;
+    };
+    expect(await run({ ENVIRONMENT: 'development', RATE_LIMITS: 'off' })).toBe(0);
+    expect(await run({ ENVIRONMENT: 'production', RATE_LIMITS: 'off' })).toBe(1);
+    expect(await run({ ENVIRONMENT: 'test', RATE_LIMITS: 'on' })).toBe(1);
   });
 
   it('Retry-After is the rest of the fixed window, never 0', () => {

@@ -32,6 +32,8 @@ export interface StackOptions {
   persistent: boolean;
   port?: number;
   log: (msg: string) => void;
+  /** false: no rate limits (benchmarks that push one host past its limit on purpose). */
+  rateLimits?: boolean;
   /** Seed credentials to reuse when their keys still exist. */
   previous?: Partial<Credentials>;
 }
@@ -118,6 +120,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', `DATABASE_URL:${pgRun.url}`,
         '--var', `PG_WS_PROXY:${shim.proxy}`,
         '--var', 'ENVIRONMENT:development',
+        '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
         '--show-interactive-dev-session=false',
         '--log-level', 'warn',
       ],
