@@ -35,7 +35,7 @@ async function main() {
     const body = JSON.parse(r.body) as { host: { id: string }; alerts: { status: string }[] };
     if (body.alerts.some((a) => a.status === 'firing') && !arrived.has(body.host.id)) arrived.set(body.host.id, performance.now());
   });
-  const stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-alerts-${process.pid}`), persistent: false, log });
+  const stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-alerts-${process.pid}`), persistent: false, rateLimits: false, log });
   try {
     const { url, credentials } = stack;
     const admin = await adminKeyFor(stack.databaseUrl, credentials.ingestKey);

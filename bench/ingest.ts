@@ -20,7 +20,7 @@ async function main() {
   let key = args.key;
   let readKey = args.readKey;
   if (!url) {
-    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-${process.pid}`), persistent: false, log: (m) => console.error(`[bench] ${m}`) });
+    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-${process.pid}`), persistent: false, rateLimits: false, log: (m) => console.error(`[bench] ${m}`) });
     url = stack.url;
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;

@@ -21,7 +21,7 @@ async function main() {
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let { url, key, readKey } = args;
   if (!url) {
-    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-live-${process.pid}`), persistent: false, log });
+    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-live-${process.pid}`), persistent: false, rateLimits: false, log });
     ({ url } = stack);
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;

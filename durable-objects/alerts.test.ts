@@ -254,6 +254,16 @@ describe('alert evaluation and delivery', () => {
     expect(JSON.parse(mail.body)).toMatchObject({ to: ['ops@example.com'], subject: expect.stringContaining('[Pulse CRITICAL] temp high on') });
   });
 
+  it('a host-down rule watches only the hosts its matchers select', async () => {
+    const x = await setup([{ name: 'DB down', metric: 'host.up', comparator: '==', threshold: 0, for: 500, severity: 'CRITICAL', matchers: { host: 'db-*' } }]);
+    await x.send(Date.now() - 5 * S, 1); // x.host is h-…, not db-…
+    await new Promise((r) => setTimeout(r, 700));
+    await runDurableObjectAlarm(x.stub());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await received(x.path)).toHaveLength(0);
+    expect((await x.alerts()).firing).toEqual([]);
+  });
+
   it('raises host down from the alarm after the configured silence, and resolves on the next sample', async () => {
     const x = await setup([{ name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: 1000, severity: 'CRITICAL' }]);
     await x.send(Date.now() - 5 * S, 1);

@@ -112,7 +112,7 @@ export class HostAlerts {
     }
     const notices: AlertNotice[] = [];
     for (const rule of this.config?.rules ?? []) {
-      if (!rule.enabled || rule.metric !== HOST_UP_METRIC || this.lastReceived === null) continue;
+      if (!rule.enabled || rule.metric !== HOST_UP_METRIC || this.lastReceived === null || !this.watchesThisHost(rule)) continue;
       const st = this.states.get(this.key(rule, {}));
       const downAt = this.lastReceived + rule.forMs;
       if (st?.status !== 'firing' && now >= downAt)
@@ -353,9 +353,14 @@ export class HostAlerts {
     if (this.syncRetryAt !== null) times.push(this.syncRetryAt);
     if (this.lastReceived !== null)
       for (const rule of this.config?.rules ?? [])
-        if (rule.enabled && rule.metric === HOST_UP_METRIC && this.states.get(this.key(rule, {}))?.status !== 'firing')
+        if (rule.enabled && rule.metric === HOST_UP_METRIC && this.watchesThisHost(rule) && this.states.get(this.key(rule, {}))?.status !== 'firing')
           times.push(this.lastReceived + rule.forMs);
     return times.length ? Math.max(Math.min(...times), now + 100) : null;
+  }
+
+  /** A host-down rule applies only to hosts its matchers select (e.g. `{host: 'db-*'}`). */
+  private watchesThisHost(rule: Rule): boolean {
+    return this.host !== null && matchesSeries(rule.matchers, this.host.id, {});
   }
 
   /** Called at start-up so an alarm before the first sample knows whose object this is. */

@@ -31,6 +31,8 @@ beforeAll(async () => {
   ctx = await launch();
   page = await ctx.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
+  // A Content-Security-Policy refusal (e.g. an inline script whose hash is not allowed) is only a console error.
+  page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
 }, 240_000);
 
 afterAll(async () => {
@@ -186,7 +188,9 @@ describe('the dashboard in Chromium', () => {
     const phone = await ctx.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.emulateMedia({ colorScheme: 'dark' });
-    await phone.goto(`${stack.url}/app/host/?id=${HOST}`);
+    const res = await phone.goto(`${stack.url}/app/host/?id=${HOST}`);
+    // The page runs under the strict CSP (inline scripts by hash only) and still works.
+    expect(res!.headers()['content-security-policy']).toMatch(/script-src 'self' 'sha256-/);
     await historyLoaded(phone);
     const bg = await phone.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(15, 18, 22)');

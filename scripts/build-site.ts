@@ -1,11 +1,13 @@
 // `npm run build`: builds the Astro site (site/) and assembles the Worker's static assets
-// (dist/public = the site + the agent downloads, scripts/lib/assets.ts). `--watch` rebuilds on
+// (dist/public = the site + the agent downloads, scripts/lib/assets.ts, + the platform's Swagger UI
+// and _headers, scripts/lib/platform-assets.ts). `--watch` rebuilds on
 // every change under site/src and protocol/ (used by `npm run dev`).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { syncAssets } from './lib/assets.ts';
+import { ASSETS_DIR, syncAssets } from './lib/assets.ts';
+import { preparePlatformAssets } from './lib/platform-assets.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,8 +27,11 @@ export function buildSite(log: (m: string) => void = (m) => console.log(`[site] 
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`astro build failed (exit ${code}):\n${out.slice(-4000)}`));
       const changed = syncAssets();
-      log(`site built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${changed} asset files changed)`);
-      resolve();
+      // The static CSP (_headers) must list the new pages' inline script hashes.
+      preparePlatformAssets(ASSETS_DIR).then(() => {
+        log(`site built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${changed} asset files changed)`);
+        resolve();
+      }, reject);
     });
   });
 }

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { preparePlatformAssets } from '../scripts/lib/platform-assets.ts';
 import { migrateDatabase } from '../scripts/lib/migrate.ts';
 import { startPgWsShim } from '../scripts/lib/pg-ws-shim.ts';
 import { startPostgres } from '../scripts/lib/postgres.ts';
@@ -15,6 +16,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  await preparePlatformAssets(); // Swagger UI for /api/docs and _headers, into the static assets
   const pg = await startPostgres({ dataDir: path.join(os.tmpdir(), `monitor-test-pg-${process.pid}`), persistent: false });
   let shim;
   try {

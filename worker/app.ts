@@ -1,5 +1,7 @@
 // The Hono app: routes as small files, one error handler, OpenAPI generated from the zod schemas.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { notFoundOrAsset } from './assets.ts';
+import { registerPlatform, usePlatform } from './platform.ts';
 import { errorResponse, validationError, zodIssues } from './errors.ts';
 import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
@@ -34,13 +36,8 @@ export function createApp() {
     },
   });
   app.onError((err, c) => errorResponse(c, err));
-  app.notFound((c) => {
-    const path = new URL(c.req.url).pathname;
-    // Pages come from the static assets (wrangler.toml sends only these prefixes to the Worker
-    // first; this covers requests that reach it anyway). The raw download parts stay private.
-    if ((c.req.method === 'GET' || c.req.method === 'HEAD') && !/^\/(api|downloads?)(\/|$)/.test(path)) return c.env.ASSETS.fetch(c.req.raw);
-    return c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${path}` } }, 404);
-  });
+  app.notFound(notFoundOrAsset); // static files (site, downloads) or the JSON 404
+  usePlatform(app); // security headers, body cap (worker/platform.ts)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'An API key' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
@@ -70,6 +67,7 @@ export function createApp() {
   registerSilences(app);
   registerAlertList(app);
   registerInstall(app);
+  registerPlatform(app); // last: /api/docs, and 413/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -3,7 +3,11 @@
 // node:zlib (native in workerd) is used because, profiled, stream-based DecompressionStream cost
 // more CPU per request than everything else in the ingest path (docs/performance.md).
 import { gunzipSync } from 'node:zlib';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { ApiError } from './errors.ts';
+import { BODY_LIMITS } from './limits.ts';
+import type { AppEnv } from './types.ts';
 
 async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
@@ -56,3 +60,19 @@ export async function readBody(req: Request, maxBytes: number): Promise<string> 
     throw new ApiError(400, 'invalid_body', 'body is not valid UTF-8', '(body)');
   }
 }
+
+/**
+ * The cap on every other request body of the API (BODY_LIMITS.jsonBytes), counted as it
+ * arrives when no Content-Length is sent. Ingest reads its own, larger body above.
+ */
+const capJson = bodyLimit({
+  maxSize: BODY_LIMITS.jsonBytes,
+  onError: () => {
+    throw new ApiError(413, 'body_too_large', `request body exceeds the ${BODY_LIMITS.jsonBytes}-byte limit for this endpoint`, '(body)');
+  },
+});
+const OWN_BODY_LIMIT = new Set(['/api/v1/metrics/collect']);
+export const jsonBodyLimit = createMiddleware<AppEnv>(async (c, next) => {
+  if (OWN_BODY_LIMIT.has(c.req.path)) return next();
+  return capJson(c, next);
+});

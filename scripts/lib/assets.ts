@@ -45,7 +45,14 @@ function place(src: string, dst: string) {
   }
 }
 
-/** Mirrors dist/site/** and dist/downloads/* (as downloads/*) into dist/public; returns files changed. */
+/** Files scripts/lib/platform-assets.ts writes into the assets directory after this mirror. */
+const PLATFORM_FILE = (rel: string) => rel === '_headers' || rel.startsWith(`vendor${path.sep}`);
+
+/**
+ * Mirrors dist/site/** and dist/downloads/* (as downloads/*) into dist/public, leaving the
+ * platform's files alone; returns files changed. Run preparePlatformAssets() after it: the
+ * `_headers` CSP carries the hashes of the pages' inline scripts.
+ */
 export function syncAssets(dirs = { site: SITE_OUT, downloads: DOWNLOADS, assets: ASSETS_DIR }): number {
   const { site, downloads, assets: ASSETS } = dirs;
   const want = new Map<string, string>();
@@ -60,7 +67,7 @@ export function syncAssets(dirs = { site: SITE_OUT, downloads: DOWNLOADS, assets
     changed++;
   }
   for (const rel of listFiles(ASSETS)) {
-    if (!want.has(rel)) {
+    if (!want.has(rel) && !PLATFORM_FILE(rel)) {
       fs.rmSync(path.join(ASSETS, rel));
       changed++;
     }

@@ -14,6 +14,7 @@ import { users } from '../../worker/db/schema.ts';
 import { addMember, createApiKey, createTenant, createUser, findKeyByHash } from '../../worker/db/tenants.ts';
 import { buildSite } from '../build-site.ts';
 import { syncAssets } from './assets.ts';
+import { preparePlatformAssets } from './platform-assets.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
 import { freePort, startPostgres } from './postgres.ts';
@@ -33,6 +34,8 @@ export interface StackOptions {
   persistent: boolean;
   port?: number;
   log: (msg: string) => void;
+  /** false: no rate limits (benchmarks that push one host past its limit on purpose). */
+  rateLimits?: boolean;
   /** Seed credentials to reuse when their keys still exist. */
   previous?: Partial<Credentials>;
   /** Build the site into the static assets first (dev, e2e, bench:dashboard). */
@@ -109,8 +112,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     if (opts.buildSite) {
       opts.log('Building the site (Astro)');
-      await buildSite(opts.log);
-    } else syncAssets(); // wrangler needs the assets directory to exist
+      await buildSite(opts.log); // includes the platform assets
+    } else {
+      syncAssets(); // wrangler needs the assets directory to exist
+      await preparePlatformAssets(); // Swagger UI for /api/docs and _headers (scripts/lib/platform-assets.ts)
+    }
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
@@ -124,6 +130,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', `DATABASE_URL:${pgRun.url}`,
         '--var', `PG_WS_PROXY:${shim.proxy}`,
         '--var', 'ENVIRONMENT:development',
+        '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
         '--show-interactive-dev-session=false',
         '--log-level', 'warn',
       ],

@@ -6,6 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import { CSRF_HEADER } from '../../protocol/account.ts';
 import { roleCan, scopeCan, type Permission } from '../../protocol/roles.ts';
 import { ApiError } from '../errors.ts';
+import { limitReads } from '../ratelimit.ts';
 import type { AppEnv } from '../types.ts';
 import { timingSafeEqualHex } from './crypto.ts';
 import { lookupKey } from './keys.ts';
@@ -57,6 +58,7 @@ export const authorize = (permission: Permission) =>
     const header = c.req.header('authorization');
     if (header) await keyAuth(c, header, permission);
     else await sessionAuth(c, permission);
+    await limitReads(c); // the query API limit, per key or user (worker/limits.ts)
     await next();
   });
 

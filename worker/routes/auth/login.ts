@@ -6,6 +6,7 @@ import { LoginBody, Me } from '../../../protocol/account.ts';
 import { publicRoute } from '../../auth/authorize.ts';
 import { hashPassword, verifyPassword } from '../../auth/password.ts';
 import { startSession } from '../../auth/session.ts';
+import { throttleLogin } from '../../auth/throttle.ts';
 import { withDb } from '../../db/client.ts';
 import { memberships, users } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
@@ -28,6 +29,7 @@ export function registerLogin(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { email, password } = c.req.valid('json');
+      await throttleLogin(c, email);
       const me = await withDb(c.env, async (db) => {
         const [user] = await db.select().from(users).where(eq(users.email, email));
         const ok = await verifyPassword(password, user?.passwordHash ?? (dummyHash ??= await hashPassword('not-a-password')));

@@ -9,6 +9,7 @@ import { alertHistory } from '../../db/alerts-schema.ts';
 import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
+import { authErrors } from '../schemas.ts';
 
 const route = createRoute({
   method: 'get',
@@ -20,6 +21,8 @@ const route = createRoute({
   ...guard('metrics:read'),
   responses: {
     200: { description: 'Hosts', content: { 'application/json': { schema: z.object({ hosts: z.array(HostSummary) }) } } },
+    401: authErrors[401],
+    403: authErrors[403],
   },
 });
 

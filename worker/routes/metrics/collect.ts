@@ -6,6 +6,8 @@ import { parseCollect } from '../../../protocol/ingest-parse.ts';
 import { authorize, guard } from '../../auth/authorize.ts';
 import { readBody } from '../../body.ts';
 import { ApiError, formatPath, validationError } from '../../errors.ts';
+import { RATE_LIMITS } from '../../limits.ts';
+import { enforceRateLimit } from '../../ratelimit.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
 import { tenantAlertConfig } from '../../alert-config-cache.ts';
 import { noteHost } from '../../host-registry.ts';
@@ -27,7 +29,10 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
       200: { description: 'Accepted (or a duplicate batch, acknowledged)', content: { 'application/json': { schema: CollectResponse } } },
       400: { description: 'Invalid body; the error names the field', content: { 'application/json': { schema: ErrorSchema } } },
       401: { description: 'Missing or invalid key', content: { 'application/json': { schema: ErrorSchema } } },
-      413: { description: 'Body too large', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'The key or role lacks metrics:ingest', content: { 'application/json': { schema: ErrorSchema } } },
+      413: { description: `Body over ${LIMITS.maxBodyBytes} bytes (after decompression)`, content: { 'application/json': { schema: ErrorSchema } } },
+      415: { description: 'Not JSON, or a Content-Encoding other than gzip', content: { 'application/json': { schema: ErrorSchema } } },
+      429: { description: `Over ${RATE_LIMITS.ingest.limit} requests per minute for this host; see Retry-After`, content: { 'application/json': { schema: ErrorSchema } } },
     },
   });
 
@@ -44,6 +49,8 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     }
     const parsed = parseCollect(json);
     if (!parsed.ok) return validationError(parsed.issues.map((i) => ({ field: formatPath(i.path), message: i.message })));
+    // Per collector, so one noisy host cannot starve its organization's other hosts.
+    await enforceRateLimit(c.env, RATE_LIMITS.ingest, hostObjectName(c.get('tenantId'), parsed.data.host.id));
     const bad = checkTimestamps(parsed.data, Date.now());
     if (bad) return validationError([{ field: bad.path, message: bad.message }]);
 

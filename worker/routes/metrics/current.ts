@@ -7,7 +7,7 @@ import { withDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { authErrors, ErrorSchema } from '../schemas.ts';
 import { HostIdParam } from './params.ts';
 
 const route = createRoute({
@@ -21,6 +21,8 @@ const route = createRoute({
     200: { description: 'Current values', content: { 'application/json': { schema: z.object({ hosts: z.array(HostCurrent) }) } } },
     400: { description: 'Invalid query', content: { 'application/json': { schema: ErrorSchema } } },
     404: { description: 'Unknown host', content: { 'application/json': { schema: ErrorSchema } } },
+    401: authErrors[401],
+    403: authErrors[403],
   },
 });
 

@@ -8,7 +8,7 @@ import { withDb } from '../../db/client.ts';
 import { rollup1m, rollup5m } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { authErrors, ErrorSchema } from '../schemas.ts';
 import { HostIdParam, MetricParam, TimeParam } from './params.ts';
 
 const route = createRoute({
@@ -31,6 +31,8 @@ const route = createRoute({
   responses: {
     200: { description: 'Series', content: { 'application/json': { schema: HistoryResponse } } },
     400: { description: 'Invalid query', content: { 'application/json': { schema: ErrorSchema } } },
+    401: authErrors[401],
+    403: authErrors[403],
   },
 });
 

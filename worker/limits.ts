@@ -1,0 +1,35 @@
+// Every request limit of the service in one place (reasons: docs/limits.md). Rate limits are
+// enforced by the Workers Rate Limiting bindings named here; wrangler.toml declares each binding
+// with the same limit and period (the binding cannot report its own configuration, so
+// worker/ratelimit.test.ts checks that the two agree).
+import { LIMITS as INGEST_LIMITS } from '../protocol/ingest.ts';
+
+export interface RateRule {
+  /** The wrangler.toml [[ratelimits]] binding that counts this rule. */
+  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER';
+  limit: number;
+  /** Seconds; the binding supports 10 or 60. */
+  period: 10 | 60;
+  /** What one counter belongs to, as said in the 429 message. */
+  per: string;
+  /** The limit's name in the 429 message. */
+  name: string;
+}
+
+export const RATE_LIMITS = {
+  /** The spec's figure: an agent posts every 5 s (12/min); 100 leaves room for spool replays. */
+  ingest: { binding: 'INGEST_LIMITER', limit: 100, period: 60, per: 'collector (organization and host id)', name: 'ingest' },
+  /** Reads (GET) by one API key or one logged-in user: a dashboard polls a few routes every few seconds. */
+  query: { binding: 'QUERY_LIMITER', limit: 600, period: 60, per: 'API key or user', name: 'query API' },
+  /** Password guessing against one account. */
+  loginAccount: { binding: 'LOGIN_ACCOUNT_LIMITER', limit: 10, period: 60, per: 'account', name: 'login' },
+  /** Password spraying from one client address across many accounts. */
+  loginIp: { binding: 'LOGIN_IP_LIMITER', limit: 30, period: 60, per: 'client IP address', name: 'login' },
+} as const satisfies Record<string, RateRule>;
+
+export const BODY_LIMITS = {
+  /** POST /api/v1/metrics/collect, after gzip decompression (protocol/ingest.ts, worker/body.ts). */
+  ingestBytes: INGEST_LIMITS.maxBodyBytes,
+  /** Every other request body of the API: rules, channels, accounts are a few hundred bytes. */
+  jsonBytes: 64 * 1024,
+} as const;
