@@ -1,5 +1,5 @@
-// Static files (the site, downloads) through the worker: with run_worker_first every request
-// reaches the app, so whatever no route answers is looked up in the ASSETS binding here, and gets
+// Static files (the site, downloads) through the worker: requests that reach the app (the paths
+// wrangler.toml's run_worker_first lists) and match no route are looked up in ASSETS here and get
 // the same security headers as the API (worker/security.ts). Unknown API paths stay JSON 404s.
 import type { Context } from 'hono';
 import { allowInlineScripts } from './security.ts';

@@ -1,5 +1,5 @@
 // GET /install.sh and GET /download/agent/linux-x64[.sha256]. The binary (~105 MB) lives in the
-// Worker's static assets (binding ASSETS, directory ./public) as 20 MiB parts because an asset may
+// Worker's static assets (binding ASSETS, directory ./dist/public) as 20 MiB parts because an asset may
 // be at most 25 MiB; `npm run build:agent` writes them (agent/build.ts) and this route streams
 // them back as one file.
 import type { OpenAPIHono } from '@hono/zod-openapi';
