@@ -25,9 +25,10 @@ export async function notFoundOrAsset(c: Context<AppEnv>): Promise<Response> {
     headers.delete('if-modified-since');
   }
   const res = await c.env.ASSETS.fetch(new Request(url, { method: c.req.method, headers }));
-  if (res.status === 404) return notFoundJson(c);
-  if (!(res.headers.get('content-type') ?? '').startsWith('text/html') || res.status !== 200 || c.req.method === 'HEAD') return res;
-  // A page: allow exactly its own inline scripts (Astro's island loader) by hash.
+  const page = (res.headers.get('content-type') ?? '').startsWith('text/html');
+  if (res.status === 404 && !page) return notFoundJson(c); // no file and no site 404 page
+  if (!page || (res.status !== 200 && res.status !== 404) || c.req.method === 'HEAD') return res;
+  // A page (or the site's 404 page): allow exactly its own inline scripts (Astro's island loader) by hash.
   const html = await res.text();
   const key = `${url.pathname} ${res.headers.get('etag') ?? html.length}`;
   let hashes = hashCache.get(key);

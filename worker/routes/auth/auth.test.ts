@@ -119,7 +119,8 @@ describe('email verification', () => {
     const email = newEmail('verify-exp');
     const b = await signUp(email);
     const mail = await lastEmailTo(email, /Confirm your email/);
-    await withDb(env, (db) => db.update(emailTokens).set({ expiresAt: new Date(Date.now() - 1) }).where(eq(emailTokens.userId, b.me!.user.id)));
+    // A day later: expired, and past the one-a-minute cooldown.
+    await withDb(env, (db) => db.update(emailTokens).set({ createdAt: new Date(Date.now() - 86_400_000), expiresAt: new Date(Date.now() - 1) }).where(eq(emailTokens.userId, b.me!.user.id)));
     expect((await new Browser().call('POST', '/api/v1/auth/verify-email', { token: mail.token })).status).toBe(400);
     expect((await b.call('GET', '/api/v1/auth/me')).body.user.emailVerified).toBe(false);
     expect((await b.call('POST', '/api/v1/auth/verify-email/resend')).status).toBe(202);
@@ -130,6 +131,17 @@ describe('email verification', () => {
 });
 
 describe('password reset', () => {
+  it('mails at most one link a minute per account, answering the same each time', async () => {
+    const email = newEmail('flood');
+    const b = await signUp(email);
+    for (let i = 0; i < 5; i++) expect((await new Browser().call('POST', '/api/v1/auth/password-reset', { email })).status).toBe(202);
+    expect((await b.call('POST', '/api/v1/auth/verify-email/resend')).status).toBe(202);
+    await lastEmailTo(email, /Reset your/);
+    await new Promise((r) => setTimeout(r, 300)); // any extra mails would have arrived by now
+    const mails = (await received('/resend/emails')).filter((r) => r.body.includes(email));
+    expect(mails.map((m) => (JSON.parse(m.body) as { subject: string }).subject).sort()).toEqual(['Confirm your email for Pulse Monitor', 'Reset your Pulse Monitor password']);
+  });
+
   it('resets once with the emailed link and ends every session', async () => {
     const email = newEmail('reset');
     const b = await signUp(email);

@@ -3,7 +3,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
 import { ResetConfirmBody, ResetRequestBody, TokenBody } from '../../../protocol/account.ts';
 import { publicRoute, sessionOnly } from '../../auth/authorize.ts';
-import { consumeEmailToken, issueEmailToken } from '../../auth/email-tokens.ts';
+import { consumeEmailToken, issueEmailToken, recentlyIssued } from '../../auth/email-tokens.ts';
 import { hashPassword } from '../../auth/password.ts';
 import { withDb } from '../../db/client.ts';
 import { sessions, users } from '../../db/schema.ts';
@@ -33,12 +33,13 @@ export function registerEmailLinks(app: OpenAPIHono<AppEnv>) {
   );
 
   app.openapi(
-    createRoute({ ...post('/api/v1/auth/verify-email/resend', 'Send the verification email again'), ...sessionOnly(), responses: { 202: { description: 'Sent (unless already verified)' }, ...authErrors } }),
+    createRoute({ ...post('/api/v1/auth/verify-email/resend', 'Send the verification email again'), ...sessionOnly(), responses: { 202: { description: 'Sent, unless already verified or a link went out in the last minute' }, ...authErrors } }),
     async (c) => {
       const s = c.get('session');
       const token = await withDb(c.env, async (db) => {
         const [u] = await db.select({ verified: users.emailVerifiedAt }).from(users).where(eq(users.id, s.userId));
-        return u?.verified ? null : issueEmailToken(db, s.userId, 'verify');
+        if (u?.verified || (await recentlyIssued(db, s.userId, 'verify'))) return null;
+        return issueEmailToken(db, s.userId, 'verify');
       });
       if (token) queueAccountEmail(c, { to: s.email, subject: 'Confirm your email for Pulse Monitor', text: verifyEmailText(appUrl(c, `/verify?token=${token}`)) });
       return c.body(null, 202);
@@ -47,7 +48,7 @@ export function registerEmailLinks(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(
     createRoute({
-      ...post('/api/v1/auth/password-reset', 'Email a password reset link (the answer is the same whether or not the account exists)'),
+      ...post('/api/v1/auth/password-reset', 'Email a password reset link (at most one a minute; the answer is the same whether or not the account exists)'),
       ...publicRoute,
       request: { body: { required: true, ...json(ResetRequestBody) } },
       responses: { 202: { description: 'A link was sent if the account exists' }, ...authErrors },
@@ -56,7 +57,9 @@ export function registerEmailLinks(app: OpenAPIHono<AppEnv>) {
       const { email } = c.req.valid('json');
       const token = await withDb(c.env, async (db) => {
         const [u] = await db.select({ id: users.id }).from(users).where(eq(users.email, email));
-        return u ? issueEmailToken(db, u.id, 'reset') : null;
+        // The same 202 either way: the answer never says whether the account exists or was just mailed.
+        if (!u || (await recentlyIssued(db, u.id, 'reset'))) return null;
+        return issueEmailToken(db, u.id, 'reset');
       });
       if (token)
         queueAccountEmail(c, {
