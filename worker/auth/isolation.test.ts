@@ -53,7 +53,8 @@ describe('tenant isolation', () => {
     const host = `a-host-${uniq()}`;
     expect((await post(aIngest.key, batch(host, [sample(Date.now() - 2000, MARK)]))).status).toBe(200);
     const rule = (await a.call('POST', '/api/v1/alerts/rules', { name: 'a rule', metric: 'cpu.usage.total', comparator: '>', threshold: 99, severity: 'CRITICAL' })).body;
-    const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: 'https://a.example/hook', secret: 'a-secret-of-16-chars' } })).body;
+    const chanHost = `chan-${uniq()}.example`; // distinctive: B's own host names end in ".example" too
+    const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: `https://${chanHost}/hook`, secret: 'a-secret-of-16-chars' } })).body;
     const silence = (await a.call('POST', '/api/v1/alerts/silences', { matchers: { host: 'a-*' }, ends_at: Date.now() + 3600_000 })).body;
     const inviteEmail = newEmail('a-invitee');
     const invitation = (await a.call('POST', '/api/v1/invitations', { email: inviteEmail, role: 'viewer' })).body;
@@ -65,7 +66,7 @@ describe('tenant isolation', () => {
     const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id };
     for (const [k, v] of Object.entries(ids)) expect(v, k).toBeTruthy();
     const aValues = { tenant: a.orgId, host };
-    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', 'a.example', String(MARK)];
+    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
 
     // Organization B: an owner session and every key scope.
     const b = await signUp(undefined, `Org B ${uniq()}`);

@@ -26,16 +26,28 @@ export const CONFIG_SCHEMAS = {
   }),
 } as const;
 
-/** Secret config fields per type: never returned by the API. */
+/** Secret config fields per type: never returned whole by the API. */
 const SECRET_FIELDS: Record<ChannelType, string[]> = { slack: ['webhookUrl'], email: [], webhook: ['secret'] };
+/** Webhook URLs often carry a token in the path or query (issue #5): only their origin is shown. */
+const URL_FIELDS: Record<ChannelType, string[]> = { slack: [], email: [], webhook: ['url'] };
 
 export function maskSecret(v: string): string {
   return v.length <= 8 ? '****' : `****${v.slice(-4)}`;
 }
 
+/** `https://hooks.example/****` — which service, not the credential in the path or query. */
+export function maskUrl(v: string): string {
+  try {
+    return `${new URL(v).origin}/****`;
+  } catch {
+    return maskSecret(v);
+  }
+}
+
 export function maskConfig(type: ChannelType, config: Record<string, unknown>): Record<string, unknown> {
   const out = { ...config };
   for (const f of SECRET_FIELDS[type]) if (typeof out[f] === 'string') out[f] = maskSecret(out[f]);
+  for (const f of URL_FIELDS[type]) if (typeof out[f] === 'string') out[f] = maskUrl(out[f]);
   return out;
 }
 

@@ -3,7 +3,7 @@
 import { useState, type FormEvent } from 'react';
 import type { ChannelJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
-import { useApi } from '../lib/hooks.ts';
+import { useApi, useAction } from '../lib/hooks.ts';
 import { Async, useCan } from './AppShell.tsx';
 
 function NewChannel({ onDone }: { onDone: () => void }) {
@@ -85,7 +85,7 @@ export function Channels() {
       setMsg((m) => ({ ...m, [c.id]: `Failed: ${(e as Error).message}` }));
     }
   };
-  const act = (p: Promise<unknown>) => p.then(s.reload, (e: Error) => alert(e.message));
+  const { act, err } = useAction(s.reload);
   return (
     <>
       {canWrite && !adding && (
@@ -96,6 +96,7 @@ export function Channels() {
         </p>
       )}
       {adding && <NewChannel onDone={() => (setAdding(false), s.reload())} />}
+      {err && <p className="error" role="alert">{err}</p>}
       <Async state={s} empty={(d) => (d.channels.length ? null : 'No channels: alerts are recorded but not sent anywhere.')}>
         {(d) => (
           <div className="table-wrap">

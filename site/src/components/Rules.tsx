@@ -6,7 +6,7 @@ import { METRIC_DEFS } from '../../../protocol/metrics.ts';
 import type { HostCurrent } from '../../../protocol/query.ts';
 import type { ChannelJson, RuleJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
-import { useApi } from '../lib/hooks.ts';
+import { useApi, useAction } from '../lib/hooks.ts';
 import { Async, useCan } from './AppShell.tsx';
 
 type Draft = Omit<RuleJson, 'id' | 'created_at' | 'updated_at'>;
@@ -161,9 +161,8 @@ export function Rules() {
   const channels = useApi<{ channels: ChannelJson[] }>('/api/v1/alerts/channels');
   const canWrite = useCan('alerts:write');
   const [editing, setEditing] = useState<{ id?: string; draft: Draft } | null>(null);
-  const [err, setErr] = useState<string | null>(null);
+  const { act, err } = useAction(rules.reload);
   const done = () => (setEditing(null), rules.reload());
-  const act = (p: Promise<unknown>) => p.then(rules.reload, (e: Error) => setErr(e.message));
   if (editing) return <Editor initial={editing.draft} {...(editing.id && { id: editing.id })} channels={channels.data?.channels ?? []} onDone={done} />;
   return (
     <>

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { SilenceJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
 import { formatTime } from '../lib/format.ts';
-import { useApi } from '../lib/hooks.ts';
+import { useApi, useAction } from '../lib/hooks.ts';
 import { Async, useCan } from './AppShell.tsx';
 
 function NewSilence({ onDone }: { onDone: () => void }) {
@@ -53,7 +53,7 @@ export function Silences() {
   const s = useApi<{ silences: SilenceJson[] }>('/api/v1/alerts/silences');
   const canWrite = useCan('silences:write');
   const [adding, setAdding] = useState(false);
-  const act = (p: Promise<unknown>) => p.then(s.reload, (e: Error) => alert(e.message));
+  const { act, err } = useAction(s.reload);
   return (
     <>
       {canWrite && !adding && (
@@ -64,6 +64,7 @@ export function Silences() {
         </p>
       )}
       {adding && <NewSilence onDone={() => (setAdding(false), s.reload())} />}
+      {err && <p className="error" role="alert">{err}</p>}
       <Async state={s} empty={(d) => (d.silences.length ? null : 'No silences.')}>
         {(d) => (
           <div className="table-wrap">

@@ -35,3 +35,13 @@ export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promis
     }),
   );
 }
+
+/** Runs a change, then reloads; keeps its error to show inline (never a blocking browser alert). */
+export function useAction(reload: () => void) {
+  const [err, setErr] = useState<string | null>(null);
+  const act = (p: Promise<unknown>) => {
+    setErr(null);
+    return p.then(reload, (e: Error) => setErr(e.message));
+  };
+  return { act, err };
+}

@@ -93,10 +93,12 @@ describe('channels API', () => {
   it('masks secrets in every response and keeps them on a partial update', async () => {
     const secret = 'super-secret-signing-key-1234';
     const slackUrl = 'https://hooks.example.invalid/services/T0/B0/abcdefghijklmnop';
-    const hook = await api<Channel>(a.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'ops hook', type: 'webhook', config: { url: `${RECORDER}/chk/${uniq()}`, secret } });
+    const hookUrl = `${RECORDER}/chk/${uniq()}?token=path-secret`;
+    const hook = await api<Channel>(a.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'ops hook', type: 'webhook', config: { url: hookUrl, secret } });
     const slack = await api<Channel>(a.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'slack', type: 'slack', config: { webhookUrl: slackUrl } });
     expect(hook.status).toBe(201);
     expect(hook.body.config.secret).toBe('****1234');
+    expect(hook.body.config.url).toBe(`${new URL(RECORDER).origin}/****`);
     expect(slack.body.config.webhookUrl).toBe('****mnop');
     const responses = [
       JSON.stringify((await api(a.readKey, 'GET', '/api/v1/alerts/channels')).body),
@@ -107,6 +109,7 @@ describe('channels API', () => {
     for (const r of responses) {
       expect(r).not.toContain(secret);
       expect(r).not.toContain(slackUrl);
+      expect(r).not.toContain('path-secret');
     }
     // The secret survived the rename: a test delivery is still signed with it.
     const tested = await api(a.adminKey, 'POST', `/api/v1/alerts/channels/${hook.body.id}/test`);
