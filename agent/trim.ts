@@ -51,7 +51,7 @@ export function scheduleTrim(log: Logger, env: NodeJS.ProcessEnv = process.env):
       for (const r of fileBackedRanges(readFileSync('/proc/self/maps', 'utf8'))) if (madvise(r.start, r.length, MADV_PAGEOUT) === 0) ok++;
       log.debug('paged out start-up memory', { mappings: ok });
     } catch (e) {
-      log.debug('memory trim unavailable', { error: String(e) });
+      log.warning('memory trim unavailable; start-up pages stay resident', { error: String(e) });
     }
   };
   const first = setTimeout(() => void trim(), FIRST_TRIM_MS);

@@ -15,7 +15,7 @@ export interface AppEnv {
     keyId: string;
     actor: Actor;
     /** Set for cookie sessions only. */
-    session: { id: string; userId: string; email: string; role: Role | null; csrfToken: string };
+    session: { id: string; userId: string; email: string; activeTenantId: string | null; role: Role | null; csrfToken: string };
   };
 }
 

@@ -8,7 +8,7 @@ import { roleCan, scopeCan, type Permission } from '../../protocol/roles.ts';
 import { ApiError } from '../errors.ts';
 import { limitReads } from '../ratelimit.ts';
 import type { AppEnv } from '../types.ts';
-import { timingSafeEqualHex } from './crypto.ts';
+import { timingSafeEqual } from './crypto.ts';
 import { lookupKey } from './keys.ts';
 import { loadSession, type LoadedSession } from './session.ts';
 
@@ -33,8 +33,7 @@ function checkCsrf(c: Context<AppEnv>, session: LoadedSession) {
   const origin = c.req.header('origin');
   if (origin && origin !== new URL(c.req.url).origin) throw new ApiError(403, 'csrf', 'cross-site request refused', 'origin');
   const token = c.req.header(CSRF_HEADER) ?? '';
-  // Tokens are base62; compare as equal-length strings in constant time.
-  if (token.length !== session.csrfToken.length || !timingSafeEqualHex(token, session.csrfToken))
+  if (!timingSafeEqual(token, session.csrfToken))
     throw new ApiError(403, 'csrf', `missing or wrong ${CSRF_HEADER} header (it is in GET /api/v1/auth/me)`, CSRF_HEADER);
 }
 
@@ -42,7 +41,7 @@ async function sessionAuth(c: Context<AppEnv>, permission: Permission | null): P
   const session = await loadSession(c);
   if (!session) throw unauthorized();
   checkCsrf(c, session);
-  c.set('session', { id: session.id, userId: session.userId, email: session.email, role: session.role, csrfToken: session.csrfToken });
+  c.set('session', session);
   c.set('actor', { type: 'user', id: session.userId, label: session.email });
   if (permission !== null) {
     if (!session.activeTenantId || !session.role) throw new ApiError(403, 'forbidden', 'you are not a member of an organization; create one or accept an invitation', 'organization');

@@ -28,8 +28,8 @@ export function newId(prefix: string): string {
   return `${prefix}_${randomToken(20)}`;
 }
 
-/** Constant-time comparison of two hex strings of equal length. */
-export function timingSafeEqualHex(a: string, b: string): boolean {
+/** Constant-time comparison of two strings (hex digests, tokens); false for different lengths. */
+export function timingSafeEqual(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);

@@ -1,5 +1,5 @@
 // PBKDF2-SHA256 password hashes. 100,000 iterations is the most workerd's Web Crypto allows.
-import { timingSafeEqualHex, toHex } from './crypto.ts';
+import { timingSafeEqual, toHex } from './crypto.ts';
 
 const ITERATIONS = 100_000;
 
@@ -18,5 +18,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, iter, saltHex, hash] = stored.split('$');
   if (scheme !== 'pbkdf2-sha256' || !iter || !saltHex || !hash) return false;
   const salt = new Uint8Array(saltHex.match(/../g)!.map((h) => parseInt(h, 16)));
-  return timingSafeEqualHex(await derive(password, salt, Number(iter)), hash);
+  return timingSafeEqual(await derive(password, salt, Number(iter)), hash);
 }

@@ -34,10 +34,7 @@ export function registerMe(app: OpenAPIHono<AppEnv>) {
     createRoute({ method: 'get', path: '/api/v1/auth/me', tags: ['auth'], summary: 'The logged-in user, their organizations and the CSRF token', ...sessionOnly(), responses: { 200: { description: 'Me', ...json(Me) }, ...authErrors } }),
     async (c) => {
       const s = c.get('session');
-      const me = await withDb(c.env, async (db) => {
-        const [row] = await db.select({ active: sessions.activeTenantId }).from(sessions).where(eq(sessions.id, s.id));
-        return buildMe(db, s.userId, row?.active ?? null, s.csrfToken);
-      });
+      const me = await withDb(c.env, (db) => buildMe(db, s.userId, s.activeTenantId, s.csrfToken));
       return c.json(me, 200);
     },
   );
