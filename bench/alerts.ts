@@ -3,15 +3,13 @@
 // for: 0, and for each of N hosts posts one breaching sample, timing POST start to the webhook's
 // arrival at the receiver. Each host first posts a quiet sample so its object is warm.
 // Last line: alert latency: p50 <ms> ms, p99 <ms> ms, delivered <n>/<n>
-import os from 'node:os';
-import path from 'node:path';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { startStack } from '../scripts/lib/stack.ts';
 import { startRecorder } from '../test/recorder.ts';
 import { sha256Hex } from '../worker/auth/crypto.ts';
 import { createApiKey, findKeyByHash } from '../worker/db/tenants.ts';
-import { parseArgs, percentile } from './args.ts';
+import { benchDataDir, parseArgs, percentile } from './args.ts';
 
 async function adminKeyFor(databaseUrl: string, ingestKey: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -27,7 +25,7 @@ async function adminKeyFor(databaseUrl: string, ingestKey: string): Promise<stri
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { alerts: 50, concurrency: 4 });
+  const args = parseArgs(process.argv.slice(2), { alerts: 50, concurrency: 4, data: 'tmpfs' });
   const log = (m: string) => console.error(`[bench] ${m}`);
   const arrived = new Map<string, number>(); // host -> arrival time (performance.now)
   const recorder = await startRecorder((r) => {
@@ -35,7 +33,7 @@ async function main() {
     const body = JSON.parse(r.body) as { host: { id: string }; alerts: { status: string }[] };
     if (body.alerts.some((a) => a.status === 'firing') && !arrived.has(body.host.id)) arrived.set(body.host.id, performance.now());
   });
-  const stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-alerts-${process.pid}`), persistent: false, rateLimits: false, log });
+  const stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench-alerts'), persistent: false, rateLimits: false, log });
   try {
     const { url, credentials } = stack;
     const admin = await adminKeyFor(stack.databaseUrl, credentials.ingestKey);

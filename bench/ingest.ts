@@ -1,26 +1,24 @@
-// npm run bench:ingest -- --hosts N --seconds S
+// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR]
 // Simulates N hosts posting full samples every 5 s against the local stack (started here unless
 // --url and --key are given), then checks every acknowledged sample is in the raw tier.
 // Last line: ingest: <points/s> points/s, <requests/s> req/s, p50 <ms> ms, p99 <ms> ms, lost <n>
-import os from 'node:os';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Agent, fetch, setGlobalDispatcher } from 'undici';
 import { startStack } from '../scripts/lib/stack.ts';
-import { parseArgs, percentile } from './args.ts';
+import { benchDataDir, parseArgs, percentile } from './args.ts';
 import { fullSample, pointsIn } from './full-sample.ts';
 
 const INTERVAL = 5000;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256 });
+  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs' });
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let url = args.url;
   let key = args.key;
   let readKey = args.readKey;
   if (!url) {
-    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-${process.pid}`), persistent: false, rateLimits: false, log: (m) => console.error(`[bench] ${m}`) });
+    stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench'), persistent: false, rateLimits: false, log: (m) => console.error(`[bench] ${m}`) });
     url = stack.url;
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;

@@ -5,23 +5,21 @@
 // subscribers attached and how long a sample takes from the start of its POST to arriving at
 // every subscriber.
 // Last line: live: delivery p50 <ms> ms, p99 <ms> ms to <N> subscribers; ingest p50 <ms> ms with 0, <ms> ms with <N>
-import os from 'node:os';
-import path from 'node:path';
 import { WebSocket } from 'undici';
 import { LIVE_PATH, type LiveServerMessage } from '../protocol/live.ts';
 import { startStack } from '../scripts/lib/stack.ts';
-import { parseArgs, percentile } from './args.ts';
+import { benchDataDir, parseArgs, percentile } from './args.ts';
 import { fullSample } from './full-sample.ts';
 
 const log = (m: string) => console.error(`[bench] ${m}`);
 const fmt = (sorted: number[], p: number) => percentile(sorted, p).toFixed(1);
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { subscribers: 100, samples: 100, url: '', key: '', readKey: '' });
+  const args = parseArgs(process.argv.slice(2), { subscribers: 100, samples: 100, url: '', key: '', readKey: '', data: 'tmpfs' });
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let { url, key, readKey } = args;
   if (!url) {
-    stack = await startStack({ dataDir: path.join(os.tmpdir(), `monitor-bench-live-${process.pid}`), persistent: false, rateLimits: false, log });
+    stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench-live'), persistent: false, rateLimits: false, log });
     ({ url } = stack);
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;

@@ -31,6 +31,7 @@ const RECHECK_MS = 5 * 60_000;
 const LOAD_RETRY_MS = 30_000;
 const SYNC_RETRY_MS = 30_000;
 const KEEP_MS = 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 /** Per channel per host: a burst of 5, then one per 12 s. */
 const BURST = 5;
 const REFILL_MS = 12_000;
@@ -41,6 +42,7 @@ export class HostAlerts {
   private states: Map<string, SeriesState>;
   private lastReceived: number | null = null;
   private checkedAt = 0;
+  private prunedAt = 0;
   private loadFailedAt = 0;
   private syncRetryAt: number | null = null;
   private buckets = new Map<string, TokenBucket>();
@@ -71,7 +73,7 @@ export class HostAlerts {
     this.lastReceived = now;
     if (offer) {
       if (offer.config && (!this.config || offer.config.version > this.config.version)) this.apply(offer.config, now);
-      // The worker read the version from Postgres within CONFIG_TTL_MS: no need to check again.
+      // The worker read the version from Postgres within CONFIG_TTL_MS (plus one refresh): no need to check again.
       if (this.config && this.config.version >= offer.version) this.checkedAt = now;
     }
     if (!this.config && now - this.loadFailedAt >= LOAD_RETRY_MS) await this.reload(now);
@@ -120,7 +122,11 @@ export class HostAlerts {
     }
     this.send(notices, now);
     await this.kick(now);
-    this.store.prune(now - KEEP_MS);
+    // Host-down checks wake the object every minute; a day's retention needs pruning hourly.
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      this.store.prune(now - KEEP_MS);
+    }
     return this.nextDue(Date.now());
   }
 

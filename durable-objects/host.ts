@@ -46,8 +46,12 @@ function spread(name: string): number {
 const MAX_FLUSH_SPAN = 60 * MINUTE;
 const RETRY_MS = 30_000;
 const LIVE_SPAN = 10 * MINUTE;
-/** Whole samples kept in memory; measured, 10 minutes of them for 1,000 hosts cost >1 GB locally. */
-const LIVE_SAMPLES_SPAN = MINUTE;
+/**
+ * Whole samples kept in memory: only the latest, which greets a new live subscriber. A fleet's
+ * objects share one isolate, and measured at 1,000 hosts a minute of whole samples each was
+ * ~240 MB of heap that every major GC had to mark (docs/performance.md); 10 minutes took >1 GB.
+ */
+const LIVE_SAMPLES_SPAN = 0;
 
 /** The alert config version the worker knows, and the config itself when the object asked. */
 export interface ConfigOffer {

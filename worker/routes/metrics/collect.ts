@@ -58,7 +58,7 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     const stub = c.env.HOSTS.getByName(hostObjectName(tenantId, parsed.data.host.id));
     noteHost(c.env, c.executionCtx, tenantId, parsed.data.host, Math.max(...parsed.data.samples.map((s) => s.ts)));
     // Offer the tenant's alert config version; an object without it asks, once (alert-config-cache.ts).
-    const config = await tenantAlertConfig(c.env, tenantId);
+    const config = await tenantAlertConfig(c.env, c.executionCtx, tenantId);
     let result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version } : undefined);
     if (result.needConfig) result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version, config } : undefined);
     const { accepted, duplicate } = result;

@@ -4,7 +4,8 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { batch, get, post, sample, seedTenant } from '../../../test/helpers.ts';
 import { withDb } from '../../db/client.ts';
-import { loadAlertConfig } from '../../db/alerts.ts';
+import { bumpConfigVersion, loadAlertConfig } from '../../db/alerts.ts';
+import { CONFIG_STALE_MS, CONFIG_TTL_MS, forgetAlertConfig, tenantAlertConfig } from '../../alert-config-cache.ts';
 import { hostObjectName } from '../../types.ts';
 import { createApiKey } from '../../db/tenants.ts';
 import { api, waitFor } from '../../../test/alert-helpers.ts';
@@ -41,6 +42,55 @@ describe('alert config offered by the worker', () => {
       (ids) => ids.includes(ruleId),
     );
     expect(firing).toContain(ruleId);
+  });
+});
+
+describe('the worker\'s alert config cache', () => {
+  const background = () => {
+    const tasks: Promise<unknown>[] = [];
+    return { ctx: { waitUntil: (p: Promise<unknown>) => void tasks.push(p) }, tasks };
+  };
+
+  it('past its TTL offers the cached version at once and refreshes it in the background', async () => {
+    const t = await seedTenant('Stale Config Org');
+    const first = background();
+    const v1 = (await tenantAlertConfig(env, first.ctx, t.tenant.id))!.version;
+    expect(first.tasks).toHaveLength(0); // a cold load is in-request
+    const v2 = await withDb(env, (db) => bumpConfigVersion(db, t.tenant.id)); // a change made elsewhere
+    expect(v2).toBeGreaterThan(v1);
+
+    const later = Date.now() + CONFIG_TTL_MS + 1;
+    const stale = background();
+    expect((await tenantAlertConfig(env, stale.ctx, t.tenant.id, later))!.version).toBe(v1);
+    expect(stale.tasks).toHaveLength(1);
+    // A second request during the refresh starts no other one.
+    const during = background();
+    expect((await tenantAlertConfig(env, during.ctx, t.tenant.id, later))!.version).toBe(v1);
+    expect(during.tasks).toHaveLength(0);
+    await Promise.all(stale.tasks);
+    expect((await tenantAlertConfig(env, background().ctx, t.tenant.id))!.version).toBe(v2);
+
+    // Too old to offer unchecked: read in-request.
+    const v3 = await withDb(env, (db) => bumpConfigVersion(db, t.tenant.id));
+    const old = background();
+    expect((await tenantAlertConfig(env, old.ctx, t.tenant.id, Date.now() + CONFIG_STALE_MS + 1))!.version).toBe(v3);
+    expect(old.tasks).toHaveLength(0);
+  });
+
+  it('a change through this isolate is read before the next offer, and a refresh begun before it cannot undo that', async () => {
+    const t = await seedTenant('Forget Config Org');
+    const v1 = (await tenantAlertConfig(env, background().ctx, t.tenant.id))!.version;
+    const stale = background();
+    expect((await tenantAlertConfig(env, stale.ctx, t.tenant.id, Date.now() + CONFIG_TTL_MS + 1))!.version).toBe(v1);
+    expect(stale.tasks).toHaveLength(1);
+    const v2 = await withDb(env, (db) => bumpConfigVersion(db, t.tenant.id));
+    forgetAlertConfig(t.tenant.id); // as the alert routes do after a change
+    await Promise.all(stale.tasks); // the refresh begun before the change ends after it
+    // It stored nothing: the entry is still forgotten, so even a late request reads in-request.
+    const probe = background();
+    expect((await tenantAlertConfig(env, probe.ctx, t.tenant.id, Date.now() + CONFIG_TTL_MS + 1))!.version).toBe(v2);
+    expect(probe.tasks).toHaveLength(0);
+    expect((await tenantAlertConfig(env, background().ctx, t.tenant.id))!.version).toBe(v2);
   });
 });
 
