@@ -1,4 +1,4 @@
-// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR]
+// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR] [--via runtime|proxy]
 // Simulates N hosts posting full samples every 5 s against the local stack (started here unless
 // --url and --key are given), then checks every acknowledged sample is in the raw tier.
 // Last line: ingest: <points/s> points/s, <requests/s> req/s, p50 <ms> ms, p99 <ms> ms, lost <n>
@@ -11,15 +11,19 @@ import { fullSample, pointsIn } from './full-sample.ts';
 const INTERVAL = 5000;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs' });
+  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs', via: 'runtime' });
+  if (args.via !== 'runtime' && args.via !== 'proxy') throw new Error(`--via must be runtime or proxy, got "${args.via}"`);
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let url = args.url;
   let key = args.key;
   let readKey = args.readKey;
   if (!url) {
-    stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench'), persistent: false, rateLimits: false, log: (m) => console.error(`[bench] ${m}`) });
-    url = stack.url;
+    stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench'), persistent: false, rateLimits: false, runtimeUrl: args.via === 'runtime', log: (m) => console.error(`[bench] ${m}`) });
+    // --via runtime (default): straight to the workerd running the worker and its objects, as
+    // production has no wrangler dev proxy in front; --via proxy goes through it (scripts/lib/stack.ts).
+    url = args.via === 'runtime' && stack.runtimeUrl ? stack.runtimeUrl : stack.url;
+    if (args.via === 'runtime' && !stack.runtimeUrl) console.error('[bench] wrangler did not name its runtime address; measuring through its dev proxy');
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;
   }

@@ -40,10 +40,19 @@ export interface StackOptions {
   previous?: Partial<Credentials>;
   /** Build the site into the static assets first (dev, e2e, bench:dashboard). */
   buildSite?: boolean;
+  /** Also find the runtime's own address behind wrangler's dev proxy (Stack.runtimeUrl). */
+  runtimeUrl?: boolean;
 }
 
 export interface Stack {
   url: string;
+  /**
+   * The local workerd that runs the worker and its objects, without wrangler's dev proxy in
+   * front (asked for with StackOptions.runtimeUrl; null when wrangler did not say). Every request
+   * through `url` passes one proxy Durable Object in a second workerd, which exists only in
+   * `wrangler dev` (it holds requests while the worker reloads); benchmarks measure behind it.
+   */
+  runtimeUrl: string | null;
   databaseUrl: string;
   credentials: Credentials;
   stop(): Promise<void>;
@@ -134,7 +143,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', 'ENVIRONMENT:development',
         '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
         '--show-interactive-dev-session=false',
-        '--log-level', 'warn',
+        // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
+        '--log-level', opts.runtimeUrl ? 'debug' : 'warn',
       ],
       {
         cwd: ROOT,
@@ -149,6 +159,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const logFile = fs.createWriteStream(path.join(opts.dataDir, 'wrangler.log'));
     child.stdout!.pipe(logFile);
     child.stderr!.pipe(logFile);
+    let runtimeUrl: string | null = null;
+    if (opts.runtimeUrl) {
+      let seen = '';
+      const find = (chunk: Buffer) => {
+        seen = (seen + chunk.toString()).slice(-4096);
+        const m = /"userWorkerUrl":\{"protocol":"(https?:)","hostname":"([^"]+)","port":"(\d+)"\}/.exec(seen);
+        if (m) runtimeUrl = `${m[1]}//${m[2]}:${m[3]}`; // the latest reload wins
+      };
+      child.stdout!.on('data', find);
+      child.stderr!.on('data', find);
+    }
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -170,7 +191,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         }),
     );
     await waitForHealth(url, child);
-    return { url, databaseUrl: pgRun.url, credentials: { url, ...creds }, stop };
+    if (runtimeUrl) await waitForHealth(runtimeUrl, child);
+    return { url, runtimeUrl, databaseUrl: pgRun.url, credentials: { url, ...creds }, stop };
   } catch (err) {
     await stop();
     throw err;
