@@ -17,6 +17,13 @@ export interface OutboxRow {
 }
 
 export class AlertStore {
+  /**
+   * Answers asked on every sample (is anything due or unsynced?), kept until a write here changes
+   * them: each query is a cursor object that lives until the next major GC, and measured at 1,000
+   * hosts those per-sample cursors were a large part of the GC pauses (docs/performance.md).
+   */
+  private memo: { nextDue?: number | null; unsynced?: boolean } = {};
+
   constructor(private readonly sql: SqlStorage) {
     sql.exec('CREATE TABLE IF NOT EXISTS alert_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     sql.exec('CREATE TABLE IF NOT EXISTS alert_state (key TEXT PRIMARY KEY, data TEXT NOT NULL)');
@@ -51,6 +58,7 @@ export class AlertStore {
   }
 
   deleteState(key: string) {
+    this.memo = {};
     this.sql.exec('DELETE FROM alert_state WHERE key = ?', key);
   }
 
@@ -61,6 +69,7 @@ export class AlertStore {
 
   /** Writes an episode and marks it for sync to Postgres. */
   putEpisode(e: HistoryRow) {
+    this.memo = {};
     this.sql.exec(
       `INSERT INTO alert_episode (id, data, rev, synced) VALUES (?, ?, 1, 0)
        ON CONFLICT (id) DO UPDATE SET data = excluded.data, rev = rev + 1, synced = 0`,
@@ -76,12 +85,19 @@ export class AlertStore {
       .map((r) => ({ row: JSON.parse(r.data) as HistoryRow, rev: r.rev }));
   }
 
+  hasUnsynced(): boolean {
+    this.memo.unsynced ??= this.unsynced(1).length > 0;
+    return this.memo.unsynced;
+  }
+
   /** Only if unchanged since it was read: a newer write stays queued. */
   markSynced(id: string, rev: number) {
+    this.memo = {};
     this.sql.exec('UPDATE alert_episode SET synced = 1 WHERE id = ? AND rev = ?', id, rev);
   }
 
   enqueue(channelId: string, payload: Notification, now: number) {
+    this.memo = {};
     this.sql.exec(
       "INSERT INTO alert_outbox (channel_id, payload, episode_ids, attempts, next_at, status, created) VALUES (?, ?, ?, 0, ?, 'pending', ?)",
       channelId,
@@ -110,15 +126,19 @@ export class AlertStore {
 
   /** Leases a row: if the object dies mid-send, the alarm retries it after `until`. */
   setNext(id: number, nextAt: number) {
+    this.memo = {};
     this.sql.exec('UPDATE alert_outbox SET next_at = ? WHERE id = ?', nextAt, id);
   }
 
   finish(id: number, status: 'sent' | 'failed' | 'pending', attempts: number, nextAt: number, lastError: string | null) {
+    this.memo = {};
     this.sql.exec('UPDATE alert_outbox SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?', status, attempts, nextAt, lastError, id);
   }
 
   nextDue(): number | null {
-    return this.sql.exec<{ m: number | null }>("SELECT min(next_at) AS m FROM alert_outbox WHERE status = 'pending'").one().m ?? null;
+    if (this.memo.nextDue === undefined)
+      this.memo.nextDue = this.sql.exec<{ m: number | null }>("SELECT min(next_at) AS m FROM alert_outbox WHERE status = 'pending'").one().m ?? null;
+    return this.memo.nextDue;
   }
 
   list(): { id: number; channelId: string; status: string; attempts: number; lastError: string | null; episodeIds: string[] }[] {
@@ -137,6 +157,7 @@ export class AlertStore {
 
   /** Drops finished notifications and synced, resolved episodes older than `before`. */
   prune(before: number) {
+    this.memo = {};
     this.sql.exec("DELETE FROM alert_outbox WHERE status != 'pending' AND created < ?", before);
     for (const r of this.sql.exec<{ id: string; data: string }>('SELECT id, data FROM alert_episode WHERE synced = 1').toArray()) {
       const e = JSON.parse(r.data) as HistoryRow;

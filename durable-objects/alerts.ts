@@ -242,7 +242,7 @@ export class HostAlerts {
     if (notices.length && this.tenantId && this.host)
       for (const [channelId, list] of groupByChannel(notices))
         this.store.enqueue(channelId, { tenantId: this.tenantId, host: this.host, notices: list } satisfies Notification, now);
-    if (notices.length || this.store.unsynced(1).length) void this.kick(now);
+    if (notices.length || this.store.hasUnsynced()) void this.kick(now);
   }
 
   /**

@@ -120,9 +120,7 @@ export class HostObject extends BaseObject<Env> {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
     if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
-    if (this.raw.has(batch.batchId)) return { accepted: 0, duplicate: true };
-
-    this.raw.insert(batch.batchId, batch.samples, now);
+    if (!this.raw.insert(batch.batchId, batch.samples, now)) return { accepted: 0, duplicate: true };
     const st = this.state;
     let changed = false;
     if (!st.tenantId) {

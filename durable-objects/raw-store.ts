@@ -15,18 +15,21 @@ export class RawStore {
     ) WITHOUT ROWID`);
   }
 
-  has(batchId: string): boolean {
-    return this.sql.exec('SELECT 1 FROM raw WHERE batch_id = ?', batchId).toArray().length > 0;
-  }
-
-  insert(batchId: string, samples: Sample[], received: number): void {
+  /**
+   * Stores the batch unless its id is stored already; false for a duplicate. One statement, not
+   * a lookup and an insert: each is a cursor object until the next major GC (docs/performance.md).
+   */
+  insert(batchId: string, samples: Sample[], received: number): boolean {
     let min = Infinity;
     let max = -Infinity;
     for (const s of samples) {
       if (s.ts < min) min = s.ts;
       if (s.ts > max) max = s.ts;
     }
-    this.sql.exec('INSERT INTO raw (batch_id, ts_min, ts_max, received, data) VALUES (?, ?, ?, ?, ?)', batchId, min, max, received, JSON.stringify(samples));
+    return (
+      this.sql.exec('INSERT INTO raw (batch_id, ts_min, ts_max, received, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING', batchId, min, max, received, JSON.stringify(samples))
+        .rowsWritten > 0
+    );
   }
 
   /** Samples with from <= ts < to, in timestamp order. */

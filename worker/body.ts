@@ -9,6 +9,9 @@ import { ApiError } from './errors.ts';
 import { BODY_LIMITS } from './limits.ts';
 import type { AppEnv } from './types.ts';
 
+/** One decoder for every request: decode() without `stream` keeps no state between calls. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared)) {
@@ -55,7 +58,7 @@ export async function readBody(req: Request, maxBytes: number): Promise<string> 
     }
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     throw new ApiError(400, 'invalid_body', 'body is not valid UTF-8', '(body)');
   }
