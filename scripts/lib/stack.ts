@@ -17,6 +17,7 @@ import { syncAssets } from './assets.ts';
 import { preparePlatformAssets } from './platform-assets.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
+import { runtimeUrlFrom } from './wrangler-log.ts';
 import { freePort, startPostgres } from './postgres.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -161,14 +162,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     child.stderr!.pipe(logFile);
     let runtimeUrl: string | null = null;
     if (opts.runtimeUrl) {
-      let seen = '';
-      const find = (chunk: Buffer) => {
-        seen = (seen + chunk.toString()).slice(-4096);
-        const m = /"userWorkerUrl":\{"protocol":"(https?:)","hostname":"([^"]+)","port":"(\d+)"\}/.exec(seen);
-        if (m) runtimeUrl = `${m[1]}//${m[2]}:${m[3]}`; // the latest reload wins
-      };
-      child.stdout!.on('data', find);
-      child.stderr!.on('data', find);
+      for (const stream of [child.stdout!, child.stderr!]) {
+        let seen = ''; // per stream, so the other's chunks cannot split a line
+        stream.on('data', (chunk: Buffer) => {
+          seen = (seen + chunk.toString()).slice(-8192);
+          runtimeUrl = runtimeUrlFrom(seen) ?? runtimeUrl;
+        });
+      }
     }
     cleanups.push(
       () =>
