@@ -251,7 +251,11 @@ export class HostAlerts {
    */
   kick(now = Date.now()): Promise<void> {
     const runs: Promise<void>[] = [this.syncSoon()];
-    for (const channelId of new Set(this.store.due(now).map((r) => r.channelId))) {
+    // Asked at every alarm (host-down checks wake each object every minute): the memoised next
+    // due time spares the outbox query when nothing is due.
+    const next = this.store.nextDue();
+    const due = next !== null && next <= now ? this.store.due(now) : [];
+    for (const channelId of new Set(due.map((r) => r.channelId))) {
       let run = this.sending.get(channelId);
       if (!run) this.sending.set(channelId, (run = this.sendChannel(channelId)));
       runs.push(run);
@@ -339,6 +343,7 @@ export class HostAlerts {
   }
 
   private async sync(now: number) {
+    if (!this.store.hasUnsynced()) return;
     const rows = this.store.unsynced();
     if (!rows.length || !this.tenantId) return;
     try {
