@@ -30,7 +30,7 @@ export function percentile(sorted: number[], p: number): number {
  * Where a benchmark's throwaway stack keeps its data. `tmpfs` (the default, /dev/shm when the
  * machine has it): local workerd fsyncs every Durable Object commit to its SQLite file, and on
  * this VM's shared disk those fsyncs, not our code, set the latency (docs/performance.md,
- * "Disk"); production object storage is not a local fsync. `disk`: the OS temp directory, to
+ * "Ingest"); production object storage is not a local fsync. `disk`: the OS temp directory, to
  * measure that effect. Anything else is taken as a directory.
  */
 export function benchDataDir(choice: string, name: string): string {

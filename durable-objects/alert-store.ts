@@ -19,8 +19,9 @@ export interface OutboxRow {
 export class AlertStore {
   /**
    * Answers asked on every sample (is anything due or unsynced?), kept until a write here changes
-   * them: each query is a cursor object that lives until the next major GC, and measured at 1,000
-   * hosts those per-sample cursors were a large part of the GC pauses (docs/performance.md).
+   * them. Each query is a cursor object that workerd finalises at the next major GC; cutting a
+   * sample's four statements to one (this and RawStore.insert) took workerd from 58 % to 45 % CPU
+   * at 1,000 hosts (docs/performance.md).
    */
   private memo: { nextDue?: number | null; unsynced?: boolean } = {};
 
