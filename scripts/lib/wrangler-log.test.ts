@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runtimeUrlFrom } from './wrangler-log.ts';
 
 // Captured from `wrangler dev --log-level debug` (wrangler 4.156.2) on this project.
-const captured = fs.readFileSync(new URL('./fixtures/wrangler-debug-reload.log', import.meta.url), 'utf8');
+const captured = fs.readFileSync(new URL('./fixtures/wrangler-debug-reload.txt', import.meta.url), 'utf8');
 
 describe('runtimeUrlFrom', () => {
   it('finds the runtime address in the proxy reloadComplete message, not the proxy or inspector ones', () => {
