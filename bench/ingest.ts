@@ -1,4 +1,4 @@
-// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR] [--via runtime|proxy]
+// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR] [--via runtime|proxy] [--timeline on]
 // Simulates N hosts posting full samples every 5 s against the local stack (started here unless
 // --url and --key are given), then checks every acknowledged sample is in the raw tier.
 // Last line: ingest: <points/s> points/s, <requests/s> req/s, p50 <ms> ms, p99 <ms> ms, lost <n>
@@ -11,8 +11,9 @@ import { fullSample, pointsIn } from './full-sample.ts';
 const INTERVAL = 5000;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs', via: 'runtime' });
+  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs', via: 'runtime', timeline: 'off' });
   if (args.via !== 'runtime' && args.via !== 'proxy') throw new Error(`--via must be runtime or proxy, got "${args.via}"`);
+  if (args.timeline !== 'on' && args.timeline !== 'off') throw new Error(`--timeline must be on or off, got "${args.timeline}"`);
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let url = args.url;
@@ -30,6 +31,7 @@ async function main() {
   try {
     const hosts = Array.from({ length: args.hosts }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
     const latencies: number[] = [];
+    const answered: [number, number][] = []; // [wall-clock ms when answered, latency], for --timeline on
     const byRound = new Map<number, number[]>(); // send index -> latencies, to see cold start apart
     const acked = new Map<string, number[]>(); // host -> acknowledged sample timestamps
     let points = 0;
@@ -75,6 +77,7 @@ async function main() {
         const text = await res.text();
         const ms = performance.now() - t0;
         latencies.push(ms);
+        answered.push([Date.now(), ms]);
         if (!byRound.has(round)) byRound.set(round, []);
         byRound.get(round)!.push(ms);
         if (res.ok) {
@@ -148,6 +151,19 @@ async function main() {
       );
     }
     latencies.sort((a, b) => a - b);
+    if (args.timeline === 'on') {
+      // Per second of wall clock: a stall of the whole runtime shows as one bad second, load as many.
+      const bySecond = new Map<number, number[]>();
+      for (const [t, ms] of answered) {
+        const k = Math.floor((t - start) / 1000);
+        if (!bySecond.has(k)) bySecond.set(k, []);
+        bySecond.get(k)!.push(ms);
+      }
+      for (const [k, l] of [...bySecond.entries()].sort((a, b) => a[0] - b[0])) {
+        l.sort((a, b) => a - b);
+        console.error(`[bench] second ${k}: ${l.length} answered, p50 ${percentile(l, 50).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
+      }
+    }
     for (const [round, l] of [...byRound.entries()].sort((a, b) => a[0] - b[0])) {
       l.sort((a, b) => a - b);
       console.error(`[bench] round ${round}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
