@@ -17,6 +17,8 @@ import { withDb } from './db/client.ts';
 export const CONFIG_TTL_MS = 30_000;
 /** Past this a cached config is not offered without reading Postgres first. */
 export const CONFIG_STALE_MS = 5 * 60_000;
+/** After a failed background refresh, the next one waits this long (not one per request). */
+export const REFRESH_RETRY_MS = 5_000;
 const WAIT_MS = 2_000;
 const POLL_MS = 10;
 
@@ -27,6 +29,8 @@ interface Entry {
   loading: boolean;
   /** Bumped by forgetAlertConfig, so a read that began before a change cannot store its result. */
   gen: number;
+  /** No background refresh before this (set when one failed). */
+  retryAt: number;
 }
 const cache = new Map<string, Entry>();
 
@@ -66,10 +70,12 @@ export async function tenantAlertConfig(env: Env, ctx: { waitUntil(p: Promise<un
     const age = now - e.fetched;
     if (age < CONFIG_TTL_MS) return e.config;
     if (age < CONFIG_STALE_MS) {
-      if (!e.loading) {
+      if (!e.loading && now >= e.retryAt) {
         const entry = e;
         ctx.waitUntil(
           load(env, tenantId, entry).catch((err) => {
+            // Postgres down: without this every ingest request would start another refresh.
+            entry.retryAt = now + REFRESH_RETRY_MS;
             console.error(JSON.stringify({ msg: 'alert config refresh failed; offering the cached one', error: String(err) }));
           }),
         );
@@ -85,7 +91,7 @@ export async function tenantAlertConfig(env: Env, ctx: { waitUntil(p: Promise<un
     }
     if (e?.config && e.fetched > 0 && Date.now() - e.fetched < CONFIG_TTL_MS) return e.config;
   }
-  const entry: Entry = e ?? { config: null, fetched: 0, loading: false, gen: 0 };
+  const entry: Entry = e ?? { config: null, fetched: 0, loading: false, gen: 0, retryAt: 0 };
   cache.set(tenantId, entry);
   try {
     return await load(env, tenantId, entry);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { batch, get, post, sample, seedTenant } from '../../../test/helpers.ts';
 import { withDb } from '../../db/client.ts';
 import { bumpConfigVersion, loadAlertConfig } from '../../db/alerts.ts';
-import { CONFIG_STALE_MS, CONFIG_TTL_MS, forgetAlertConfig, tenantAlertConfig } from '../../alert-config-cache.ts';
+import { CONFIG_STALE_MS, CONFIG_TTL_MS, forgetAlertConfig, REFRESH_RETRY_MS, tenantAlertConfig } from '../../alert-config-cache.ts';
 import { hostObjectName } from '../../types.ts';
 import { createApiKey } from '../../db/tenants.ts';
 import { api, waitFor } from '../../../test/alert-helpers.ts';
@@ -75,6 +75,24 @@ describe('the worker\'s alert config cache', () => {
     const old = background();
     expect((await tenantAlertConfig(env, old.ctx, t.tenant.id, Date.now() + CONFIG_STALE_MS + 1))!.version).toBe(v3);
     expect(old.tasks).toHaveLength(0);
+  });
+
+  it('a failed background refresh keeps offering the cached version and waits before the next attempt', async () => {
+    const t = await seedTenant('Refresh Down Org');
+    const v1 = (await tenantAlertConfig(env, background().ctx, t.tenant.id))!.version;
+    const down = { ...env, DATABASE_URL: '' }; // withDb refuses at once, as an unreachable Postgres would
+    const later = Date.now() + CONFIG_TTL_MS + 1;
+    const failing = background();
+    expect((await tenantAlertConfig(down, failing.ctx, t.tenant.id, later))!.version).toBe(v1);
+    expect(failing.tasks).toHaveLength(1);
+    await Promise.all(failing.tasks); // the refresh failed (logged), the cached entry stands
+    const soon = background();
+    expect((await tenantAlertConfig(down, soon.ctx, t.tenant.id, Date.now() + CONFIG_TTL_MS + 1))!.version).toBe(v1);
+    expect(soon.tasks).toHaveLength(0); // no refresh per request while Postgres is down
+    const afterRetry = background();
+    expect((await tenantAlertConfig(env, afterRetry.ctx, t.tenant.id, Date.now() + CONFIG_TTL_MS + REFRESH_RETRY_MS + 1))!.version).toBe(v1);
+    expect(afterRetry.tasks).toHaveLength(1);
+    await Promise.all(afterRetry.tasks);
   });
 
   it('a change through this isolate is read before the next offer, and a refresh begun before it cannot undo that', async () => {
