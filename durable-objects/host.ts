@@ -144,7 +144,7 @@ export class HostObject extends BaseObject<Env> {
     }
     if (changed) this.saveState();
     this.publish(batch.host.id, batch.samples, seenBefore);
-    // The worker lists new hosts (worker/host-registry.ts); each flush refreshes the row too.
+    // The worker lists new hosts (worker/registry.ts); each flush refreshes the row too.
     const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
@@ -166,7 +166,7 @@ export class HostObject extends BaseObject<Env> {
       return new Response('not found', { status: 404 });
     // Never reported: nothing to watch (and no socket held by an empty object).
     if (!this.state.hostId) return new Response('unknown host', { status: 404 });
-    return this.subscribers.accept(this.state.hostId, this.live.recent().at(-1) ?? null);
+    return this.subscribers.accept({ type: 'hello', hostId: this.state.hostId, latest: this.live.recent().at(-1) ?? null } satisfies LiveServerMessage);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {

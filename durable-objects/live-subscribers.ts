@@ -1,4 +1,5 @@
-// WebSocket subscribers of one host object (issue #6), in two modes as in partyserver:
+// WebSocket subscribers of one object (a host's samples, issue #6; a service's signals, issue #12),
+// in two modes as in partyserver:
 // - hibernate (default): sockets are accepted with ctx.acceptWebSocket, so the object may leave
 //   memory between samples while they stay open (no duration billed). The subscriber list is
 //   always ctx.getWebSockets(), never a list in memory, so a woken object sees every socket.
@@ -8,11 +9,15 @@
 // A socket lives at most maxAgeMs and is then closed (LIVE_CLOSE.reauthenticate): authorization
 // is checked only at the handshake, so this bounds how long a revoked key or an ended session
 // keeps a stream; the client reconnects, re-authorized.
-import { LIVE_CLOSE, LIVE_PING, LIVE_PONG, type LiveSample, type LiveServerMessage } from '../protocol/live.ts';
+import { LIVE_CLOSE, LIVE_PING, LIVE_PONG } from '../protocol/live.ts';
+
+/** What subscribers are sent: the host and service contracts (protocol/live.ts, protocol/apm.ts). */
+type Message = { type: string };
+type CloseReason = { code: number; reason: string };
 
 export interface LiveOptions {
   hibernate: boolean;
-  /** Sockets per host object; one more is accepted and closed with LIVE_CLOSE.tooManySubscribers. */
+  /** Sockets per object; one more is accepted and closed with `tooMany`. */
   maxSubscribers: number;
   /** Checked at each broadcast, so no timer keeps the object awake. */
   maxAgeMs: number;
@@ -35,6 +40,7 @@ export class LiveSubscribers {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly options: () => LiveOptions,
+    private readonly tooMany: CloseReason = LIVE_CLOSE.tooManySubscribers,
   ) {
     // Pings are answered by the runtime without waking a hibernated object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
@@ -45,14 +51,14 @@ export class LiveSubscribers {
   }
 
   /** Completes an upgrade: a 101 response whose socket gets `hello` first. */
-  accept(hostId: string, latest: LiveSample | null): Response {
+  accept(hello: Message): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const opts = this.options();
     if (this.count() >= opts.maxSubscribers) {
       // Accepted only to say why: a browser cannot read the status of a refused handshake.
       server.accept();
-      const { code, reason } = LIVE_CLOSE.tooManySubscribers;
-      this.sendText(server, JSON.stringify({ type: 'error', message: reason } satisfies LiveServerMessage));
+      const { code, reason } = this.tooMany;
+      this.sendText(server, JSON.stringify({ type: 'error', message: reason }));
       server.close(code, reason);
       return new Response(null, { status: 101, webSocket: client });
     }
@@ -67,12 +73,12 @@ export class LiveSubscribers {
       server.addEventListener('close', (e) => this.onClose(server, e.code));
       server.addEventListener('error', () => this.drop(server));
     }
-    this.sendText(server, JSON.stringify({ type: 'hello', hostId, latest } satisfies LiveServerMessage));
+    this.sendText(server, JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** Sends every message to every subscriber, in order; a socket that fails is dropped. */
-  broadcast(messages: LiveServerMessage[]): void {
+  broadcast(messages: Message[]): void {
     if (messages.length === 0) return;
     const sockets: [WebSocket, number][] = [
       ...this.ctx.getWebSockets(TAG).map((ws): [WebSocket, number] => [ws, (ws.deserializeAttachment() as Attachment | null)?.expires ?? 0]),
@@ -111,7 +117,7 @@ export class LiveSubscribers {
     }
   }
 
-  drop(ws: WebSocket, why: { code: number; reason: string } = LIVE_CLOSE.sendFailed): void {
+  drop(ws: WebSocket, why: CloseReason = LIVE_CLOSE.sendFailed): void {
     this.memory.delete(ws);
     try {
       ws.close(why.code, why.reason);

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { HostInfo } from '../protocol/ingest.ts';
 import type { RollupRow } from './core/aggregate.ts';
 import type { Db } from '../worker/db/client.ts';
-import { ensurePartitions } from '../worker/db/partitions.ts';
+import { executeWithPartitions } from '../worker/db/partitions.ts';
 import { hosts } from '../worker/db/schema.ts';
 
 const arr = (rows: RollupRow[], k: keyof RollupRow) => sql.param(rows.map((r) => r[k]));
@@ -66,13 +66,5 @@ export async function writeFlush(db: Db, input: FlushInput, now: number): Promis
   if (input.info && input.lastSeen !== null) parts.push(sql`h AS ${hostUpsert(db, [{ tenantId: input.tenantId, info: input.info, seen: input.lastSeen }])}`); // drizzle parenthesises it
   if (parts.length === 0) return;
   const statement = sql`WITH ${sql.join(parts, sql`, `)} SELECT 1`;
-  try {
-    await db.execute(statement);
-  } catch (err) {
-    // 23514: no partition for a row (e.g. the first write after a long outage). Create, retry once.
-    const e = err as { code?: string; cause?: { code?: string } };
-    if ((e.code ?? e.cause?.code) !== '23514') throw err;
-    await ensurePartitions(db, now);
-    await db.execute(statement);
-  }
+  await executeWithPartitions(db, statement, now);
 }

@@ -38,6 +38,8 @@ export const LIVE_PONG = '{"type":"pong"}';
 export const LIVE_CLOSE = {
   /** The host object already has its maximum number of subscribers. */
   tooManySubscribers: { code: 1013, reason: 'too many subscribers for this host' },
+  /** The same for a service object (protocol/apm.ts). */
+  tooManyServiceSubscribers: { code: 1013, reason: 'too many subscribers for this service' },
   /**
    * The socket reached its maximum age (10 minutes): reconnect at once. Authorization is checked
    * at the handshake only, so this bounds how long a revoked key or ended session keeps a stream.

@@ -1,5 +1,9 @@
 // The Hono app: routes as small files, one error handler, OpenAPI generated from the zod schemas.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { Hono } from 'hono';
+import { otlpError } from './otlp/http.ts';
+import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
+import { registerServiceQueries } from './routes/services/index.ts';
 import { notFoundOrAsset } from './assets.ts';
 import { registerPlatform, usePlatform } from './platform.ts';
 import { errorResponse, validationError, zodIssues } from './errors.ts';
@@ -67,6 +71,13 @@ export function createApp() {
   registerSilences(app);
   registerAlertList(app);
   registerInstall(app);
+  registerServiceQueries(app);
+  // OTLP/HTTP ingest answers errors as google.rpc.Status, so it has its own error handler.
+  const otlp = new Hono<AppEnv>();
+  otlp.onError(otlpError);
+  registerTraces(otlp);
+  app.route('/', otlp);
+  documentTraces(app);
   registerPlatform(app); // last: /api/docs, and 413/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {

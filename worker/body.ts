@@ -42,12 +42,16 @@ async function readCapped(req: Request, maxBytes: number): Promise<Uint8Array> {
   return buf;
 }
 
-export async function readBody(req: Request, maxBytes: number): Promise<string> {
+/** The body's bytes, gunzipped under the cap (Content-Encoding gzip or none). */
+export async function readBodyBytes(req: Request, maxBytes: number, opts: { allowEmpty?: boolean } = {}): Promise<Uint8Array> {
   const encoding = (req.headers.get('content-encoding') ?? 'identity').toLowerCase().trim();
   if (encoding !== 'identity' && encoding !== 'gzip')
     throw new ApiError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported; use gzip or none`, 'content-encoding');
   let bytes = await readCapped(req, maxBytes);
-  if (bytes.byteLength === 0) throw new ApiError(400, 'invalid_request', 'request body is empty', '(body)');
+  if (bytes.byteLength === 0) {
+    if (opts.allowEmpty) return bytes;
+    throw new ApiError(400, 'invalid_request', 'request body is empty', '(body)');
+  }
   if (encoding === 'gzip') {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
@@ -57,6 +61,11 @@ export async function readBody(req: Request, maxBytes: number): Promise<string> 
       throw new ApiError(400, 'invalid_body', 'could not read the body: invalid gzip data', '(body)');
     }
   }
+  return bytes;
+}
+
+export async function readBody(req: Request, maxBytes: number): Promise<string> {
+  const bytes = await readBodyBytes(req, maxBytes);
   try {
     return UTF8.decode(bytes);
   } catch {

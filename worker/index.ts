@@ -2,6 +2,7 @@ import { createApp } from './app.ts';
 import { runMaintenance } from './maintenance.ts';
 
 export { HostObject } from '../durable-objects/host.ts';
+export { ServiceObject } from '../durable-objects/service/service.ts';
 
 const app = createApp();
 

@@ -2,11 +2,12 @@
 // enforced by the Workers Rate Limiting bindings named here; wrangler.toml declares each binding
 // with the same limit and period (the binding cannot report its own configuration, so
 // worker/ratelimit.test.ts checks that the two agree).
+import { APM_LIMITS } from '../protocol/apm.ts';
 import { LIMITS as INGEST_LIMITS } from '../protocol/ingest.ts';
 
 export interface RateRule {
   /** The wrangler.toml [[ratelimits]] binding that counts this rule. */
-  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER';
+  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER' | 'OTLP_LIMITER';
   limit: number;
   /** Seconds; the binding supports 10 or 60. */
   period: 10 | 60;
@@ -14,6 +15,10 @@ export interface RateRule {
   per: string;
   /** The limit's name in the 429 message. */
   name: string;
+  /** What one count is, in the 429 message (default: requests). */
+  unit?: string;
+  /** How many items one count stands for (spans per count of the span limit). */
+  perCount?: number;
 }
 
 export const RATE_LIMITS = {
@@ -25,6 +30,11 @@ export const RATE_LIMITS = {
   loginAccount: { binding: 'LOGIN_ACCOUNT_LIMITER', limit: 10, period: 60, per: 'account', name: 'login' },
   /** Password spraying from one client address across many accounts. */
   loginIp: { binding: 'LOGIN_IP_LIMITER', limit: 30, period: 60, per: 'client IP address', name: 'login' },
+  /**
+   * OTLP spans per organization: 600 counts per 10 s, one count per 1,000 spans or part (a
+   * request costs at least one), so 60,000 spans/s; the binding counts calls, not amounts.
+   */
+  spans: { binding: 'OTLP_LIMITER', limit: 600, period: 10, per: 'organization', name: 'span', unit: 'thousand spans', perCount: 1000 },
 } as const satisfies Record<string, RateRule>;
 
 export const BODY_LIMITS = {
@@ -32,4 +42,6 @@ export const BODY_LIMITS = {
   ingestBytes: INGEST_LIMITS.maxBodyBytes,
   /** Every other request body of the API: rules, channels, accounts are a few hundred bytes. */
   jsonBytes: 64 * 1024,
+  /** OTLP/HTTP bodies (/v1/traces, /v1/metrics, /v1/logs), after decompression (protocol/apm.ts). */
+  otlpBytes: APM_LIMITS.maxBodyBytes,
 } as const;

@@ -22,8 +22,8 @@ describe('retention by partition (cron trigger)', () => {
     // Pretend it is 60 days from now so the test owns its own days.
     const now = Math.floor(Date.now() / DAY) * DAY + 60 * DAY + 3600_000;
     await scheduled(now);
-    const tomorrow = partitionName('1m', now + DAY);
-    expect(await withDb(env, (db) => listPartitions(db, '1m'))).toContain(tomorrow);
+    const tomorrow = partitionName('rollup_1m', now + DAY);
+    expect(await withDb(env, (db) => listPartitions(db, 'rollup_1m'))).toContain(tomorrow);
 
     // A 5m row on that day and a 1m row too.
     const tenant = `retention-${now}`;
@@ -40,14 +40,14 @@ describe('retention by partition (cron trigger)', () => {
     await scheduled(now + 29 * DAY);
     expect(await count('rollup_5m', tenant)).toBe(1);
     expect(await count('rollup_1m', tenant)).toBe(0);
-    expect(await withDb(env, (db) => listPartitions(db, '1m'))).not.toContain(partitionName('1m', now));
+    expect(await withDb(env, (db) => listPartitions(db, 'rollup_1m'))).not.toContain(partitionName('rollup_1m', now));
 
     // Exactly at the edge the day is not yet wholly expired: still there.
     await scheduled(now - 3600_000 + 30 * DAY + DAY - 1);
     expect(await count('rollup_5m', tenant)).toBe(1);
     await scheduled(now - 3600_000 + 31 * DAY);
     expect(await count('rollup_5m', tenant)).toBe(0);
-    expect(await withDb(env, (db) => listPartitions(db, '5m'))).not.toContain(partitionName('5m', now));
+    expect(await withDb(env, (db) => listPartitions(db, 'rollup_5m'))).not.toContain(partitionName('rollup_5m', now));
   });
 });
 

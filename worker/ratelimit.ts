@@ -18,21 +18,24 @@ export function rateLimited(rule: RateRule, now = Date.now()): ApiError {
   return new ApiError(
     429,
     'rate_limited',
-    `${rule.name} rate limit exceeded: ${rule.limit} requests per ${window} per ${rule.per}; retry in ${wait} s`,
+    `${rule.name} rate limit exceeded: ${rule.limit} ${rule.unit ?? 'requests'} per ${window} per ${rule.per}; retry in ${wait} s`,
     undefined,
     { 'retry-after': String(wait) },
   );
 }
 
 /**
- * Counts one request against `rule` for `key` and throws the 429 when over. If the limiter itself
+ * Counts one request (or `counts` units, e.g. thousands of spans) against `rule` for `key` and
+ * throws the 429 when over. If the limiter itself
  * fails, the request goes through (logged): a limiter outage must not take ingest down.
  */
-export async function enforceRateLimit(env: Env, rule: RateRule, key: string): Promise<void> {
+export async function enforceRateLimit(env: Env, rule: RateRule, key: string, counts = 1): Promise<void> {
   if (String(env.RATE_LIMITS) === 'off' && String(env.ENVIRONMENT) !== 'production') return; // local benchmarks only
   let ok: boolean;
   try {
-    ok = (await env[rule.binding].limit({ key })).success;
+    const binding = env[rule.binding];
+    const answers = await Promise.all(Array.from({ length: Math.max(1, counts) }, () => binding.limit({ key })));
+    ok = answers.every((a) => a.success);
   } catch (err) {
     console.error(JSON.stringify({ msg: 'rate limiter unavailable; request allowed', binding: rule.binding, error: String(err) }));
     return;

@@ -20,3 +20,4 @@ export interface AppEnv {
 }
 
 export const hostObjectName = (tenantId: string, hostId: string) => `${tenantId}:${hostId}`;
+export const serviceObjectName = (tenantId: string, service: string) => `${tenantId}:${service}`;

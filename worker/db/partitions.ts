@@ -1,6 +1,7 @@
-// Retention by partition: each rollup tier is range-partitioned by day. Maintenance creates the
-// partitions a write may need (back to the retention edge, two days ahead) and drops whole days
-// once every row in them is past retention. Names are computed from dates, never from input.
+// Retention by partition: each rollup tier (host metrics and service signals) is range-partitioned
+// by day. Maintenance creates the partitions a write may need (back to the retention edge, two days
+// ahead) and drops whole days once every row in them is past retention. Names are computed from a
+// fixed table list and dates, never from input.
 import { sql, type SQL } from 'drizzle-orm';
 import { TIERS } from '../../protocol/query.ts';
 
@@ -9,35 +10,44 @@ export interface SqlExec {
 }
 
 export type RollupTier = '1m' | '5m';
-export const ROLLUP_TIERS: RollupTier[] = ['1m', '5m'];
 const DAY = 86_400_000;
 
-export const retentionMs = (tier: RollupTier) => TIERS[tier].retentionMs;
+/** Every day-partitioned table and the tier whose retention it keeps. */
+export const PARTITIONED = {
+  rollup_1m: '1m',
+  rollup_5m: '5m',
+  service_rollup_1m: '1m',
+  service_rollup_5m: '5m',
+} as const satisfies Record<string, RollupTier>;
+export type PartitionedTable = keyof typeof PARTITIONED;
+const TABLES = Object.keys(PARTITIONED) as PartitionedTable[];
+
+export const retentionMs = (table: PartitionedTable) => TIERS[PARTITIONED[table]].retentionMs;
 
 const dayStart = (t: number) => Math.floor(t / DAY) * DAY;
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
-export const partitionName = (tier: RollupTier, day: number) => `rollup_${tier}_p${ymd(day).replaceAll('-', '')}`;
+export const partitionName = (table: PartitionedTable, day: number) => `${table}_p${ymd(day).replaceAll('-', '')}`;
 
-export async function listPartitions(db: SqlExec, tier: RollupTier): Promise<string[]> {
+export async function listPartitions(db: SqlExec, table: PartitionedTable): Promise<string[]> {
   const res = await db.execute(sql`
     SELECT c.relname AS name FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname = ${`rollup_${tier}`} ORDER BY c.relname`);
+    WHERE p.relname = ${table} ORDER BY c.relname`);
   return res.rows.map((r) => String(r.name));
 }
 
 /** Creates the partitions covering [now - retention, now + ahead days]. Safe to run concurrently. */
 export async function ensurePartitions(db: SqlExec, now: number, aheadDays = 2): Promise<string[]> {
   const created: string[] = [];
-  for (const tier of ROLLUP_TIERS) {
-    const existing = new Set(await listPartitions(db, tier));
-    for (let day = dayStart(now - retentionMs(tier)); day <= dayStart(now) + aheadDays * DAY; day += DAY) {
-      const name = partitionName(tier, day);
+  for (const table of TABLES) {
+    const existing = new Set(await listPartitions(db, table));
+    for (let day = dayStart(now - retentionMs(table)); day <= dayStart(now) + aheadDays * DAY; day += DAY) {
+      const name = partitionName(table, day);
       if (existing.has(name)) continue;
       try {
         await db.execute(
           sql.raw(
-            `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF rollup_${tier} FOR VALUES FROM ('${ymd(day)}') TO ('${ymd(day + DAY)}')`,
+            `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF ${table} FOR VALUES FROM ('${ymd(day)}') TO ('${ymd(day + DAY)}')`,
           ),
         );
         created.push(name);
@@ -53,9 +63,9 @@ export async function ensurePartitions(db: SqlExec, now: number, aheadDays = 2):
 /** Drops each day partition whose whole range is older than the tier's retention. */
 export async function dropExpiredPartitions(db: SqlExec, now: number): Promise<string[]> {
   const dropped: string[] = [];
-  for (const tier of ROLLUP_TIERS) {
-    const edge = now - retentionMs(tier);
-    for (const name of await listPartitions(db, tier)) {
+  for (const table of TABLES) {
+    const edge = now - retentionMs(table);
+    for (const name of await listPartitions(db, table)) {
       const m = /_p(\d{4})(\d{2})(\d{2})$/.exec(name);
       if (!m) continue;
       const end = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + DAY;
@@ -72,4 +82,19 @@ export async function maintainPartitions(db: SqlExec, now: number) {
   const created = await ensurePartitions(db, now);
   const dropped = await dropExpiredPartitions(db, now);
   return { created, dropped };
+}
+
+/**
+ * Runs a write into partitioned tables; a row with no partition (23514: the first write after a
+ * long outage, before maintenance ran) creates the partitions and retries once.
+ */
+export async function executeWithPartitions(db: SqlExec, statement: SQL, now: number): Promise<void> {
+  try {
+    await db.execute(statement);
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } };
+    if ((e.code ?? e.cause?.code) !== '23514') throw err;
+    await ensurePartitions(db, now);
+    await db.execute(statement);
+  }
 }

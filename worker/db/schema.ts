@@ -1,5 +1,5 @@
 // Typed mirror of migrations/*.sql for drizzle queries. The SQL files are the source of truth.
-import { bigint, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, customType, doublePrecision, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -73,6 +73,36 @@ const rollupColumns = {
 
 export const rollup1m = pgTable('rollup_1m', rollupColumns);
 export const rollup5m = pgTable('rollup_5m', rollupColumns);
+
+export const services = pgTable(
+  'services',
+  {
+    tenantId: text('tenant_id').notNull(),
+    name: text('name').notNull(),
+    firstSeen: ts('first_seen').notNull(),
+    lastSeen: ts('last_seen').notNull(),
+    hosts: jsonb('hosts').$type<string[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
+);
+
+/** A sketch's bytes; read as base64 text (`encode(sketch, 'base64')`) by the signal queries. */
+const bytea = customType<{ data: Uint8Array }>({ dataType: () => 'bytea' });
+
+const serviceRollupColumns = {
+  tenantId: text('tenant_id').notNull(),
+  service: text('service').notNull(),
+  route: text('route').notNull(),
+  bucket: ts('bucket').notNull(),
+  requests: integer('requests').notNull(),
+  errors: integer('errors').notNull(),
+  sumMs: doublePrecision('sum_ms').notNull(),
+  minMs: doublePrecision('min_ms').notNull(),
+  maxMs: doublePrecision('max_ms').notNull(),
+  sketch: bytea('sketch').notNull(),
+};
+export const serviceRollup1m = pgTable('service_rollup_1m', serviceRollupColumns);
+export const serviceRollup5m = pgTable('service_rollup_5m', serviceRollupColumns);
 
 export const sessions = pgTable('sessions', {
   id: text('id').primaryKey(),

@@ -12,7 +12,7 @@ import { hostObjectName, type AppEnv } from '../../types.ts';
 import { HostIdParam } from '../metrics/params.ts';
 import { ErrorSchema } from '../schemas.ts';
 
-const requireUpgrade = createMiddleware<AppEnv>(async (c, next) => {
+export const requireUpgrade = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
     throw new ApiError(426, 'upgrade_required', 'this endpoint is a WebSocket: send "Upgrade: websocket"', 'upgrade', { Upgrade: 'websocket' });
   await next();
@@ -23,7 +23,7 @@ const requireUpgrade = createMiddleware<AppEnv>(async (c, next) => {
  * foreign page could open a socket as the signed-in user (cross-site WebSocket hijacking). A
  * browser always sends Origin: it must be this site's. Non-browser clients send none.
  */
-const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
+export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
   const origin = c.req.header('origin');
   if (origin !== undefined && origin !== new URL(c.req.url).origin)
     throw new ApiError(403, 'forbidden', 'cross-origin WebSocket refused', 'origin');

@@ -10,7 +10,7 @@ import { RATE_LIMITS } from '../../limits.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
 import { tenantAlertConfig } from '../../alert-config-cache.ts';
-import { noteHost } from '../../host-registry.ts';
+import { noteHost } from '../../registry.ts';
 import { ErrorSchema } from '../schemas.ts';
 
 export function registerCollect(app: OpenAPIHono<AppEnv>) {

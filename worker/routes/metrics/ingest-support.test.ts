@@ -1,5 +1,5 @@
 // The ingest route's two cold-start savers: the alert config offered to host objects, and batched
-// host registration (worker/alert-config-cache.ts, worker/host-registry.ts).
+// host registration (worker/alert-config-cache.ts, worker/registry.ts).
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { batch, get, post, sample, seedTenant } from '../../../test/helpers.ts';

@@ -1,0 +1,357 @@
+// One object per tenant+service (name `<tenant>:<service>`, issue #12). Receives the worker's
+// per-route, per-second aggregates (never spans), stores each batch durably before answering,
+// keeps 15 minutes of per-second signals in memory, pushes them to live subscribers at most once
+// a second, and flushes 1 m / 5 m rollups with their sketches to Postgres from an alarm.
+import {
+  APM_LIMITS,
+  OTHER_ROUTE,
+  type LiveSecond,
+  type RouteRow,
+  type ServiceBatch,
+  type ServiceIngestResult,
+  type ServiceLiveMessage,
+  type SignalPoint,
+  type SignalWindows,
+} from '../../protocol/apm.ts';
+import { LIVE_CLOSE } from '../../protocol/live.ts';
+import { withDb } from '../../worker/db/client.ts';
+import { BaseObject } from '../base.ts';
+import { floorTo } from '../core/aggregate.ts';
+import { rollupEntries } from '../core/service-rollup.ts';
+import { SignalWindow } from '../core/signals.ts';
+import { LatencySketch } from '../core/sketch.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live-subscribers.ts';
+import { BatchStore } from './batch-store.ts';
+import { writeServiceFlush } from './rollup-writer.ts';
+
+const SEC = 1000;
+const MINUTE = 60_000;
+const FIVE = 5 * MINUTE;
+/** A minute is flushed this long after it ends, for spans still in the SDKs' export queues. */
+export const SERVICE_FLUSH_GRACE_MS = 10_000;
+const RETRY_MS = 30_000;
+/** Batches stay this long past their flush: late spans (accepted for 15 min) recompute a 5 m bucket. */
+const KEEP_BATCHES_MS = APM_LIMITS.acceptPastMs + FIVE;
+const PUSH_INTERVAL_MS = 1000;
+const HELLO_SECONDS = 60;
+const MAX_HOSTS = 20;
+
+interface State {
+  tenantId: string | null;
+  service: string | null;
+  /** Routes with their own signals, in first-seen order; capped (APM_LIMITS.maxRoutesPerService). */
+  routes: string[];
+  hosts: string[];
+  lastSeen: number | null;
+  /** Rollups are written for every minute before this (epoch ms). */
+  flushedUntil: number | null;
+  /** Earliest second (ms) of data that arrived after its minute was flushed. */
+  dirtyFrom: number | null;
+}
+
+export interface TailRow {
+  ts: number;
+  route: string;
+  requests: number;
+  errors: number;
+  sketch: Uint8Array;
+}
+
+const emptyPoint = (ts: number): SignalPoint => ({ ts, requests: 0, errors: 0, p50: null, p95: null, p99: null });
+
+function pointOf(ts: number, requests: number, errors: number, sketch: LatencySketch | undefined): SignalPoint {
+  if (!sketch || sketch.count === 0) return { ts, requests, errors, p50: null, p95: null, p99: null };
+  return { ts, requests, errors, p50: sketch.quantile(0.5), p95: sketch.quantile(0.95), p99: sketch.quantile(0.99) };
+}
+
+export class ServiceObject extends BaseObject<Env> {
+  static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
+
+  private store!: BatchStore;
+  private subscribers!: LiveSubscribers;
+  private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept });
+  private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
+  private routeSet = new Set<string>();
+  private alarmAt: number | null = null;
+  /** Earliest second (ms) not yet flushed; rebuilt from the store at start. */
+  private pendingFrom: number | null = null;
+  /** Seconds changed since the last live push, and when that push was. */
+  private changed = new Set<number>();
+  private lastPush = 0;
+
+  protected async onStart() {
+    const sql = this.ctx.storage.sql;
+    sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    this.store = new BatchStore(sql);
+    const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
+    if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
+    this.routeSet = new Set(this.state.routes);
+    // Acknowledged data survives a restart: the window is rebuilt from the stored batches.
+    const nowSec = Math.floor(Date.now() / SEC);
+    for (const e of this.store.range(nowSec - APM_LIMITS.secondsKept, Number.MAX_SAFE_INTEGER)) this.window.add(e.sec, e.route, e.count, e.errors, e.sketch);
+    const next = this.store.nextSec(Math.floor((this.state.flushedUntil ?? 0) / SEC));
+    this.pendingFrom = next === null ? null : next * SEC;
+    this.alarmAt = await this.ctx.storage.getAlarm();
+    this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof ServiceObject).liveOptions, LIVE_CLOSE.tooManyServiceSubscribers);
+  }
+
+  private saveState() {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+  }
+
+  /** The route an entry is counted under: its own while under the cap, else OTHER_ROUTE. */
+  private routeFor(route: string): { route: string; added: boolean } {
+    if (this.routeSet.has(route)) return { route, added: false };
+    if (this.routeSet.size >= APM_LIMITS.maxRoutesPerService) return { route: OTHER_ROUTE, added: false };
+    this.routeSet.add(route);
+    this.state.routes.push(route);
+    return { route, added: true };
+  }
+
+  async ingest(tenantId: string, batch: ServiceBatch, now = Date.now()): Promise<ServiceIngestResult> {
+    const st = this.state;
+    if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
+    let changed = false;
+    if (!st.tenantId) {
+      st.tenantId = tenantId;
+      st.service = batch.service;
+      changed = true;
+    }
+    const entries = batch.entries.map((e) => {
+      const r = this.routeFor(e.route);
+      if (r.added) changed = true;
+      return r.route === e.route ? e : { ...e, route: r.route };
+    });
+    if (!this.store.insert(batch.batchId, entries, now)) {
+      if (changed) this.saveState(); // routes were added before the duplicate was known
+      return { accepted: 0, duplicate: true };
+    }
+    let accepted = 0;
+    for (const e of entries) {
+      accepted += e.count;
+      this.window.add(e.sec, e.route, e.count, e.errors, e.sketch);
+      this.changed.add(e.sec);
+      const ms = e.sec * SEC;
+      if ((st.flushedUntil === null || ms >= st.flushedUntil) && (this.pendingFrom === null || ms < this.pendingFrom)) this.pendingFrom = ms;
+      if (st.flushedUntil !== null && ms < st.flushedUntil && (st.dirtyFrom === null || ms < st.dirtyFrom)) {
+        st.dirtyFrom = ms;
+        changed = true;
+      }
+    }
+    for (const h of batch.hosts) {
+      if (st.hosts.includes(h) || st.hosts.length >= MAX_HOSTS) continue;
+      st.hosts.push(h);
+      changed = true;
+    }
+    st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
+    if (changed) this.saveState();
+    await this.maybePush(now);
+    await this.schedule(now);
+    return { accepted, duplicate: false };
+  }
+
+  // ---- live -------------------------------------------------------------------------------
+
+  private liveSecond(sec: number): LiveSecond {
+    const total = this.window.second(sec);
+    const routes = [];
+    for (const route of this.window.routes()) {
+      const r = this.window.second(sec, route);
+      if (r) routes.push({ route, ...pointOf(sec * SEC, r.count, r.errors, r.sketch) });
+    }
+    return { ...(total ? pointOf(sec * SEC, total.count, total.errors, total.sketch) : emptyPoint(sec * SEC)), routes: routes.map(({ ts: _ts, ...rest }) => rest) };
+  }
+
+  windows(now = Date.now()): SignalWindows {
+    const nowSec = Math.floor(now / SEC);
+    return { '1m': this.window.stats(nowSec, 60), '5m': this.window.stats(nowSec, 300), '15m': this.window.stats(nowSec, 900) };
+  }
+
+  /** Pushes now if the last push was a second ago or more; else the alarm pushes at that mark. */
+  private async maybePush(now: number) {
+    if (this.changed.size === 0) return;
+    if (this.subscribers.count() === 0) {
+      this.changed.clear();
+      return;
+    }
+    if (now - this.lastPush >= PUSH_INTERVAL_MS) this.push(now);
+  }
+
+  private push(now: number) {
+    const seconds = [...this.changed].sort((a, b) => a - b).map((s) => this.liveSecond(s));
+    this.changed.clear();
+    this.lastPush = now;
+    if (seconds.length === 0) return;
+    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now) };
+    this.subscribers.broadcast([msg]);
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname !== '/live' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+      return new Response('not found', { status: 404 });
+    if (!this.state.service) return new Response('unknown service', { status: 404 });
+    const nowSec = Math.floor(Date.now() / SEC);
+    const seconds: LiveSecond[] = [];
+    for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
+    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows() };
+    return this.subscribers.accept(hello);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    this.subscribers.onMessage(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number) {
+    this.subscribers.onClose(ws, code);
+  }
+
+  override webSocketError(ws: WebSocket) {
+    this.subscribers.drop(ws);
+  }
+
+  // ---- alarm: live pushes held back by the once-a-second limit, and rollup flushes -------------
+
+  private flushDueAt(): number | null {
+    let base = this.state.dirtyFrom;
+    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
+    return base === null ? null : floorTo(base, MINUTE) + MINUTE + SERVICE_FLUSH_GRACE_MS;
+  }
+
+  private async schedule(now: number, at?: number) {
+    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null].filter((d): d is number => d !== null);
+    if (dues.length === 0) return;
+    const due = Math.max(now, Math.min(...dues));
+    if (this.alarmAt !== null && this.alarmAt <= due) return;
+    this.alarmAt = due;
+    await this.ctx.storage.setAlarm(due);
+  }
+
+  override async alarm() {
+    this.alarmAt = null;
+    const now = Date.now();
+    if (this.changed.size && this.subscribers.count() > 0) this.push(now);
+    else this.changed.clear();
+    let retryAt: number | undefined;
+    try {
+      const due = this.flushDueAt();
+      if (due !== null && due <= now) await this.flush(now);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: 'service rollup flush failed; retrying', service: this.state.service, error: String(err) }));
+      retryAt = now + RETRY_MS;
+    }
+    await this.schedule(now, retryAt);
+  }
+
+  /** Writes the rollups of complete minutes not yet flushed (and of dirty ones), from the store. */
+  async flush(now = Date.now()): Promise<void> {
+    const st = this.state;
+    if (!st.tenantId || !st.service) return;
+    const end = floorTo(now - SERVICE_FLUSH_GRACE_MS, MINUTE);
+    let start = this.pendingFrom ?? end;
+    if (st.dirtyFrom !== null) start = Math.min(start, st.dirtyFrom);
+    start = floorTo(start, MINUTE);
+    if (start >= end) return;
+    const first5 = floorTo(start, FIVE);
+    const end5 = floorTo(end, FIVE);
+    const entries = [...this.store.range(first5 / SEC, end / SEC)];
+    const rows1m = rollupEntries(entries, 60, start / SEC, end / SEC);
+    // 5 m buckets touched by this flush and complete by its end.
+    const rows5m = end5 > first5 ? rollupEntries(entries, 300, first5 / SEC, end5 / SEC) : [];
+    const dirtyBefore = st.dirtyFrom;
+    await withDb(this.env, (db) =>
+      writeServiceFlush(db, { tenantId: st.tenantId!, service: st.service!, lastSeen: st.lastSeen, hosts: st.hosts, rows1m, rows5m }, now),
+    );
+    st.flushedUntil = Math.max(st.flushedUntil ?? 0, end);
+    if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
+    const next = this.store.nextSec(st.flushedUntil / SEC);
+    this.pendingFrom = next === null ? null : next * SEC;
+    this.store.prune(Math.floor(Math.min(floorTo(st.flushedUntil, FIVE), now - KEEP_BATCHES_MS) / SEC));
+    this.window.prune(Math.floor(now / SEC));
+    this.saveState();
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  summary(now = Date.now()) {
+    const nowSec = Math.floor(now / SEC);
+    const spark: number[] = [];
+    for (let m = 14; m >= 0; m--) spark.push(this.window.stats(nowSec - m * 60, 60).rps);
+    return { windows: this.windows(now), spark, hosts: this.state.hosts, lastSeen: this.state.lastSeen, routes: this.state.routes.length };
+  }
+
+  /** Per-second tier: buckets of stepMs over [from, to) from the in-memory window. */
+  signals(from: number, to: number, stepMs: number, route?: string): SignalPoint[] {
+    const out: SignalPoint[] = [];
+    for (let b = floorTo(from, stepMs); b < to; b += stepMs) {
+      let requests = 0;
+      let errors = 0;
+      const sketch = new LatencySketch();
+      for (let s = Math.ceil(Math.max(b, from) / SEC); s * SEC < Math.min(b + stepMs, to); s++) {
+        const r = this.window.second(s, route);
+        if (!r) continue;
+        requests += r.count;
+        errors += r.errors;
+        sketch.merge(r.sketch);
+      }
+      out.push(pointOf(b, requests, errors, sketch));
+    }
+    return out;
+  }
+
+  /**
+   * The not-yet-flushed tail for reads on a rollup tier: per bucket of stepMs (and per route when
+   * `byRoute`), counts and the merged sketch's bytes, for the data the tier's Postgres rows do not
+   * hold yet (5 m rows are written only once their bucket is complete). The worker merges these
+   * with the rows of the same buckets.
+   */
+  tail(from: number, to: number, stepMs: number, tier: '1m' | '5m', opts: { route?: string; byRoute?: boolean } = {}): TailRow[] {
+    const flushed = this.state.flushedUntil ?? 0;
+    const start = Math.max(from, tier === '5m' ? floorTo(flushed, FIVE) : flushed);
+    if (start >= to) return [];
+    const buckets = new Map<string, { ts: number; route: string; requests: number; errors: number; sketch: LatencySketch }>();
+    for (const e of this.store.range(Math.ceil(start / SEC), Math.ceil(to / SEC))) {
+      if (opts.route !== undefined && e.route !== opts.route) continue;
+      const ts = floorTo(e.sec * SEC, stepMs);
+      const route = opts.byRoute ? e.route : (opts.route ?? '');
+      const key = `${ts}\u0000${route}`;
+      let b = buckets.get(key);
+      if (!b) buckets.set(key, (b = { ts, route, requests: 0, errors: 0, sketch: new LatencySketch() }));
+      b.requests += e.count;
+      b.errors += e.errors;
+      b.sketch.mergeWire(e.sketch);
+    }
+    return [...buckets.values()].map((b) => ({ ts: b.ts, route: b.route, requests: b.requests, errors: b.errors, sketch: b.sketch.toBytes() }));
+  }
+
+  /** The per-route table over [from, to) (within the per-second window). */
+  routeTable(from: number, to: number): RouteRow[] {
+    const fromSec = Math.ceil(from / SEC);
+    const toSec = Math.ceil(to / SEC);
+    const rows: RouteRow[] = [];
+    for (const route of this.window.routes()) {
+      let requests = 0;
+      let errors = 0;
+      const sketch = new LatencySketch();
+      for (let s = fromSec; s < toSec; s++) {
+        const r = this.window.second(s, route);
+        if (!r) continue;
+        requests += r.count;
+        errors += r.errors;
+        sketch.merge(r.sketch);
+      }
+      if (requests === 0) continue;
+      const p = pointOf(0, requests, errors, sketch);
+      rows.push({ route, requests, errors, errorRate: errors / requests, rps: requests / ((toSec - fromSec) || 1), p50: p.p50, p95: p.p95, p99: p.p99 });
+    }
+    return rows.sort((a, b) => b.requests - a.requests);
+  }
+
+  /** For tests. */
+  stats() {
+    return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, routes: this.state.routes, hosts: this.state.hosts };
+  }
+
+  liveStats() {
+    return { hibernated: this.ctx.getWebSockets('live').length, total: this.subscribers.count() };
+  }
+}

@@ -1,0 +1,138 @@
+// Server spans to golden signals (issue #12): per service, route and second, a request count, an
+// error count and a latency sketch. This per-span work runs in the worker, which scales out; the
+// service object receives only these compact aggregates.
+// Semantic conventions: https://opentelemetry.io/docs/specs/semconv/http/http-spans/ (stable),
+// with the older names SDKs still send (http.method, http.status_code, http.target).
+import { APM_LIMITS, UNKNOWN_SERVICE, type RouteSecondWire, type ServiceBatch } from '../../protocol/apm.ts';
+import { validateSpan } from '../../protocol/otlp/index.ts';
+import type { Attrs, AttrValue, Span, TracesRequest } from '../../protocol/otlp/types.ts';
+import { LatencySketch } from '../../durable-objects/core/sketch.ts';
+
+const SPAN_KIND_SERVER = 2;
+const STATUS_ERROR = 2;
+
+const str = (v: AttrValue | undefined): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+function int(v: AttrValue | undefined): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && /^\d{3}$/.test(v)) return Number(v);
+  return undefined;
+}
+
+/** Strips control characters and caps the length, so names are safe to store and show. */
+export function cleanName(s: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const t = s.replace(/[\x00-\x1f\x7f]/g, '?');
+  return t.length > max ? t.slice(0, max) : t;
+}
+
+/** A path segment that is an id (numbers, UUIDs, long hex or opaque tokens) becomes `{id}`. */
+const ID_SEGMENT = /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{12,}|[A-Za-z0-9_-]{24,})$/i;
+
+/** A raw path (http.target / url.path) as a route template: no query, ids replaced. */
+export function templatePath(target: string): string {
+  const path = target.split(/[?#]/, 1)[0]!;
+  return path
+    .split('/')
+    .map((seg) => (ID_SEGMENT.test(seg) ? '{id}' : seg))
+    .join('/');
+}
+
+/**
+ * The route a server span counts under: `METHOD http.route`; without http.route, the raw path
+ * templated (ids replaced; the per-service route cap bounds the rest); else the method alone.
+ */
+export function routeOf(a: Attrs): string {
+  const method = str(a['http.request.method']) ?? str(a['http.method']);
+  const template = str(a['http.route']) ?? (str(a['url.path']) ?? str(a['http.target']) ? templatePath((str(a['url.path']) ?? str(a['http.target']))!) : undefined);
+  const route = method && template ? `${method} ${template}` : (template ?? method ?? 'unknown');
+  return cleanName(route, APM_LIMITS.maxRouteLength);
+}
+
+/** An error is span status ERROR or a 5xx response; a 4xx is the client's mistake, not one. */
+export function isError(span: Span): boolean {
+  if (span.status.code === STATUS_ERROR) return true;
+  const code = int(span.attributes['http.response.status_code']) ?? int(span.attributes['http.status_code']);
+  return code !== undefined && code >= 500;
+}
+
+interface Cell {
+  sec: number;
+  route: string;
+  count: number;
+  errors: number;
+  sketch: LatencySketch;
+}
+
+interface ServiceAcc {
+  hosts: Set<string>;
+  cells: Map<string, Cell>;
+}
+
+export interface AggregatedTraces {
+  /** Per service: the batch for its object (batchId still to be set by the caller). */
+  services: Map<string, Omit<ServiceBatch, 'batchId'>>;
+  spans: number;
+  /** Server spans counted. */
+  requests: number;
+  rejected: number;
+  /** The first rejection's reason, with where it was. */
+  problem: string;
+}
+
+export function aggregateTraces(req: TracesRequest, now: number): AggregatedTraces {
+  const minEnd = BigInt(now - APM_LIMITS.acceptPastMs) * 1_000_000n;
+  const maxEnd = BigInt(now + APM_LIMITS.acceptFutureMs) * 1_000_000n;
+  const accs = new Map<string, ServiceAcc>();
+  let spans = 0;
+  let requests = 0;
+  let rejected = 0;
+  let problem = '';
+  const reject = (where: string, why: string) => {
+    rejected++;
+    if (!problem) problem = `${where}: ${why}`;
+  };
+  req.resourceSpans.forEach((rs, ri) => {
+    const ra = rs.resource.attributes;
+    const service = cleanName(str(ra['service.name']) ?? UNKNOWN_SERVICE, APM_LIMITS.maxServiceNameLength);
+    let acc: ServiceAcc | undefined;
+    rs.scopeSpans.forEach((ss, si) => {
+      ss.spans.forEach((span, i) => {
+        spans++;
+        const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}]`;
+        const bad = validateSpan(span);
+        if (bad) return reject(where, bad);
+        if (span.endTimeUnixNano < minEnd || span.endTimeUnixNano > maxEnd)
+          return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
+        if (span.kind !== SPAN_KIND_SERVER) return; // accepted; not a request of this service
+        if (!acc) {
+          acc = accs.get(service);
+          if (!acc) {
+            if (accs.size >= APM_LIMITS.maxServicesPerRequest) return reject(where, `more than ${APM_LIMITS.maxServicesPerRequest} services in one request`);
+            accs.set(service, (acc = { hosts: new Set(), cells: new Map() }));
+          }
+          for (const k of ['host.name', 'host.id']) {
+            const h = str(ra[k]);
+            if (h) acc.hosts.add(cleanName(h, 256));
+          }
+        }
+        const sec = Number(span.endTimeUnixNano / 1_000_000_000n);
+        const route = routeOf(span.attributes);
+        const key = `${sec}\u0000${route}`;
+        let cell = acc.cells.get(key);
+        if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch() }));
+        cell.count++;
+        if (isError(span)) cell.errors++;
+        cell.sketch.add(Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6);
+        requests++;
+      });
+    });
+  });
+  const services = new Map<string, Omit<ServiceBatch, 'batchId'>>();
+  for (const [service, acc] of accs) {
+    const entries: RouteSecondWire[] = [];
+    for (const c of acc.cells.values()) entries.push({ sec: c.sec, route: c.route, count: c.count, errors: c.errors, sketch: c.sketch.toWire() });
+    if (entries.length) services.set(service, { service, hosts: [...acc.hosts], entries });
+  }
+  return { services, spans, requests, rejected, problem };
+}

@@ -1,0 +1,52 @@
+// POST /v1/traces — OTLP/HTTP traces (protobuf or JSON, gzip or not) from any OpenTelemetry SDK
+// pointed at the service's base URL with an ingest key (OTEL_EXPORTER_OTLP_HEADERS). Server spans
+// become per-route golden signals in the service's object (worker/otlp/server-spans.ts).
+import type { Hono } from 'hono';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { decodeTraces } from '../../../protocol/otlp/index.ts';
+import { authorize, guard } from '../../auth/authorize.ts';
+import { RATE_LIMITS } from '../../limits.ts';
+import { exportResponse, readOtlpBody } from '../../otlp/http.ts';
+import { aggregateTraces } from '../../otlp/server-spans.ts';
+import { enforceRateLimit } from '../../ratelimit.ts';
+import { noteService } from '../../service-registry.ts';
+import { serviceObjectName, type AppEnv } from '../../types.ts';
+import { otlpDoc } from './doc.ts';
+
+async function digest(body: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  let hex = '';
+  for (let i = 0; i < 16; i++) hex += hash[i]!.toString(16).padStart(2, '0');
+  return hex;
+}
+
+export function documentTraces(app: OpenAPIHono<AppEnv>) {
+  otlpDoc(app, {
+    path: '/v1/traces',
+    summary: 'OTLP/HTTP traces: server spans become golden signals per service and route',
+    request: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
+    response: 'ExportTraceServiceResponse',
+    permission: guard('metrics:ingest'),
+  });
+}
+
+export function registerTraces(otlp: Hono<AppEnv>) {
+  otlp.post('/v1/traces', authorize('metrics:ingest'), async (c) => {
+    const { body, encoding } = await readOtlpBody(c);
+    const request = decodeTraces(body, encoding); // OtlpDecodeError -> 400 Status (worker/otlp/http.ts)
+    const tenantId = c.get('tenantId');
+    const now = Date.now();
+    const agg = aggregateTraces(request, now);
+    if (agg.spans > 0) await enforceRateLimit(c.env, RATE_LIMITS.spans, tenantId, Math.ceil(agg.spans / RATE_LIMITS.spans.perCount));
+    if (agg.services.size) {
+      const id = await digest(body);
+      await Promise.all(
+        [...agg.services.values()].map((batch) =>
+          c.env.SERVICES.getByName(serviceObjectName(tenantId, batch.service)).ingest(tenantId, { ...batch, batchId: id }),
+        ),
+      );
+      for (const batch of agg.services.values()) noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now);
+    }
+    return exportResponse('traces', encoding, agg.rejected, agg.rejected ? `${agg.rejected} spans rejected; first: ${agg.problem}` : '');
+  });
+}
