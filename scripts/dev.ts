@@ -1,9 +1,11 @@
 // `npm run dev`: the whole product on this machine with embedded defaults, plus an agent for
-// this machine reporting every 5 s. Ctrl-C stops everything it started.
+// this machine reporting every 5 s; `npm run dev -- --demo` also runs the demo service
+// (examples/demo-service) under load. Ctrl-C stops everything it started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { watchSite } from './build-site.ts';
+import { startDemo, type DemoProcess } from './lib/demo.ts';
 import { bin, ROOT, startStack, type Credentials } from './lib/stack.ts';
 
 const dataDir = path.join(ROOT, '.data');
@@ -39,13 +41,23 @@ async function main() {
     log('Agent for this machine reporting every 5 s (log: .data/agent.log)');
   }
 
+  let demo: DemoProcess | null = null;
+  if (process.argv.includes('--demo')) {
+    const logFile = path.join(dataDir, 'demo.log');
+    demo = await startDemo({ endpoint: stack.url, ingestKey: stack.credentials.ingestKey, rps: 10, logFile }).catch((err: unknown) => {
+      log(`The demo service did not start (the product runs without it): ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    });
+    if (demo) log(`Demo service "${demo.service}" on ${demo.url}, 10 requests/s, traces to ${stack.url}/v1/traces (log: .data/demo.log)`);
+  }
+
   console.log(`
   Pulse Monitor is running at ${stack.url}
 
     Dashboard     ${stack.url}/login  (sign up at ${stack.url}/signup, or log in as below)
     API docs      ${stack.url}/api/v1/openapi.json
     Health        ${stack.url}/api/v1/health
-    Credentials   .data/dev-credentials.json (login ${stack.credentials.email})
+    Credentials   .data/dev-credentials.json (login ${stack.credentials.email})${demo ? `\n    Demo service  ${stack.url}/app/service/?name=${encodeURIComponent(demo.service)}  (break it: docs/apm.md)` : ''}
 
   Try:  curl -H "Authorization: Bearer ${stack.credentials.readKey}" ${stack.url}/api/v1/metrics/current
 
@@ -59,6 +71,7 @@ async function main() {
     log('Stopping…');
     stopWatch();
     agent?.kill('SIGTERM');
+    await demo?.stop();
     await stack.stop();
     log('Stopped.');
     process.exit(0);

@@ -6,9 +6,9 @@
 //   OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none npx tsx examples/demo-service/main.ts --load 10
 //
 // --load N also runs the load generator at N requests a second against the service itself.
-// Started with an IPC channel (a test's child process), it records every span the SDK finishes
-// and answers {type:'flush'} with {type:'flushed', spans}: the SDK's own durations, the test's
-// ground truth.
+// Started with an IPC channel (scripts/lib/demo.ts), it says {type:'ready', url} and answers
+// {type:'flush'} by exporting every finished span; with --record-spans the answer carries the
+// spans the SDK finished since the last flush (their exact durations: a test's ground truth).
 import { parseArgs } from 'node:util';
 import type { SteadyLoad } from './load.ts';
 
@@ -17,16 +17,18 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     host: { type: 'string', default: '127.0.0.1' },
     load: { type: 'string', default: '0' },
+    'record-spans': { type: 'boolean', default: false },
   },
 });
 const port = Number(values.port);
 const rps = Number(values.load);
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port}: not a port`);
 if (!(rps >= 0)) throw new Error(`--load ${values.load}: not a rate`);
+if (values['record-spans'] && !process.send) throw new Error('--record-spans needs an IPC channel (scripts/lib/demo.ts)');
 
 // Telemetry first: nothing may load node:http before it (telemetry.ts).
 const { startTelemetry } = await import('./telemetry.ts');
-const telemetry = await startTelemetry({ capture: typeof process.send === 'function' });
+const telemetry = await startTelemetry({ capture: values['record-spans'] });
 const { startServer } = await import('./server.ts');
 const server = await startServer({ port, host: values.host });
 const name = process.env.OTEL_SERVICE_NAME ?? 'unknown_service';
