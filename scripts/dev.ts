@@ -71,8 +71,7 @@ async function main() {
     log('Stopping…');
     stopWatch();
     agent?.kill('SIGTERM');
-    await demo?.stop();
-    await stack.stop();
+    await Promise.all([demo?.stop(), stack.stop()]); // the demo exports its last spans meanwhile
     log('Stopped.');
     process.exit(0);
   };
