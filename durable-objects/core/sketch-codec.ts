@@ -22,7 +22,7 @@ export class SketchFormatError extends Error {
   override name = 'SketchFormatError';
 }
 
-export function writeSketchBytes(bins: Float64Array, zero: number, sum: number, min: number, max: number): Uint8Array {
+export function writeSketchBytes(bins: ArrayLike<number>, zero: number, sum: number, min: number, max: number): Uint8Array {
   const k = bins.length / 2;
   // Worst case: varints of 8 bytes (counts up to 2^53) and 5 (index deltas).
   const buf = new Uint8Array(1 + 8 + 8 + k * 13 + 24);

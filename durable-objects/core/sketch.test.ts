@@ -226,6 +226,24 @@ describe('LatencySketch bytes', () => {
     expect(LatencySketch.fromBytes(big.subarray(9, 9 + bytes.length)).toWire()).toEqual(s.toWire());
   });
 
+  it('bin counts stay exact past 2^31 (where the store widens from Int32 to Float64)', () => {
+    const big = 2 ** 31 - 1;
+    const a = new LatencySketch();
+    a.add(3, big);
+    a.binCount; // settled into 32-bit counts
+    a.add(3, 5);
+    const b = new LatencySketch();
+    b.add(0, 7); // zero bucket only: b has no bins of its own
+    b.merge(LatencySketch.fromValues([3]));
+    b.merge(a);
+    const c = LatencySketch.fromWire(a.toWire());
+    c.merge(c);
+    expect(a.toWire().bins).toEqual([sketchIndex(3), big + 5]);
+    expect(b.toWire().bins).toEqual([sketchIndex(3), big + 6]);
+    expect(c.toWire().bins).toEqual([sketchIndex(3), 2 * (big + 5)]);
+    expect(LatencySketch.mergeAll([a, b, c]).toWire().bins).toEqual([sketchIndex(3), 4 * (big + 5) + 1]);
+  });
+
   it('counts above 2^32 survive the varints', () => {
     const s = new LatencySketch();
     s.add(3, 2 ** 40 + 3);

@@ -42,11 +42,23 @@ export function sketchBinValue(index: number): number {
  */
 export type SketchWire = { bins: number[]; zero: number; count: number; sum: number; min: number; max: number };
 
-const NO_BINS = new Float64Array(0);
+// Bin counts fit Int32 while the sketch's total count does (8 B a bin instead of 16: the
+// object's 15 minutes of per-second sketches); past 2^31 - 1 values they go to Float64.
+type Bins = Int32Array | Float64Array;
+const I32_MAX = 0x7fffffff;
+const NO_BINS: Bins = new Int32Array(0);
+const allocBins = (len: number, total: number): Bins => (total <= I32_MAX ? new Int32Array(len) : new Float64Array(len));
+function toBins(src: ArrayLike<number>, total: number): Bins {
+  if (src instanceof Float64Array || (src instanceof Int32Array && total <= I32_MAX)) return src; // bins are never written in place
+  const b = allocBins(src.length, total);
+  b.set(src);
+  return b;
+}
 
 export class LatencySketch {
-  // Settled bins, flat [index, count, ...] sorted by index (the wire layout): 16 B a bin.
-  private bins: Float64Array = NO_BINS;
+  // Settled bins, flat [index, count, ...] sorted by index (the wire layout); replaced, never
+  // written in place, so clones share them.
+  private bins: Bins = NO_BINS;
   // Adds since the last read go to a Map first: measured faster than inserting into sorted
   // arrays for 50-10,000 values (bench/sketch.ts); reads settle them into `bins`.
   private pending: Map<number, number> | null = null;
@@ -105,7 +117,7 @@ export class LatencySketch {
     if (other.n === 0) return;
     other.settle();
     this.settle();
-    this.bins = mergeFlat(this.bins, other.bins);
+    this.bins = mergeFlat(this.bins, other.bins, this.n + other.n);
     this.absorb(other.zeroCount, other.n, other.total, other.lo, other.hi);
   }
 
@@ -114,7 +126,7 @@ export class LatencySketch {
     checkWire(w);
     if (w.count === 0) return;
     this.settle();
-    this.bins = mergeFlat(this.bins, w.bins);
+    this.bins = mergeFlat(this.bins, w.bins, this.n + w.count);
     this.absorb(w.zero, w.count, w.sum, w.min, w.max);
   }
 
@@ -143,7 +155,7 @@ export class LatencySketch {
   clone(): LatencySketch {
     this.settle();
     const c = new LatencySketch();
-    c.bins = this.bins; // bins are never written in place, only replaced: sharing is safe
+    c.bins = this.bins;
     c.absorb(this.zeroCount, this.n, this.total, this.lo, this.hi);
     return c;
   }
@@ -170,7 +182,7 @@ export class LatencySketch {
     checkParts(d.bins, d, 'sketch bytes');
     const s = new LatencySketch();
     if (d.count > 0) {
-      s.bins = d.bins;
+      s.bins = toBins(d.bins, d.count);
       s.absorb(d.zero, d.count, d.sum, d.min, d.max);
     }
     return s;
@@ -210,7 +222,7 @@ export class LatencySketch {
           dense[k]! += b[j + 1]!;
         }
       }
-      const bins = new Float64Array(used * 2);
+      const bins = allocBins(used * 2, out.n);
       for (let k = 0, o = 0; k < dense.length; k++) {
         if (dense[k] !== 0) {
           bins[o++] = k + lowest;
@@ -238,21 +250,24 @@ export class LatencySketch {
     const p = this.pending;
     if (p === null) return;
     this.pending = null;
-    const keys = Int32Array.from(p.keys()).sort();
-    const add = new Float64Array(keys.length * 2);
+    const keys = new Int32Array(p.size); // filled by for-of: Int32Array.from(iterator) measured 2.6x slower
+    let k = 0;
+    for (const i of p.keys()) keys[k++] = i;
+    keys.sort();
+    const add = allocBins(keys.length * 2, this.n);
     for (let j = 0; j < keys.length; j++) {
       add[2 * j] = keys[j]!;
       add[2 * j + 1] = p.get(keys[j]!)!;
     }
-    this.bins = mergeFlat(this.bins, add);
+    this.bins = mergeFlat(this.bins, add, this.n);
   }
 }
 
-/** Linear merge of two flat sorted bin lists into a new one (inputs are not modified). */
-function mergeFlat(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
-  if (b.length === 0) return a instanceof Float64Array ? a : Float64Array.from(a);
-  if (a.length === 0) return b instanceof Float64Array ? b : Float64Array.from(b);
-  const out = new Float64Array(a.length + b.length);
+/** Linear merge of two flat sorted bin lists holding `total` values into a new one. */
+function mergeFlat(a: Bins, b: ArrayLike<number>, total: number): Bins {
+  if (b.length === 0) return toBins(a, total);
+  if (a.length === 0) return toBins(b, total);
+  const out = allocBins(a.length + b.length, total);
   let i = 0;
   let j = 0;
   let o = 0;
