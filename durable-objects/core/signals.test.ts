@@ -57,6 +57,13 @@ describe('SignalWindow stats', () => {
     within1pc(st.p50, sorted[Math.floor(0.5 * (sorted.length - 1))]!);
   });
 
+  it('aggregate merges a window into one second-like record (a rollup row)', () => {
+    const minute = w.aggregate(T, 60, '/b');
+    expect([minute.count, minute.errors, minute.sketch.count]).toEqual([120, 60, 120]);
+    expect(minute.sketch.toWire()).toEqual(LatencySketch.mergeAll(Array.from({ length: 30 }, () => sk(100, 200, 300, 400))).toWire());
+    expect(w.aggregate(T - 30, 60, '/b').sketch.count).toBe(0);
+  });
+
   it('a route without traffic in the window has zero requests and null percentiles', () => {
     const zero = { requests: 0, errors: 0, errorRate: 0, rps: 0, p50: null, p95: null, p99: null };
     expect(w.stats(T, 60, '/never')).toEqual(zero);

@@ -102,22 +102,27 @@ export class SignalWindow {
 
   /** Stats over the seconds (nowSec - windowSec, nowSec], for the service or one route. */
   stats(nowSec: number, windowSec: number, route?: string): WindowStats {
+    const { count: requests, errors, sketch } = this.aggregate(nowSec, windowSec, route);
+    const p = (q: number) => (sketch.count === 0 ? null : sketch.quantile(q));
+    return { requests, errors, errorRate: requests > 0 ? errors / requests : 0, rps: requests / windowSec, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+  }
+
+  /** The seconds (nowSec - windowSec, nowSec] merged into one (a 1 m rollup row: toBytes its sketch). */
+  aggregate(nowSec: number, windowSec: number, route?: string): RouteSecond {
     if (!Number.isSafeInteger(windowSec) || windowSec < 1 || windowSec > this.seconds) {
       throw new RangeError(`windowSec must be an integer within [1, ${this.seconds}], got ${windowSec}`);
     }
-    let requests = 0;
+    let count = 0;
     let errors = 0;
     const sketches: LatencySketch[] = [];
     for (let s = nowSec - windowSec + 1; s <= nowSec; s++) {
       const rs = this.second(s, route);
       if (!rs) continue;
-      requests += rs.count;
+      count += rs.count;
       errors += rs.errors;
       sketches.push(rs.sketch);
     }
-    const merged = LatencySketch.mergeAll(sketches);
-    const p = (q: number) => (merged.count === 0 ? null : merged.quantile(q));
-    return { requests, errors, errorRate: requests > 0 ? errors / requests : 0, rps: requests / windowSec, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+    return { count, errors, sketch: LatencySketch.mergeAll(sketches) };
   }
 
   /** One second's signals (the live push); the service total without a route. Do not modify. */
