@@ -32,7 +32,7 @@ function makeTemplate(service: string, seed: number): Template {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': service, 'host.name': `${service}-host`, 'service.version': '1.0.0' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const tracer = provider.getTracer('bench');
   let server = 0;
@@ -108,7 +108,7 @@ async function main() {
       const sec = Math.floor(nowMs / 1000);
       const body = stamp(templates[svc]!, BigInt(sec) * 1_000_000_000n);
       const t0 = performance.now();
-      const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' }, body });
+      const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' }, body: body as Uint8Array<ArrayBuffer> });
       await res.arrayBuffer();
       const ms = performance.now() - t0;
       if (res.status !== 200) {
