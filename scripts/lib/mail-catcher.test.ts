@@ -35,6 +35,7 @@ describe('mail catcher', () => {
     expect(files).toHaveLength(2);
     expect(files[0]).toMatch(/^\d{8}-\d{6}-\d{3}-verify-your-email-address\.json$/);
     expect(files[1]).toBe(files[0]!.replace(/\.json$/, '.txt'));
+    expect(fs.statSync(path.join(dir, 'mail', files[1]!)).mode & 0o777).toBe(0o600); // the link is a credential
     const txt = fs.readFileSync(path.join(dir, 'mail', files[1]!), 'utf8');
     expect(txt).toContain('To: ana@example.test\nSubject: Verify your email address\n');
     expect(txt).toContain(`\n\nOpen ${link}.\nIt expires in 24 hours.\n`);

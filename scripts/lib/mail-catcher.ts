@@ -75,7 +75,8 @@ const error = (res: http.ServerResponse, statusCode: number, name: string, messa
 };
 
 export async function startMailCatcher(opts: { dir: string; log: (m: string) => void; port?: number }): Promise<{ url: string; caught: CaughtMail[]; close(): Promise<void> }> {
-  fs.mkdirSync(opts.dir, { recursive: true });
+  // The links are credentials (one-time tokens): readable by this user only, like dev-credentials.json.
+  fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const caught: CaughtMail[] = [];
   const rel = (f: string) => path.relative(process.cwd(), path.join(opts.dir, f)) || f;
 
@@ -84,9 +85,10 @@ export async function startMailCatcher(opts: { dir: string; log: (m: string) => 
     const id = crypto.randomUUID();
     const base = fileBase(at, mail.subject);
     const htmlFile = mail.html !== undefined ? `${base}.html` : null;
-    fs.writeFileSync(path.join(opts.dir, `${base}.json`), `${JSON.stringify({ id, receivedAt: at.toISOString(), ...mail }, null, 2)}\n`);
-    if (htmlFile) fs.writeFileSync(path.join(opts.dir, htmlFile), mail.html!);
-    fs.writeFileSync(path.join(opts.dir, `${base}.txt`), renderText(mail, id, at, htmlFile));
+    const write = (file: string, data: string) => fs.writeFileSync(path.join(opts.dir, file), data, { mode: 0o600 });
+    write(`${base}.json`, `${JSON.stringify({ id, receivedAt: at.toISOString(), ...mail }, null, 2)}\n`);
+    if (htmlFile) write(htmlFile, mail.html!);
+    write(`${base}.txt`, renderText(mail, id, at, htmlFile));
     const links = extractLinks(`${mail.text ?? ''}\n${mail.html ?? ''}`);
     const entry = { id, receivedAt: at.toISOString(), from: mail.from, to: list(mail.to), subject: mail.subject, links, file: `${base}.txt` };
     caught.push(entry);
