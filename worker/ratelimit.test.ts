@@ -5,6 +5,7 @@ import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniq } from '../test/alert-helpers.ts';
 import { batch, BASE, get, post, sample, seedTenant } from '../test/helpers.ts';
+import { otlpTraces, postTraces } from '../test/otlp.ts';
 import { Browser, newEmail, PASSWORD, signUp } from '../test/session.ts';
 import { withDb } from './db/client.ts';
 import { createApiKey } from './db/tenants.ts';
@@ -202,5 +203,33 @@ describe('login: per account and per client address', () => {
     expect(codes.every((s) => s === 401), JSON.stringify(codes)).toBe(true);
     await expect429(over, rule);
     expect(otherIp.status).toBe(200);
+  });
+});
+
+describe('OTLP spans: per organization, counted per thousand spans', () => {
+  it(`allows ${RATE_LIMITS.spans.limit} thousand spans per ${RATE_LIMITS.spans.period} s, then 429 as a google.rpc.Status with Retry-After; another organization goes on`, async () => {
+    const rule = RATE_LIMITS.spans;
+    // Fresh organizations per attempt, made before: the 10 s window leaves no time for Postgres.
+    const pairs = await Promise.all([0, 1].map(() => Promise.all([seedTenant('Spans A'), seedTenant('Spans B')])));
+    let attempt = 0;
+    const { last, over, other } = await inOneWindow(rule.period, async () => {
+      const [t, u] = pairs[attempt++]!;
+      // All but one count used up directly on the binding (600 requests would take long here).
+      for (let i = 0; i < rule.limit - 1; i += 50) await Promise.all(Array.from({ length: Math.min(50, rule.limit - 1 - i) }, () => env.OTLP_LIMITER.limit({ key: t.tenant.id })));
+      const body = otlpTraces('limited-svc', [{ route: '/a', durationMs: 1, end: Date.now() - 1000 }]);
+      const last = await postTraces(t.ingestKey, body);
+      const over = await postTraces(t.ingestKey, otlpTraces('limited-svc', [{ route: '/b', durationMs: 1, end: Date.now() - 1000 }]));
+      const other = await postTraces(u.ingestKey, body);
+      return { last, over, other };
+    });
+    expect(last.status).toBe(200);
+    expect(other.status).toBe(200);
+    expect(over.status).toBe(429);
+    const status = (await over.json()) as { code: number; message: string };
+    expect(status.code).toBe(8); // RESOURCE_EXHAUSTED
+    expect(status.message).toContain(`span rate limit exceeded: ${rule.limit} thousand spans per 10 seconds per organization`);
+    const wait = Number(over.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(rule.period);
   });
 });
