@@ -112,6 +112,22 @@ describe('LatencySketch add', () => {
     for (const n of [-1, 1.5, NaN, Infinity]) expect(() => a.add(3, n)).toThrow(RangeError);
   });
 
+  it.each([
+    ['ascending', (v: number[]) => [...v].sort((a, b) => a - b)],
+    ['descending', (v: number[]) => [...v].sort((a, b) => b - a)],
+    ['extremes alternating', (v: number[]) => v.map((_, k) => (k % 2 ? v[k >> 1]! : v[v.length - 1 - (k >> 1)]!))],
+  ])('bins count each index whatever the order of adds (%s), reads in between', (_name, order) => {
+    const values = order(sample('everything', 2000, 31).sort((a, b) => a - b));
+    const s = new LatencySketch();
+    const want = new Map<number, number>();
+    values.forEach((v, k) => {
+      s.add(v);
+      want.set(sketchIndex(v), (want.get(sketchIndex(v)) ?? 0) + 1);
+      if (k % 500 === 0) s.quantile(0.5); // settles the adds so far
+    });
+    expect(s.toWire().bins).toEqual([...want].sort((a, b) => a[0] - b[0]).flat());
+  });
+
   it('holds at most SKETCH_MAX_BINS (1,728) bins, and can hold all of them', () => {
     expect(SKETCH_MAX_BINS).toBe(1728); // docs/apm.md states this figure
     const s = LatencySketch.fromValues(sample('everything', 200_000, 3));
