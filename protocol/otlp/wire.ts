@@ -262,7 +262,7 @@ export class Reader {
 function utf8(buf: Uint8Array, start: number, end: number): string {
   if (start === end) return '';
   // Short ASCII strings (keys, names) are cheaper to build than a TextDecoder call.
-  if (end - start <= 16) {
+  if (end - start <= 32) {
     let s = '';
     for (let i = start; i < end; i++) {
       const c = buf[i]!;
