@@ -93,10 +93,10 @@ const UINT64_MAX = 2n ** 64n - 1n;
 /** int64 / sfixed64: a number when safe, else a bigint. */
 export function i64(v: unknown, name: string): number | bigint {
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return v;
+    if (Number.isSafeInteger(v)) return v === 0 ? 0 : v; // no -0: protobuf has none
     if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) return BigInt(v);
   } else if (typeof v === 'string' && isDigits(v, v.charCodeAt(0) === 45 ? 1 : 0)) {
-    if (v.length < 16) return Number(v);
+    if (v.length < 16) return Number(v) || 0;
     const b = BigInt(v);
     if (b >= INT64_MIN && b <= INT64_MAX) return b >= -(2n ** 53n) && b < 2n ** 53n ? Number(b) : b;
   }
