@@ -130,6 +130,27 @@ describe('OTLP protobuf wire details', () => {
     expect(m.data).toMatchObject({ type: 'sum', isMonotonic: true, points: [{ value: 2 }, { value: 3 }] });
   });
 
+  it('short strings come back right however often they repeat or collide in the string cache', () => {
+    // 4,000 distinct keys and values (ASCII of 1-48 bytes, some non-ASCII, one invalid UTF-8)
+    // against 1,024 cache slots: collisions are certain, each must still decode to its own text.
+    const texts: string[] = [];
+    let seed = 7;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 4000; i++) {
+      const len = 1 + (next() % 48);
+      let t = '';
+      for (let j = 0; j < len; j++) t += String.fromCharCode(32 + (next() % 95));
+      texts.push(i % 50 === 0 ? `${t}é` : t);
+    }
+    const attrs = texts.flatMap((t, i) => pb.ld(9, kv(t, pb.str(1, texts[(i + 1) % texts.length]!))));
+    const invalid = pb.ld(9, [...pb.ld(1, [0x61, 0xe9]), ...pb.ld(2, pb.ld(1, [0xe9, 0x61]))]);
+    const body = traces([...attrs, ...invalid]);
+    const expected: Record<string, string> = {};
+    texts.forEach((t, i) => (expected[t] = texts[(i + 1) % texts.length]!));
+    expected['a\ufffd'] = '\ufffda';
+    for (let round = 0; round < 3; round++) expect(decodeTraces(body, 'protobuf').resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes).toStrictEqual(expected);
+  });
+
   it('an empty body is an empty request', () => {
     expect(decodeTraces(new Uint8Array(0), 'protobuf')).toStrictEqual({ resourceSpans: [] });
     expect(decodeMetrics(new Uint8Array(0), 'protobuf')).toStrictEqual({ resourceMetrics: [] });

@@ -259,17 +259,32 @@ export class Reader {
   }
 }
 
+// Attribute keys and many values (methods, routes, service names) repeat across records: short
+// ASCII strings are looked up by their bytes in a small cache of strings already made, which
+// also hands V8 keys it has already internalized. Only ASCII strings are cached, so a match of
+// char codes against bytes is a match of text.
+const CACHE_SLOTS = 1024;
+const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
 function utf8(buf: Uint8Array, start: number, end: number): string {
-  if (start === end) return '';
-  // Short ASCII strings (keys, names) are cheaper to build than a TextDecoder call.
-  if (end - start <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  const n = end - start;
+  if (n === 0) return '';
+  if (n > 48) return utf8Decoder.decode(buf.subarray(start, end));
+  let h = n;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return utf8Decoder.decode(buf.subarray(start, end));
+  const slot = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+  const hit = cache[slot]!;
+  if (hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return hit;
+  }
+  // A miss: TextDecoder makes a flat string (built char by char it would be a rope to flatten).
+  const s = utf8Decoder.decode(buf.subarray(start, end));
+  cache[slot] = s;
+  return s;
 }
