@@ -40,6 +40,24 @@ export async function postSamples(url: string, key: string, host: string, sample
   if (!res.ok) throw new Error(`collect answered ${res.status}: ${await res.text()}`);
 }
 
+/**
+ * The link (to `page`, e.g. "/activate") of the newest account email to `to`. The local stack has
+ * no Resend key, so the worker writes each account email to its log instead of sending it
+ * (worker/notify/email.ts); the log is `wrangler.log` in the stack's data directory.
+ */
+export async function emailedLink(dataDir: string, to: string, page: string, timeoutMs = 15_000): Promise<string> {
+  const file = path.join(dataDir, 'wrangler.log');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '').split('\n').filter((l) => l.includes(`"to":"${to}"`));
+    // The email's text sits in a JSON string, so a link ends at a quote or an escaped newline.
+    const links = lines.flatMap((l) => [...l.matchAll(/https?:\/\/[^\s"\\]+/g)].map((m) => m[0])).filter((u) => new URL(u).pathname.replace(/\/$/, '') === page);
+    if (links.length) return links.at(-1)!;
+    if (Date.now() > deadline) throw new Error(`no email to ${to} with a ${page} link in ${file} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** A sample with the catalog's metrics (bench/full-sample.ts), CPU set to `cpu`. */
 export async function sampleAt(ts: number, cpu: number): Promise<Sample> {
   const { fullSample } = await import('../bench/full-sample.ts');

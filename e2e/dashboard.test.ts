@@ -1,12 +1,13 @@
 // The dashboard in a real browser against the real local stack (Postgres, workerd, the built
-// site): sign up, create a key, report a host, see the overview, open the host, watch a point
-// arrive live, change the range, create a rule, see it fire. Screenshots go to e2e/screenshots/.
+// site): sign up (the form, then the emailed link with the password), create a key, report a
+// host, see the overview, open the host, watch a point arrive live, change the range, create a
+// rule, see it fire. Screenshots go to e2e/screenshots/.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+import { emailedLink, launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
 
 const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const HOST = 'e2e-web-1';
@@ -47,11 +48,19 @@ describe('the dashboard in Chromium', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Every server');
     await shot('01-landing');
     await page.getByRole('link', { name: 'Sign up' }).first().click();
-    await page.getByLabel('Email').fill(`e2e-${Date.now()}@pulse.test`);
+    const email = `e2e-${Date.now()}@pulse.test`;
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel(/^Password/).fill('correct horse battery');
     await page.getByLabel(/Organization/).fill('E2E Org');
     await shot('02-signup');
     await page.getByRole('button', { name: 'Sign up' }).click();
+    // No account and no session yet: the emailed link and the password finish the sign-up.
+    await page.locator('[data-signup-sent]').waitFor();
+    expect(await page.locator('[data-signup-sent]').textContent()).toContain(email);
+    await shot('02b-signup-check-email');
+    await page.goto(await emailedLink(dataDir, email, '/activate'));
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(/\/app\/$/);
     await page.getByText('No hosts yet').waitFor();
     await shot('03-overview-empty');
