@@ -1,8 +1,9 @@
 // One chart of the service page. Drawn in full on a reset (history, a new series); afterwards a
-// change only hands ECharts the changed lines and the sliding axis (setOption merge by id). All
-// charts of the page are in one ECharts group (echarts.connect), so hovering one shows the same
-// instant on all of them. Dragging across the plot selects a time range (onZoom).
+// change only hands ECharts the changed lines and the sliding axis (setOption merge by id). The
+// charts of a page share one cursor (lib/cursor.ts): hovering one shows the same instant on all.
+// Dragging across the plot selects a time range (onZoom).
 import { useEffect, useRef } from 'react';
+import { joinCursor } from '../lib/cursor.ts';
 import { releaseDeferred, useReady } from '../lib/defer.ts';
 import { echarts, themeColors, type EChart } from '../lib/echarts.ts';
 import { formatValue } from '../lib/format.ts';
@@ -42,8 +43,6 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
     if (!ready) return;
     const div = el.current!;
     const chart: EChart = echarts.init(div, null, { renderer: 'canvas' });
-    chart.group = group;
-    echarts.connect(group);
     const c = themeColors();
     const fmt = (v: number) => formatValue(v, spec.unit);
     const now = () => (live ? Math.max(Date.now(), store.latestTs) : to);
@@ -68,7 +67,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
           animation: false,
           grid: { left: 8, right: 12, top: 28, bottom: 4, containLabel: true },
           legend: { type: 'scroll', top: 0, left: 0, textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, itemWidth: 14, itemHeight: 8 },
-          tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (v === null || v === undefined || v === '-' ? '–' : fmt(Number(v))), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
+          tooltip: { trigger: 'axis', className: 'chart-tip', valueFormatter: (v: unknown) => (v === null || v === undefined || v === '-' ? '–' : fmt(Number(v))), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
           // Shown (a hidden toolbox builds no features) but invisible: only its zoom-select is used.
           toolbox: { show: true, left: -100, itemSize: 0, showTitle: false, feature: { dataZoom: { yAxisIndex: 'none', icon: { zoom: 'path://M0 0', back: 'path://M0 0' } } } },
           xAxis: { type: 'time', ...xRange(), axisLabel: { color: c.muted, hideOverlap: true }, axisLine: { lineStyle: { color: c.border } } },
@@ -105,9 +104,11 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       const b = (e as { batch?: { startValue?: number; endValue?: number }[] }).batch?.[0];
       if (b?.startValue !== undefined && b.endValue !== undefined && b.endValue - b.startValue > 10_000) zoomRef.current?.(b.startValue, b.endValue);
     });
+    const leaveCursor = joinCursor(group, chart);
     const ro = new ResizeObserver(() => chart.resize());
     ro.observe(div);
     return () => {
+      leaveCursor();
       unsub();
       ro.disconnect();
       chart.dispose();

@@ -41,7 +41,7 @@ function hostPoints(h: HistoryResponse): HostPoint[] {
   return [...byTs.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-function Kpis({ windows, summary }: { windows: SignalWindows | null; summary: ServiceSummary | undefined }) {
+function Kpis({ windows, summary, route }: { windows: SignalWindows | null; summary: ServiceSummary | undefined; route: string | null }) {
   const w = windows?.['1m'];
   const items: [string, string, string][] = [
     ['rps', 'Requests/s', formatValue(w?.rps ?? summary?.rps, 'req/s')],
@@ -51,11 +51,14 @@ function Kpis({ windows, summary }: { windows: SignalWindows | null; summary: Se
     ['p99', 'P99', formatValue(w?.p99, 'latency')],
   ];
   return (
-    <section className="group" aria-label="The last minute">
+    <section className="group" aria-labelledby="g-now">
+      <h2 id="g-now">
+        Last minute{route && <span className="muted small"> · the whole service, not only {route}</span>}
+      </h2>
       <div className="kpis">
         {items.map(([k, title, v]) => (
           <div key={k} className="panel kpi" data-kpi={k}>
-            <h3>{title} · last minute</h3>
+            <h3>{title}</h3>
             <div className="v">{v}</div>
           </div>
         ))}
@@ -76,6 +79,7 @@ function Dashboard({ name }: { name: string }) {
   const summary = services.data?.services.find((s) => s.name === name);
   const hosts = useMemo(() => summary?.hosts.slice(0, MAX_LIVE_HOSTS) ?? [], [summary?.hosts.join('\n')]);
   const { range, route } = view;
+  const signalsEl = useRef<HTMLElement>(null);
 
   const { store, win } = useMemo(() => {
     const win = resolveRange(range);
@@ -114,7 +118,10 @@ function Dashboard({ name }: { name: string }) {
     setError(null);
     const q = signalsQuery(win.from, win.to, win.live, Date.now());
     const fail = (e: Error) => !ac.signal.aborted && setError(e.message);
+    // Gaps and newest buckets are fetched at the step of the history answer, once it is in.
+    let ready = false;
     const refill = (since: number) =>
+      ready &&
       api<SignalsResponse>(signalsUrl(name, tailQuery(since, store.stepMs, Date.now(), store.windowFrom), route), { signal: ac.signal })
         .then((r) => r.stepMs === store.stepMs && store.upsert(r.points))
         .catch(fail);
@@ -131,7 +138,11 @@ function Dashboard({ name }: { name: string }) {
       if (document.visibilityState === 'visible' && stale) (stale = false), loadRoutes(ac.signal);
     };
     document.addEventListener('visibilitychange', onVisible);
-    const unsub = store.subscribe((c) => c.parts.has('windows') && setWindows(store.windows));
+    const unsub = store.subscribe((c) => {
+      if (c.parts.has('windows')) setWindows(store.windows);
+      // The requests drawn, for the browser test (a DOM attribute: no React render).
+      if (c.parts.has('signals') && signalsEl.current) signalsEl.current.dataset.requests = String(store.signals().reduce((n, p) => n + p.requests, 0));
+    });
     let live: ServiceLiveSocket | null = null;
     let tick: ReturnType<typeof setInterval> | null = null;
     if (win.live) {
@@ -155,6 +166,7 @@ function Dashboard({ name }: { name: string }) {
     api<SignalsResponse>(signalsUrl(name, q, route), { signal: ac.signal })
       .then((r) => {
         store.setSignals(r.points, r.stepMs, Math.min(r.to, settledUntil(Date.now(), r.stepMs)));
+        ready = true;
         setLoaded((l) => ({ ...l, signals: true }));
       })
       .catch(fail);
@@ -212,7 +224,7 @@ function Dashboard({ name }: { name: string }) {
 
   const lastZoom = useRef('');
   const changeRange = (r: Range) => setView({ ...view, range: r });
-  // Every chart of the group reports the same drag (echarts.connect): act once.
+  // A drag reports once per chart it ends on; act once per range.
   const onZoom = (from: number, to: number) => {
     const key = `${Math.round(from)}-${Math.round(to)}`;
     if (key === lastZoom.current) return;
@@ -253,10 +265,10 @@ function Dashboard({ name }: { name: string }) {
           Could not load the signals: {error}
         </p>
       )}
-      <Kpis windows={windows} summary={summary} />
-      <section className="group" aria-labelledby="g-signals">
+      <Kpis windows={windows} summary={summary} route={route} />
+      <section className="group" aria-labelledby="g-signals" ref={signalsEl}>
         <h2 id="g-signals">Golden signals{route ? ` · ${route}` : ''}</h2>
-        <div className="grid">
+        <div className="grid pair">
           {SIGNAL_PANELS.map((p) => (
             <ServiceChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} group={GROUP} onZoom={onZoom} />
           ))}
@@ -269,7 +281,7 @@ function Dashboard({ name }: { name: string }) {
             No matched host: the service sends no <code>host.name</code> or <code>host.id</code> resource attribute that names a host of this organization.
           </div>
         ) : (
-          <div className="grid">
+          <div className="grid pair">
             {sat.map((p) => (
               <ServiceChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} group={GROUP} onZoom={onZoom} defer />
             ))}

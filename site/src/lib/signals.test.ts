@@ -18,6 +18,14 @@ describe('the signals query of a window', () => {
     }
   });
 
+  it('anchors a live window at the time of the request, not at the time the view was made', () => {
+    const q = signalsQuery(NOW - 900_000, NOW, true, NOW + 1_700);
+    expect(q.perSecond).toBe(true);
+    expect(q.to).toBeGreaterThan(NOW + 1_700);
+    expect(planSignals(q.from, q.to, NOW + 1_700, q.points)).toEqual({ tier: '1s', stepMs: 1000 });
+    expect(signalsQuery(NOW - 3600_000, NOW, true, NOW + 1_700)).toMatchObject({ from: NOW - 3600_000 + 1_700, to: NOW + 1_700 });
+  });
+
   it('starts a 15 minute window inside the per-second tier, and a short custom range there is per-second too', () => {
     const q = signalsQuery(NOW - 900_000, NOW, true, NOW);
     expect(q.from).toBeGreaterThan(NOW - 900_000);

@@ -22,6 +22,8 @@ export interface SignalsQuery {
  * a second (aligned, so the server's step is 1 s and not 2 s); longer ones ask for POINTS buckets.
  */
 export function signalsQuery(from: number, to: number, live: boolean, now: number): SignalsQuery {
+  // A live window ends now (it was resolved a moment ago, when the view was created).
+  if (live) [from, to] = [now - (to - from), now];
   const edge = now - PER_SECOND_MS + SKEW_PAD_MS;
   if (to - from <= PER_SECOND_MS && from >= edge - SKEW_PAD_MS) {
     const f = Math.ceil(Math.max(from, edge) / SEC) * SEC;
