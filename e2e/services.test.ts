@@ -234,11 +234,21 @@ describe('services in Chromium', () => {
     await expect.poll(requestsDrawn, { timeout: 10_000 }).toBe(sent.cart);
   });
 
-  it('says so when a service matches no host, and the pages raised no script errors', async () => {
+  it('says so when a service matches no host or does not exist, and the pages raised no script errors', async () => {
     await page.goto(`${stack.url}/app/service/?name=${LONELY}&range=5m`);
     await page.locator('[data-no-matched-host]').waitFor({ timeout: 10_000 });
     await loaded();
     await expect.poll(requestsDrawn, { timeout: 10_000 }).toBe(1);
+    // A name the organization does not have: said so, and no live socket is opened.
+    let attempts = 0;
+    const count = (ws: { url(): string }) => ws.url().includes('/services/no-such-service/live') && attempts++;
+    page.on('websocket', count);
+    await page.goto(`${stack.url}/app/service/?name=no-such-service`);
+    await page.getByText('No service "no-such-service" in this organization.').waitFor({ timeout: 10_000 });
+    await page.locator('[data-live="closed"]').waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(1500);
+    page.off('websocket', count);
+    expect(attempts).toBe(0);
     await page.goto(`${stack.url}/app/`);
     await page.locator(`tr[data-service="${SERVICE}"]`).waitFor();
     await expect.poll(() => page.locator(`tr[data-host="${HOST}"] [data-metric="cpu.usage.total"] [data-value]`).textContent(), { timeout: 15_000 }).toMatch(/%$/);

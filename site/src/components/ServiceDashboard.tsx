@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { HistoryResponse } from '../../../protocol/query.ts';
 import { pointOfSecond, serviceStatus, type RoutesResponse, type ServiceSummary, type SignalsResponse, type SignalWindows } from '../lib/apm.ts';
-import { api, qs } from '../lib/api.ts';
+import { api, ApiError, qs } from '../lib/api.ts';
 import { formatErrorRate, formatValue } from '../lib/format.ts';
 import { pool, useApi } from '../lib/hooks.ts';
 import { LiveSocket, ServiceLiveSocket, type LiveStatus } from '../lib/live.ts';
@@ -111,17 +111,17 @@ function Dashboard({ name }: { name: string }) {
     [name, win],
   );
 
-  // Signals: live first (nothing pushed while history loads is lost), then history.
+  // Signals: history, then the live socket. Its hello carries the last 60 s, so nothing pushed
+  // while history loaded is lost (a bucket seen twice keeps its fuller version), and a service
+  // the organization does not have (404) never gets a socket.
   useEffect(() => {
     const ac = new AbortController();
     setLoaded((l) => ({ ...l, signals: false }));
     setError(null);
     const q = signalsQuery(win.from, win.to, win.live, Date.now());
     const fail = (e: Error) => !ac.signal.aborted && setError(e.message);
-    // Gaps and newest buckets are fetched at the step of the history answer, once it is in.
-    let ready = false;
+    // Gaps and newest buckets, at the step of the history answer.
     const refill = (since: number) =>
-      ready &&
       api<SignalsResponse>(signalsUrl(name, tailQuery(since, store.stepMs, Date.now(), store.windowFrom), route), { signal: ac.signal })
         .then((r) => r.stepMs === store.stepMs && store.upsert(r.points))
         .catch(fail);
@@ -145,7 +145,7 @@ function Dashboard({ name }: { name: string }) {
     });
     let live: ServiceLiveSocket | null = null;
     let tick: ReturnType<typeof setInterval> | null = null;
-    if (win.live) {
+    const goLive = () => {
       live = new ServiceLiveSocket(name, {
         onSeconds: (seconds, w) => {
           store.setWindows(w);
@@ -162,20 +162,25 @@ function Dashboard({ name }: { name: string }) {
       });
       // The window slides with the clock (drawn only while visible; no request).
       tick = setInterval(() => store.slide(Date.now()), 1000);
-    } else setStatus('closed');
+    };
+    setStatus(win.live ? 'connecting' : 'closed');
     api<SignalsResponse>(signalsUrl(name, q, route), { signal: ac.signal })
       .then((r) => {
+        if (ac.signal.aborted) return;
         store.setSignals(r.points, r.stepMs, Math.min(r.to, settledUntil(Date.now(), r.stepMs)));
-        ready = true;
         setLoaded((l) => ({ ...l, signals: true }));
+        if (win.live) goLive();
       })
-      .catch(fail);
+      .catch((e: Error) => {
+        if (e instanceof ApiError && e.status === 404) setStatus('closed');
+        fail(e);
+      });
     setRoutes((r) => ({ ...r, loading: true }));
     loadRoutes(ac.signal);
     return () => {
       ac.abort();
       unsub();
-      live?.close();
+      (live as ServiceLiveSocket | null)?.close();
       if (tick) clearInterval(tick);
       refreshTail.cancel();
       refreshRoutes.cancel();
@@ -188,6 +193,7 @@ function Dashboard({ name }: { name: string }) {
   useEffect(() => {
     if (!hosts.length) return;
     const ac = new AbortController();
+    const fail = (e: Error) => !ac.signal.aborted && setError(e.message);
     setLoaded((l) => ({ ...l, hosts: 0 }));
     const load = (host: string, metric: string, from: number, gap: boolean) =>
       api<HistoryResponse>(historyUrl(host, metric, from, win.live ? Date.now() + SKEW_MS : win.to), { signal: ac.signal }).then((h) =>
@@ -204,7 +210,7 @@ function Dashboard({ name }: { name: string }) {
                   if (value !== undefined) store.addHostPoints(metric, host, [[s.ts, value]]);
                 }
               },
-              onGap: (since) => void pool([...SATURATION_METRICS], 2, (m) => load(host, m, since, true)).catch(() => undefined),
+              onGap: (since) => void pool([...SATURATION_METRICS], 2, (m) => load(host, m, since, true)).catch(fail),
             }),
         )
       : [];
@@ -215,7 +221,7 @@ function Dashboard({ name }: { name: string }) {
         await load(h, m, win.from, false);
         if (!ac.signal.aborted) setLoaded((l) => ({ ...l, hosts: l.hosts + 1 }));
       },
-    ).catch((e: Error) => !ac.signal.aborted && setError(e.message));
+    ).catch(fail);
     return () => {
       ac.abort();
       sockets.forEach((s) => s.close());
