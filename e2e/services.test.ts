@@ -232,6 +232,20 @@ describe('services in Chromium', () => {
     await page.goBack();
     await page.waitForURL((u) => u.searchParams.get('route') === CART);
     await expect.poll(requestsDrawn, { timeout: 10_000 }).toBe(sent.cart);
+
+    // A drag across a chart selects a custom range; the route stays.
+    const box = (await page.locator('[data-chart="traffic"]').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.6);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.6, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForURL((u) => u.searchParams.has('from') && u.searchParams.has('to') && u.searchParams.get('route') === CART);
+    const u = new URL(page.url());
+    const span = Number(u.searchParams.get('to')) - Number(u.searchParams.get('from'));
+    expect(span).toBeGreaterThan(5 * 60_000); // a fifth of the hour
+    expect(span).toBeLessThan(20 * 60_000);
+    expect(await page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
+    await loaded();
   });
 
   it('says so when a service matches no host or does not exist, and the pages raised no script errors', async () => {
