@@ -51,7 +51,7 @@ export class LiveSubscribers {
   }
 
   /** Completes an upgrade: a 101 response whose socket gets `hello` first. */
-  accept(hello: Message): Response {
+  accept<M extends Message>(hello: M): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const opts = this.options();
     if (this.count() >= opts.maxSubscribers) {
@@ -78,7 +78,7 @@ export class LiveSubscribers {
   }
 
   /** Sends every message to every subscriber, in order; a socket that fails is dropped. */
-  broadcast(messages: Message[]): void {
+  broadcast<M extends Message>(messages: M[]): void {
     if (messages.length === 0) return;
     const sockets: [WebSocket, number][] = [
       ...this.ctx.getWebSockets(TAG).map((ws): [WebSocket, number] => [ws, (ws.deserializeAttachment() as Attachment | null)?.expires ?? 0]),

@@ -21,8 +21,8 @@ export const APM_LIMITS = {
   secondsKept: 900,
 } as const;
 
-/** Where routes past the cap are counted. */
-export const OTHER_ROUTE = 'other';
+/** Where routes past the cap are counted (a name no `METHOD /path` route can have). */
+export const OTHER_ROUTE = '(other)';
 /** A service without a `service.name` resource attribute (the OTel SDKs' own default). */
 export const UNKNOWN_SERVICE = 'unknown_service';
 

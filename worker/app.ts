@@ -6,7 +6,7 @@ import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
 import { registerServiceQueries } from './routes/services/index.ts';
 import { notFoundOrAsset } from './assets.ts';
 import { registerPlatform, usePlatform } from './platform.ts';
-import { errorResponse, validationError, zodIssues } from './errors.ts';
+import { errorResponse, unsupportedMediaType, validationError, zodIssues } from './errors.ts';
 import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
@@ -34,6 +34,10 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures use the same envelope as every other error and name the field.
     defaultHook: (result, c) => {
+      // The JSON validator runs without a Content-Type only on a route whose body is required,
+      // and only when no body came (the media-type gate refuses a body without one): the
+      // Content-Type is checked before the body, as ingest does (docs/limits.md).
+      if (result.target === 'json' && !c.req.header('content-type')) throw unsupportedMediaType();
       // Query, path and body fields are named bare (`threshold`, `host`); headers keep a prefix.
       if (!result.success) return validationError(zodIssues(result.error, result.target === 'header' ? 'header' : ''));
       return undefined;
@@ -78,7 +82,7 @@ export function createApp() {
   registerTraces(otlp);
   app.route('/', otlp);
   documentTraces(app);
-  registerPlatform(app); // last: /api/docs, and 413/429 documented on every route
+  registerPlatform(app); // last: /api/docs, and 413/415/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

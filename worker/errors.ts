@@ -1,5 +1,6 @@
 // One JSON error envelope for every failure: {"error": {"code", "message", "field"?, "issues"?}}.
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 
@@ -48,7 +49,36 @@ export function validationError(issues: Issue[]): Response {
   );
 }
 
-export function errorResponse(c: Context, err: unknown): Response {
+/** A JSON body route called with another Content-Type, or none: checked before the body. */
+export const unsupportedMediaType = () => new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', 'content-type');
+
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+const CODE_BY_STATUS: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
+
+/**
+ * hono's validator and @hono/zod-openapi's media-type gate throw HTTPException before any hook
+ * runs: 415 for a Content-Type the route does not declare, 400 when the JSON body does not parse.
+ * Both are the client's mistake: say which, in the envelope. The body was already read (and is
+ * cached on the request), so reading it again costs nothing.
+ */
+async function fromHttpException(c: Context, err: HTTPException): Promise<ApiError> {
+  if (err.status === 415) return unsupportedMediaType();
+  if (err.status === 400 && JSON_MEDIA_TYPE.test(c.req.header('content-type') ?? '')) {
+    // Unreadable here too (it cannot be: the parser read it): fall back to the generic answer.
+    const text = await c.req.text().catch(() => null);
+    if (text === '') return new ApiError(400, 'invalid_request', 'request body is empty; send a JSON object', '(body)');
+    try {
+      if (text !== null) JSON.parse(text);
+    } catch (parse) {
+      return new ApiError(400, 'invalid_json', `body is not valid JSON: ${(parse as Error).message}`, '(body)');
+    }
+  }
+  return new ApiError(err.status, CODE_BY_STATUS[err.status] ?? 'invalid_request', err.message || 'request refused');
+}
+
+export async function errorResponse(c: Context, err: unknown): Promise<Response> {
+  // A client mistake is answered, not logged as a failure of ours.
+  if (err instanceof HTTPException && err.status < 500) err = await fromHttpException(c, err);
   if (err instanceof ApiError) {
     const body: Record<string, unknown> = { code: err.code, message: err.message };
     if (err.field) body.field = err.field;

@@ -157,7 +157,7 @@ describe('the OpenAPI document', () => {
         const need: string[] = [];
         if (perm !== 'public') need.push('401');
         if (perm !== 'public' && perm !== 'session') need.push('403');
-        if (op.requestBody) need.push('400', '413');
+        if (op.requestBody) need.push('400', '413', '415');
         if (op.parameters?.length) need.push('400');
         if (method === 'get' && perm !== 'public' && perm !== 'session') need.push('429');
         for (const code of need) if (!op.responses[code]) missing.push(`${name}: ${code}`);

@@ -1,5 +1,5 @@
 // What every route shares and no route declares itself: security headers, the JSON body cap, the
-// API docs page, and the 413/429 answers those limits add to the OpenAPI document.
+// API docs page, and the 413/415/429 answers those limits add to the OpenAPI document.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { jsonBodyLimit } from './body.ts';
 import { BODY_LIMITS, RATE_LIMITS } from './limits.ts';
@@ -14,7 +14,7 @@ export function usePlatform(app: OpenAPIHono<AppEnv>) {
   app.use('/api/*', jsonBodyLimit);
 }
 
-/** After the routes: the docs page, and the limits' answers on every documented operation. */
+/** After the routes: the docs page, and the limits' and body answers on every documented operation. */
 export function registerPlatform(app: OpenAPIHono<AppEnv>) {
   registerApiDocs(app);
   const q = RATE_LIMITS.query;
@@ -23,6 +23,7 @@ export function registerPlatform(app: OpenAPIHono<AppEnv>) {
     const route = def.route as typeof def.route & { 'x-permission'?: string };
     const responses = route.responses as Record<string, unknown>;
     if (route.request?.body && !responses[413]) responses[413] = errorDoc(`Body over ${BODY_LIMITS.jsonBytes} bytes`);
+    if (route.request?.body && !responses[415]) responses[415] = errorDoc('Content-Type is not application/json, or missing');
     const guardedRead = route.method === 'get' && route['x-permission'] && !['public', 'session'].includes(route['x-permission']);
     if (guardedRead && !responses[429]) responses[429] = errorDoc(`Over ${q.limit} reads per minute per ${q.per}; see Retry-After`);
   }

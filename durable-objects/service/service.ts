@@ -69,7 +69,8 @@ export class ServiceObject extends BaseObject<Env> {
 
   private store!: BatchStore;
   private subscribers!: LiveSubscribers;
-  private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept });
+  // The route cap is applied (and persisted) here; the window only needs room for it.
+  private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept, maxRoutes: APM_LIMITS.maxRoutesPerService + 1, maxAheadSec: APM_LIMITS.acceptFutureMs / 1000 });
   private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
   private routeSet = new Set<string>();
   private alarmAt: number | null = null;
@@ -304,7 +305,7 @@ export class ServiceObject extends BaseObject<Env> {
    * hold yet (5 m rows are written only once their bucket is complete). The worker merges these
    * with the rows of the same buckets.
    */
-  tail(from: number, to: number, stepMs: number, tier: '1m' | '5m', opts: { route?: string; byRoute?: boolean } = {}): TailRow[] {
+  unflushed(from: number, to: number, stepMs: number, tier: '1m' | '5m', opts: { route?: string; byRoute?: boolean } = {}): TailRow[] {
     const flushed = this.state.flushedUntil ?? 0;
     const start = Math.max(from, tier === '5m' ? floorTo(flushed, FIVE) : flushed);
     if (start >= to) return [];

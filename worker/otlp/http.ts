@@ -2,23 +2,14 @@
 // says: protobuf or JSON in, the answer in the request's encoding, errors as google.rpc.Status.
 import type { Context } from 'hono';
 import { APM_LIMITS } from '../../protocol/apm.ts';
-import { encodeExportResponse, encodeStatus, OtlpDecodeError } from '../../protocol/otlp/index.ts';
+import { encodeExportResponse, encodeStatus, OtlpDecodeError, otlpEncoding, type OtlpEncoding } from '../../protocol/otlp/index.ts';
 import { readBodyBytes } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import type { AppEnv } from '../types.ts';
 
-export type OtlpEncoding = 'protobuf' | 'json';
 export type OtlpSignal = 'traces' | 'metrics' | 'logs';
 
 const CONTENT_TYPES: Record<OtlpEncoding, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
-
-/** The request's encoding from its Content-Type, or null for any other type. */
-export function otlpEncoding(contentType: string | undefined): OtlpEncoding | null {
-  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (t === 'application/x-protobuf' || t === 'application/protobuf') return 'protobuf';
-  if (t === 'application/json') return 'json';
-  return null;
-}
 
 /** google.rpc.Code for an HTTP status (the Status body carries both). */
 function rpcCode(status: number): number {

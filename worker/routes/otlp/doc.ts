@@ -11,7 +11,7 @@ const status = (description: string) => ({ description, content: { 'application/
 
 export function otlpDoc(
   app: OpenAPIHono<AppEnv>,
-  o: { path: string; summary: string; request: string; response: string; permission: { security: { bearer: string[] }[] } },
+  o: { path: string; summary: string; request: string; response: string; permission: { security: Record<string, string[]>[] } },
 ) {
   app.openAPIRegistry.registerPath({
     method: 'post',

@@ -9,7 +9,7 @@ import { RATE_LIMITS } from '../../limits.ts';
 import { exportResponse, readOtlpBody } from '../../otlp/http.ts';
 import { aggregateTraces } from '../../otlp/server-spans.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
-import { noteService } from '../../service-registry.ts';
+import { noteService } from '../../registry.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
 import { otlpDoc } from './doc.ts';
 

@@ -51,7 +51,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>) {
             .from(t)
             .where(and(eq(t.tenantId, tenantId), eq(t.service, service), ne(t.route, ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
         ),
-        stub.tail(from, to, to - from, tier, { byRoute: true }),
+        stub.unflushed(from, to, to - from, tier, { byRoute: true }),
       ]);
       const byRoute = new Map<string, MergedBucket>();
       const at = (r: string) => {

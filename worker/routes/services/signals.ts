@@ -64,7 +64,7 @@ export function registerServiceSignals(app: OpenAPIHono<AppEnv>) {
             .from(t)
             .where(and(eq(t.tenantId, tenantId), eq(t.service, service), eq(t.route, q.route ?? ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
         ),
-        stub.tail(from, to, stepMs, tier, { route: q.route }),
+        stub.unflushed(from, to, stepMs, tier, { route: q.route }),
       ]);
       const buckets = new Map<number, MergedBucket>();
       const at = (ts: number) => {

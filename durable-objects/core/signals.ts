@@ -1,0 +1,153 @@
+// A service's per-second signals (requests, errors, latency sketch) per route and for the whole
+// service, kept in memory for the last minutes by the service's Durable Object (docs/apm.md).
+import { LatencySketch, type SketchWire } from './sketch.ts';
+
+export interface RouteSecond {
+  count: number;
+  errors: number;
+  sketch: LatencySketch;
+}
+
+export interface WindowStats {
+  requests: number;
+  errors: number;
+  /** errors / requests; 0 without requests. */
+  errorRate: number;
+  /** requests / windowSec: silent seconds count as zero. */
+  rps: number;
+  /** From the merged sketches of the window's seconds (never averaged); null without latencies. */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** Routes past `maxRoutes` in the window are counted under this one. */
+export const OTHER_ROUTE = '(other)';
+
+interface Slot {
+  sec: number;
+  total: RouteSecond;
+  routes: Map<string, RouteSecond>;
+}
+
+export interface SignalWindowOptions {
+  /** How many seconds are kept (900 for 15 minutes). */
+  seconds: number;
+  /** Distinct routes kept per window; more fold into OTHER_ROUTE (memory: objects share an isolate). */
+  maxRoutes?: number;
+  /** Seconds this far past the last prune(nowSec) are refused (a client's clock in the future). */
+  maxAheadSec?: number;
+}
+
+export class SignalWindow {
+  private readonly seconds: number;
+  private readonly maxRoutes: number;
+  private readonly maxAheadSec: number;
+  // A ring: second s lives in slots[s mod seconds] while slot.sec === s.
+  private readonly slots: (Slot | undefined)[];
+  private newest = -Infinity; // newest second accepted
+  private clock = -Infinity; // latest nowSec given to prune()
+  private readonly lastSeen = new Map<string, number>(); // route -> newest second with traffic
+
+  constructor(opts: SignalWindowOptions) {
+    const { seconds, maxRoutes = 100, maxAheadSec = 60 } = opts;
+    if (!Number.isSafeInteger(seconds) || seconds < 1) throw new RangeError(`seconds must be a positive integer, got ${seconds}`);
+    if (!(maxRoutes >= 1)) throw new RangeError(`maxRoutes must be at least 1, got ${maxRoutes}`);
+    this.seconds = seconds;
+    this.maxRoutes = maxRoutes;
+    this.maxAheadSec = maxAheadSec;
+    this.slots = new Array(seconds);
+  }
+
+  /** The newest second of the window: the later of the last prune's nowSec and the newest add. */
+  private end(): number {
+    return Math.max(this.clock, this.newest);
+  }
+
+  /**
+   * Adds one second's requests of a route (several calls for the same second add up). Returns
+   * false, recording nothing, for a second older than the window or more than maxAheadSec past
+   * the last prune(nowSec). A malformed wire sketch throws SketchFormatError, also recording
+   * nothing; counts that are not integers with 0 <= errors <= count throw RangeError.
+   */
+  add(second: number, route: string, count: number, errors: number, sketch: LatencySketch | SketchWire): boolean {
+    if (!Number.isSafeInteger(second)) throw new RangeError(`second must be an integer (unix seconds), got ${second}`);
+    if (!Number.isSafeInteger(count) || !Number.isSafeInteger(errors) || errors < 0 || errors > count) {
+      throw new RangeError(`need integers 0 <= errors <= count, got errors ${errors}, count ${count}`);
+    }
+    if (second <= this.end() - this.seconds) return false;
+    if (this.clock !== -Infinity && second > this.clock + this.maxAheadSec) return false;
+    // Own copy: a caller's sketch stays theirs (clone shares the immutable bins, so it is cheap).
+    const sk = sketch instanceof LatencySketch ? sketch.clone() : LatencySketch.fromWire(sketch);
+    if (second > this.newest) this.newest = second;
+    const name = this.lastSeen.has(route) || this.lastSeen.size < this.maxRoutes || route === OTHER_ROUTE ? route : OTHER_ROUTE;
+    const at = mod(second, this.seconds);
+    let slot = this.slots[at];
+    if (slot?.sec !== second) {
+      slot = { sec: second, total: { count: 0, errors: 0, sketch: new LatencySketch() }, routes: new Map() };
+      this.slots[at] = slot;
+    }
+    const rs = slot.routes.get(name);
+    if (rs) {
+      rs.count += count;
+      rs.errors += errors;
+      rs.sketch.merge(sk);
+    } else slot.routes.set(name, { count, errors, sketch: sk });
+    slot.total.count += count;
+    slot.total.errors += errors;
+    slot.total.sketch.merge(sk);
+    if (!(this.lastSeen.get(name)! >= second)) this.lastSeen.set(name, second);
+    return true;
+  }
+
+  /** Stats over the seconds (nowSec - windowSec, nowSec], for the service or one route. */
+  stats(nowSec: number, windowSec: number, route?: string): WindowStats {
+    const { count: requests, errors, sketch } = this.aggregate(nowSec, windowSec, route);
+    const p = (q: number) => (sketch.count === 0 ? null : sketch.quantile(q));
+    return { requests, errors, errorRate: requests > 0 ? errors / requests : 0, rps: requests / windowSec, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
+  }
+
+  /** The seconds (nowSec - windowSec, nowSec] merged into one (a 1 m rollup row: toBytes its sketch). */
+  aggregate(nowSec: number, windowSec: number, route?: string): RouteSecond {
+    if (!Number.isSafeInteger(windowSec) || windowSec < 1 || windowSec > this.seconds) {
+      throw new RangeError(`windowSec must be an integer within [1, ${this.seconds}], got ${windowSec}`);
+    }
+    let count = 0;
+    let errors = 0;
+    const sketches: LatencySketch[] = [];
+    for (let s = nowSec - windowSec + 1; s <= nowSec; s++) {
+      const rs = this.second(s, route);
+      if (!rs) continue;
+      count += rs.count;
+      errors += rs.errors;
+      sketches.push(rs.sketch);
+    }
+    return { count, errors, sketch: LatencySketch.mergeAll(sketches) };
+  }
+
+  /** One second's signals (the live push); the service total without a route. Do not modify. */
+  second(sec: number, route?: string): RouteSecond | undefined {
+    const slot = this.slots[mod(sec, this.seconds)];
+    if (slot?.sec !== sec || sec <= this.end() - this.seconds) return undefined;
+    return route === undefined ? slot.total : slot.routes.get(route);
+  }
+
+  /** Routes with traffic in the window, sorted (OTHER_ROUTE among them once routes overflowed). */
+  routes(): string[] {
+    const edge = this.end() - this.seconds;
+    return [...this.lastSeen].filter(([, s]) => s > edge).map(([r]) => r).sort();
+  }
+
+  /** Moves the window's end to nowSec (never back) and drops what fell out of it. */
+  prune(nowSec: number): void {
+    if (nowSec > this.clock) this.clock = nowSec;
+    const edge = this.end() - this.seconds;
+    for (let k = 0; k < this.slots.length; k++) if (this.slots[k] && this.slots[k]!.sec <= edge) this.slots[k] = undefined;
+    for (const [r, s] of this.lastSeen) if (s <= edge) this.lastSeen.delete(r);
+  }
+}
+
+function mod(a: number, m: number): number {
+  const r = a % m;
+  return r < 0 ? r + m : r;
+}

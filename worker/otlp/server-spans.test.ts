@@ -1,0 +1,94 @@
+// Server spans to signals: route naming, error classification and the accept window, in tables.
+import { describe, expect, it } from 'vitest';
+import { APM_LIMITS, UNKNOWN_SERVICE } from '../../protocol/apm.ts';
+import type { Span, TracesRequest } from '../../protocol/otlp/types.ts';
+import { aggregateTraces, isError, routeOf, templatePath } from './server-spans.ts';
+
+describe('routeOf', () => {
+  it.each([
+    [{ 'http.request.method': 'GET', 'http.route': '/users/:id' }, 'GET /users/:id'],
+    [{ 'http.method': 'POST', 'http.route': '/orders' }, 'POST /orders'], // older attribute name
+    [{ 'http.request.method': 'GET', 'url.path': '/users/123/orders/9f8e7d6c5b4a39281706' }, 'GET /users/{id}/orders/{id}'],
+    [{ 'http.method': 'GET', 'http.target': '/items/42?sort=asc' }, 'GET /items/{id}'], // older: raw target with a query
+    [{ 'http.request.method': 'DELETE' }, 'DELETE'],
+    [{}, 'unknown'],
+    [{ 'http.route': `/${'x'.repeat(500)}` }, `/${'x'.repeat(APM_LIMITS.maxRouteLength - 1)}`],
+    [{ 'http.route': '/a\nb' }, '/a?b'],
+  ])('%j -> %s', (attrs, route) => expect(routeOf(attrs)).toBe(route));
+
+  it('templates ids but keeps words', () => {
+    expect(templatePath('/api/v1/users/550e8400-e29b-41d4-a716-446655440000/profile')).toBe('/api/v1/users/{id}/profile');
+    expect(templatePath('/static/app.js')).toBe('/static/app.js');
+  });
+});
+
+const span = (over: Partial<Span>): Span => ({
+  traceId: 'a'.repeat(32),
+  spanId: 'b'.repeat(16),
+  parentSpanId: '',
+  traceState: '',
+  name: 'GET',
+  kind: 2,
+  startTimeUnixNano: 0n,
+  endTimeUnixNano: 0n,
+  attributes: {},
+  droppedAttributesCount: 0,
+  events: [],
+  links: [],
+  status: { code: 0, message: '' },
+  flags: 0,
+  ...over,
+});
+
+describe('isError', () => {
+  it.each([
+    [{ code: 0 }, { 'http.response.status_code': 200 }, false],
+    [{ code: 0 }, { 'http.response.status_code': 404 }, false],
+    [{ code: 0 }, { 'http.response.status_code': 500 }, true],
+    [{ code: 0 }, { 'http.status_code': 503 }, true], // older name
+    [{ code: 0 }, { 'http.status_code': '502' }, true], // sent as a string
+    [{ code: 2 }, { 'http.response.status_code': 200 }, true], // status ERROR
+    [{ code: 1 }, {}, false],
+  ])('status %j attrs %j -> %s', (status, attributes, error) =>
+    expect(isError(span({ status: { message: '', ...status }, attributes }))).toBe(error),
+  );
+});
+
+describe('aggregateTraces', () => {
+  const now = 1_800_000_000_000;
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  const req = (spans: Span[], resource: Record<string, string> = { 'service.name': 'svc' }): TracesRequest => ({
+    resourceSpans: [{ resource: { attributes: resource, droppedAttributesCount: 0 }, schemaUrl: '', scopeSpans: [{ scope: { name: '', version: '', attributes: {} }, schemaUrl: '', spans }] }],
+  });
+
+  it('groups server spans per second and route; other kinds are accepted but not counted', () => {
+    const spans = [
+      span({ startTimeUnixNano: ns(now - 10), endTimeUnixNano: ns(now), attributes: { 'http.route': '/a' } }),
+      span({ startTimeUnixNano: ns(now - 20), endTimeUnixNano: ns(now + 1), attributes: { 'http.route': '/a', 'http.response.status_code': 500 } }),
+      span({ startTimeUnixNano: ns(now + 980), endTimeUnixNano: ns(now + 1000), attributes: { 'http.route': '/a' } }),
+      span({ kind: 3, startTimeUnixNano: ns(now - 5), endTimeUnixNano: ns(now) }),
+    ];
+    const agg = aggregateTraces(req(spans, { 'service.name': 'svc', 'host.name': 'web-1' }), now);
+    expect([agg.spans, agg.requests, agg.rejected]).toEqual([4, 3, 0]);
+    const b = agg.services.get('svc')!;
+    expect(b.hosts).toEqual(['web-1']);
+    expect(b.entries.map((e) => [e.sec, e.route, e.count, e.errors])).toEqual([
+      [now / 1000, '/a', 2, 1],
+      [now / 1000 + 1, '/a', 1, 0],
+    ]);
+    expect(b.entries[0]!.sketch.count).toBe(2);
+  });
+
+  it('rejects invalid spans and spans outside the accept window, naming the first', () => {
+    const spans = [
+      span({ traceId: 'zz', startTimeUnixNano: ns(now - 1), endTimeUnixNano: ns(now) }),
+      span({ startTimeUnixNano: ns(now - APM_LIMITS.acceptPastMs - 2000), endTimeUnixNano: ns(now - APM_LIMITS.acceptPastMs - 1000) }),
+      span({ startTimeUnixNano: ns(now + APM_LIMITS.acceptFutureMs + 1000), endTimeUnixNano: ns(now + APM_LIMITS.acceptFutureMs + 2000) }),
+      span({ startTimeUnixNano: ns(now - 1), endTimeUnixNano: ns(now) }),
+    ];
+    const agg = aggregateTraces(req(spans, {}), now);
+    expect([agg.rejected, agg.requests]).toEqual([3, 1]);
+    expect(agg.problem).toMatch(/^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: /);
+    expect([...agg.services.keys()]).toEqual([UNKNOWN_SERVICE]);
+  });
+});
