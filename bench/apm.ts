@@ -71,11 +71,16 @@ function makeTemplate(service: string, seed: number): Template {
   return { body, fields, serverSpans: server };
 }
 
-/** A fresh copy of the template whose spans end in the current second. */
-function stamp(t: Template, secNs: bigint): Uint8Array {
+/**
+ * A fresh copy of the template whose spans end in the current second. `unique` (< 1e6) shifts
+ * every time by that many nanoseconds, so no two bodies are the same: the service counts an
+ * identical body once (an SDK's retry), and real SDK batches never repeat.
+ */
+function stamp(t: Template, secNs: bigint, unique: number): Uint8Array {
   const out = t.body.slice();
   const view = new DataView(out.buffer);
-  for (const f of t.fields) view.setBigUint64(f.at, secNs + f.rel, true);
+  const shift = secNs + BigInt(unique % 1_000_000);
+  for (const f of t.fields) view.setBigUint64(f.at, shift + f.rel, true);
   return out;
 }
 
@@ -104,9 +109,10 @@ async function main() {
     let failed = 0;
     let spansAcked = 0;
 
+    let seq = 0;
     const post = async (svc: number, nowMs: number) => {
       const sec = Math.floor(nowMs / 1000);
-      const body = stamp(templates[svc]!, BigInt(sec) * 1_000_000_000n);
+      const body = stamp(templates[svc]!, BigInt(sec) * 1_000_000_000n, seq++);
       const t0 = performance.now();
       const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' }, body: body as Uint8Array<ArrayBuffer> });
       await res.arrayBuffer();

@@ -20,12 +20,12 @@ async function main() {
   const stack = await startStack({ dataDir: path.join(os.tmpdir(), `pulse-bench-dash-${process.pid}`), persistent: false, log, buildSite: true });
   const ctx = await launch();
   try {
-    // A user, an ingest key, and one hour of samples every 5 s.
+    // The stack's seeded user, an ingest key, and one hour of samples every 5 s.
     const page = await ctx.newPage();
-    const email = `bench-${Date.now()}@pulse.test`;
-    const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password: 'bench password 123' }, headers: { origin: stack.url } });
-    if (!signup.ok()) throw new Error(`signup: ${signup.status()} ${await signup.text()}`);
-    const csrf = ((await signup.json()) as { csrfToken: string }).csrfToken;
+    const { email, password } = stack.credentials;
+    const login = await page.request.post(`${stack.url}/api/v1/auth/login`, { data: { email, password }, headers: { origin: stack.url } });
+    if (!login.ok()) throw new Error(`login: ${login.status()} ${await login.text()}`);
+    const csrf = ((await login.json()) as { csrfToken: string }).csrfToken;
     const keyRes = await page.request.post(`${stack.url}/api/v1/keys`, { data: { name: 'bench', scope: 'ingest' }, headers: { 'x-csrf-token': csrf, origin: stack.url } });
     if (!keyRes.ok()) throw new Error(`key: ${keyRes.status()} ${await keyRes.text()}`);
     const key = ((await keyRes.json()) as { key: string }).key;

@@ -1,5 +1,6 @@
 // Shared by the e2e test and bench:dashboard: the local stack with the built site, headless
 // Debian Chromium through playwright-core, and a way to post samples.
+import { extractLinks } from '../scripts/lib/mail-catcher.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,27 @@ export async function postSamples(url: string, key: string, host: string, sample
     body: JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'e2e' }, batchId, samples }),
   });
   if (!res.ok) throw new Error(`collect answered ${res.status}: ${await res.text()}`);
+}
+
+/**
+ * The link (to `page`, e.g. "/activate") of the newest email to `to`. The local stack sends email
+ * to its Resend stand-in (scripts/lib/mail-catcher.ts), which writes each message, as sent, to
+ * `<dataDir>/mail/*.json`.
+ */
+export async function emailedLink(dataDir: string, to: string, page: string, timeoutMs = 15_000): Promise<string> {
+  const dir = path.join(dataDir, 'mail');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+    const links = files
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { to: string | string[]; text?: string; html?: string })
+      .filter((m) => [m.to].flat().includes(to))
+      .flatMap((m) => extractLinks(`${m.text ?? ''}\n${m.html ?? ''}`))
+      .filter((u) => new URL(u).pathname.replace(/\/$/, '') === page);
+    if (links.length) return links.at(-1)!;
+    if (Date.now() > deadline) throw new Error(`no email to ${to} with a ${page} link in ${dir} within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** A sample with the catalog's metrics (bench/full-sample.ts), CPU set to `cpu`. */

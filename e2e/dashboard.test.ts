@@ -1,12 +1,14 @@
 // The dashboard in a real browser against the real local stack (Postgres, workerd, the built
-// site): sign up, create a key, report a host, see the overview, open the host, watch a point
-// arrive live, change the range, create a rule, see it fire. Screenshots go to e2e/screenshots/.
+// site): sign up (the form, then the emailed link with the password), create a key, report a
+// host, see the overview, open the host, watch a point arrive live, change the range, create a
+// rule, see it fire. Screenshots go to e2e/screenshots/.
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+import { emailedLink, launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
 
 const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const HOST = 'e2e-web-1';
@@ -47,11 +49,19 @@ describe('the dashboard in Chromium', () => {
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain('Every server');
     await shot('01-landing');
     await page.getByRole('link', { name: 'Sign up' }).first().click();
-    await page.getByLabel('Email').fill(`e2e-${Date.now()}@pulse.test`);
+    const email = `e2e-${Date.now()}@pulse.test`;
+    await page.getByLabel('Email').fill(email);
     await page.getByLabel(/^Password/).fill('correct horse battery');
     await page.getByLabel(/Organization/).fill('E2E Org');
     await shot('02-signup');
     await page.getByRole('button', { name: 'Sign up' }).click();
+    // No account and no session yet: the emailed link and the password finish the sign-up.
+    await page.locator('[data-signup-sent]').waitFor();
+    expect(await page.locator('[data-signup-sent]').textContent()).toContain(email);
+    await shot('02b-signup-check-email');
+    await page.goto(await emailedLink(dataDir, email, '/activate'));
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(/\/app\/$/);
     await page.getByText('No hosts yet').waitFor();
     await shot('03-overview-empty');
@@ -199,5 +209,48 @@ describe('the dashboard in Chromium', () => {
     await shot('12-host-phone-dark', phone);
     await phone.close();
     expect(pageErrors).toEqual([]);
+  });
+});
+
+// docs/limits.md, "The client address": under `wrangler dev` the runtime gives a request without
+// CF-Connecting-IP the connection's address, so every local client shares one per-address count,
+// and it keeps a CF-Connecting-IP the client sends. (Workers tests, which call the worker
+// directly, show the opposite: no header, no per-address count.)
+describe('the local stack (wrangler dev)', () => {
+  const signup = (email: string, headers: Record<string, string> = {}) =>
+    fetch(`${stack.url}/api/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ email, password: 'correct horse battery' }),
+    });
+
+  it('counts every local client as 127.0.0.1, and believes a CF-Connecting-IP the client sends', async () => {
+    const { RATE_LIMITS } = await import('../worker/limits.ts');
+    const rule = RATE_LIMITS.signupIp;
+    // Distinct emails, so only a per-address count can refuse. A window edge on the way restarts
+    // the count once, so within twice the limit plus one a refusal must come.
+    const codes: number[] = [];
+    let refused: Response | null = null;
+    for (let i = 0; i < 2 * rule.limit + 1 && !refused; i++) {
+      const res = await signup(`e2e-local-${i}-${Date.now()}@pulse.test`);
+      codes.push(res.status);
+      if (res.status === 429) refused = res;
+      else await res.body?.cancel();
+    }
+    expect(refused, `statuses: ${codes.join(',')}`).not.toBeNull();
+    expect(((await refused!.json()) as { error: { message: string } }).error.message).toContain(`per ${rule.per}`);
+    expect(codes.slice(0, -1).every((s) => s === 202), codes.join(',')).toBe(true);
+    // The same machine with a header of its own is another "address" locally.
+    const forged = await signup(`e2e-local-forged-${Date.now()}@pulse.test`, { 'cf-connecting-ip': '203.0.113.9' });
+    expect(forged.status).toBe(202);
+    // The address the worker saw for the browser's session (sessions.ip is CF-Connecting-IP).
+    const db = new pg.Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const rows = (await db.query<{ ip: string | null }>('SELECT DISTINCT ip FROM sessions')).rows;
+      expect(rows.map((r) => r.ip)).toEqual(['127.0.0.1']);
+    } finally {
+      await db.end();
+    }
   });
 });

@@ -18,6 +18,11 @@ export const SignupBody = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
   orgName: z.string().trim().min(1).max(100).optional(),
 });
+/** The answer to every accepted sign-up, for a new address and a taken one alike (docs/auth.md). */
+export const SignupPending = z.object({ status: z.literal('check_email'), email: z.string() });
+export type SignupPending = z.infer<typeof SignupPending>;
+/** Finishes a sign-up: the emailed token and the password chosen at sign-up. */
+export const SignupConfirmBody = z.strictObject({ token: z.string().min(10).max(200), password: z.string().min(1).max(200) });
 export const LoginBody = z.strictObject({ email: Email, password: z.string().min(1).max(200) });
 export const TokenBody = z.strictObject({ token: z.string().min(10).max(200) });
 export const ResetRequestBody = z.strictObject({ email: Email });

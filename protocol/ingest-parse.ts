@@ -1,7 +1,7 @@
 // The ingest hot path's parser: the contract of `CollectRequest` (protocol/ingest.ts) checked by
 // hand in one pass. zod runs without its compiled fast path in workerd, where it was the largest
 // cost of a request (docs/performance.md); protocol/ingest.test.ts proves both agree.
-import { checkMetrics, LIMITS, type CollectRequest } from './ingest.ts';
+import { checkMetrics, HOST_DEFAULTS, LIMITS, type CollectRequest } from './ingest.ts';
 
 export interface ParseIssue {
   path: (string | number)[];
@@ -34,8 +34,9 @@ export function parseCollect(input: unknown): { ok: true; data: CollectRequest }
     unknownKeys(host, ['id', 'name', 'os', 'agentVersion'], ['host'], issues);
     str(host.id, ['host', 'id'], 128, issues, ID, ID_MSG);
     str(host.name, ['host', 'name'], 255, issues);
-    str(host.os, ['host', 'os'], 64, issues);
-    str(host.agentVersion, ['host', 'agentVersion'], 64, issues);
+    // Optional (HOST_DEFAULTS), as in the zod contract: only an absent value gets the default.
+    if (host.os !== undefined) str(host.os, ['host', 'os'], 64, issues);
+    if (host.agentVersion !== undefined) str(host.agentVersion, ['host', 'agentVersion'], 64, issues);
   }
   str(input.batchId, ['batchId'], 128, issues, ID, ID_MSG);
 
@@ -62,5 +63,9 @@ export function parseCollect(input: unknown): { ok: true; data: CollectRequest }
       else for (const m of checkMetrics(s.metrics)) issues.push({ path: [...path, ...m.path], message: m.message });
     }
   }
-  return issues.length ? { ok: false, issues } : { ok: true, data: input as unknown as CollectRequest };
+  if (issues.length) return { ok: false, issues };
+  const h = host as Record<string, unknown>;
+  h.os ??= HOST_DEFAULTS.os;
+  h.agentVersion ??= HOST_DEFAULTS.agentVersion;
+  return { ok: true, data: input as unknown as CollectRequest };
 }

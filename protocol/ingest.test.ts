@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fullSample } from '../bench/full-sample.ts';
 import { parseCollect } from './ingest-parse.ts';
-import { CollectRequest, CollectRequestDoc, Sample, SampleDoc } from './ingest.ts';
+import { CollectRequest, CollectRequestDoc, HOST_DEFAULTS, Sample, SampleDoc } from './ingest.ts';
 
 const now = 1_795_000_000_000;
 const good = fullSample(now, 1);
@@ -79,6 +79,11 @@ const batchCases: [string, unknown][] = [
   ['host extra key', { host: { ...host, region: 'eu' }, batchId: 'b', samples: [good] }],
   ['host name empty', { host: { ...host, name: '' }, batchId: 'b', samples: [good] }],
   ['host os a number', { host: { ...host, os: 1 }, batchId: 'b', samples: [good] }],
+  ['host without os and agentVersion', { host: { id: 'web-1', name: 'web-1' }, batchId: 'b', samples: [good] }],
+  ['host without os', { host: { id: 'web-1', name: 'web-1', agentVersion: '2.0' }, batchId: 'b', samples: [good] }],
+  ['host os null', { host: { ...host, os: null }, batchId: 'b', samples: [good] }],
+  ['host agentVersion empty', { host: { ...host, agentVersion: '' }, batchId: 'b', samples: [good] }],
+  ['host without name', { host: { id: 'web-1' }, batchId: 'b', samples: [good] }],
   ['top-level extra key', { host, batchId: 'b', samples: [good], extra: 1 }],
   ['a list', [1, 2, 3]],
   ['null', null],
@@ -90,10 +95,27 @@ const batchCases: [string, unknown][] = [
 
 describe('parseCollect (the hot-path parser)', () => {
   it.each(batchCases)('agrees with the zod contract: %s', (_, input) => {
-    const fast = parseCollect(input);
-    expect(fast.ok).toBe(CollectRequest.safeParse(input).success);
-    expect(fast.ok).toBe(CollectRequestDoc.safeParse(input).success);
+    // Parsed from copies: parseCollect fills the host defaults into the object it is given.
+    const copy = () => structuredClone(input);
+    const zod = CollectRequest.safeParse(copy());
+    const fast = parseCollect(copy());
+    expect(fast.ok).toBe(zod.success);
+    expect(fast.ok).toBe(CollectRequestDoc.safeParse(copy()).success);
     if (!fast.ok) expect(fast.issues.length).toBeGreaterThan(0);
+    else expect(fast.data).toEqual(zod.data); // the same data, defaults included
+  });
+
+  it('fills in the documented defaults for a host without os and agentVersion', () => {
+    const r = parseCollect({ host: { id: 'web-1', name: 'web-1' }, batchId: 'b', samples: [good] });
+    expect(r.ok && r.data.host).toEqual({ id: 'web-1', name: 'web-1', ...HOST_DEFAULTS });
+    const partial = parseCollect({ host: { id: 'web-1', name: 'web-1', os: 'FreeBSD 14' }, batchId: 'b', samples: [good] });
+    expect(partial.ok && partial.data.host).toEqual({ id: 'web-1', name: 'web-1', os: 'FreeBSD 14', agentVersion: HOST_DEFAULTS.agentVersion });
+  });
+
+  it('still names a present but invalid os or agentVersion', () => {
+    const r = parseCollect({ host: { ...host, os: '', agentVersion: 3 }, batchId: 'b', samples: [good] });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path.join('.'))).toEqual(['host.os', 'host.agentVersion']);
   });
 
   it('names each bad field by path', () => {

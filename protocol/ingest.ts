@@ -21,12 +21,19 @@ const idString = z
   .max(128)
   .regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"');
 
+/**
+ * What a batch without `host.os` or `host.agentVersion` is stored and shown with: third-party
+ * senders need not invent them (docs/ingest.md states these values).
+ */
+export const HOST_DEFAULTS = { os: 'unknown', agentVersion: 'unknown' } as const;
+
 export const HostInfo = z.strictObject({
   id: idString,
   name: z.string().min(1).max(255),
-  os: z.string().min(1).max(64),
-  agentVersion: z.string().min(1).max(64),
+  os: z.string().min(1).max(64).default(HOST_DEFAULTS.os),
+  agentVersion: z.string().min(1).max(64).default(HOST_DEFAULTS.agentVersion),
 });
+/** As parsed: `os` and `agentVersion` always present (defaults filled in). */
 export type HostInfo = z.infer<typeof HostInfo>;
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');

@@ -44,11 +44,18 @@ export class Browser {
 export const PASSWORD = 'correct horse battery';
 export const newEmail = (tag = 'u') => `${tag}-${uniq()}@example.test`;
 
-/** Signs up a fresh user (and their organization); the browser then holds the session. */
+/**
+ * Signs up a fresh user (and their organization) the way a person does: the sign-up form, then
+ * the emailed link (read from the Resend recorder) with the password. The browser then holds
+ * the session.
+ */
 export async function signUp(email = newEmail(), orgName?: string) {
   const b = new Browser();
   const r = await b.call('POST', '/api/v1/auth/signup', { email, password: PASSWORD, ...(orgName && { orgName }) });
-  if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+  if (r.status !== 202) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+  const mail = await lastEmailTo(email, /Finish creating/);
+  const done = await b.call('POST', '/api/v1/auth/signup/confirm', { token: mail.token, password: PASSWORD });
+  if (done.status !== 201) throw new Error(`signup confirmation failed: ${done.status} ${JSON.stringify(done.body)}`);
   return b;
 }
 

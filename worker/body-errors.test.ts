@@ -23,15 +23,17 @@ interface Mistake {
   code: string;
   field: string;
   message: RegExp;
+  /** The OTLP routes (/v1/*) answer the same status as a google.rpc.Status {code, message} (worker/otlp/http.ts). */
+  otlp: RegExp;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const MISTAKES: Mistake[] = [
-  { name: 'malformed JSON', contentType: 'application/json', body: bytes('{"name": '), status: 400, code: 'invalid_json', field: '(body)', message: /not valid JSON/ },
-  { name: 'empty body', contentType: 'application/json', body: bytes(''), status: 400, code: 'invalid_request', field: '(body)', message: /empty/ },
-  { name: 'non-JSON Content-Type', contentType: 'text/plain', body: bytes('{}'), status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/ },
-  { name: 'no Content-Type, a body', body: bytes('{}'), status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/ },
-  { name: 'no Content-Type, no body', status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/ },
+  { name: 'malformed JSON', contentType: 'application/json', body: bytes('{"name": '), status: 400, code: 'invalid_json', field: '(body)', message: /not valid JSON/, otlp: /invalid JSON/i },
+  { name: 'empty body', contentType: 'application/json', body: bytes(''), status: 400, code: 'invalid_request', field: '(body)', message: /empty/, otlp: /empty/ },
+  { name: 'non-JSON Content-Type', contentType: 'text/plain', body: bytes('{}'), status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/, otlp: /Content-Type/ },
+  { name: 'no Content-Type, a body', body: bytes('{}'), status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/, otlp: /Content-Type/ },
+  { name: 'no Content-Type, no body', status: 415, code: 'unsupported_media_type', field: 'content-type', message: /application\/json/, otlp: /Content-Type/ },
 ];
 
 interface Caller {
@@ -100,8 +102,14 @@ describe('request body mistakes on every operation with a body', () => {
           const r = await send(op, path, caller, m);
           const what = `${op.method} ${op.path} as ${caller.name} → ${r.status} ${r.text}`;
           expect(r.status, what).toBeLessThan(500);
-          expect(r.body?.error, what).toMatchObject({ code: m.code, field: m.field });
-          expect(r.body!.error.message, what).toMatch(m.message);
+          if (op.path.startsWith('/v1/')) {
+            const status = r.body as unknown as { code: unknown; message: string };
+            expect(typeof status?.code, what).toBe('number');
+            expect(status.message, what).toMatch(m.otlp);
+          } else {
+            expect(r.body?.error, what).toMatchObject({ code: m.code, field: m.field });
+            expect(r.body!.error.message, what).toMatch(m.message);
+          }
           expect(r.status, what).toBe(m.status);
           reached++;
         }

@@ -7,7 +7,7 @@ import { LIMITS as INGEST_LIMITS } from '../protocol/ingest.ts';
 
 export interface RateRule {
   /** The wrangler.toml [[ratelimits]] binding that counts this rule. */
-  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER' | 'OTLP_LIMITER';
+  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER' | 'SIGNUP_EMAIL_LIMITER' | 'SIGNUP_IP_LIMITER' | 'OTLP_LIMITER';
   limit: number;
   /** Seconds; the binding supports 10 or 60. */
   period: 10 | 60;
@@ -30,6 +30,10 @@ export const RATE_LIMITS = {
   loginAccount: { binding: 'LOGIN_ACCOUNT_LIMITER', limit: 10, period: 60, per: 'account', name: 'login' },
   /** Password spraying from one client address across many accounts. */
   loginIp: { binding: 'LOGIN_IP_LIMITER', limit: 30, period: 60, per: 'client IP address', name: 'login' },
+  /** Sign-ups naming one email: each may mail its owner (at most once a minute, docs/auth.md). */
+  signupEmail: { binding: 'SIGNUP_EMAIL_LIMITER', limit: 5, period: 60, per: 'email address', name: 'sign-up' },
+  /** Sign-ups from one client address: each costs a password hash and may send an email. */
+  signupIp: { binding: 'SIGNUP_IP_LIMITER', limit: 10, period: 60, per: 'client IP address', name: 'sign-up' },
   /**
    * OTLP spans per organization: 600 counts per 10 s, one count per 1,000 spans or part (a
    * request costs at least one), so 60,000 spans/s; the binding counts calls, not amounts.

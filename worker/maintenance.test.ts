@@ -1,9 +1,10 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
-import { sql } from 'drizzle-orm';
+import { like, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createApp } from './app.ts';
 import { withDb } from './db/client.ts';
 import { listPartitions, partitionName } from './db/partitions.ts';
+import { signupAttempts } from './db/schema.ts';
 import worker from './index.ts';
 
 const DAY = 86_400_000;
@@ -48,6 +49,17 @@ describe('retention by partition (cron trigger)', () => {
     await scheduled(now - 3600_000 + 31 * DAY);
     expect(await count('rollup_5m', tenant)).toBe(0);
     expect(await withDb(env, (db) => listPartitions(db, 'rollup_5m'))).not.toContain(partitionName('rollup_5m', now));
+  });
+});
+
+describe('expired sign-up attempts (cron trigger)', () => {
+  it('deletes attempts whose link has expired and keeps the rest', async () => {
+    const tag = `maint-${Date.now()}`;
+    const row = (name: string, expiresAt: Date) => ({ tokenHash: `${tag}-${name}`, email: `${tag}-${name}@example.test`, kind: 'existing' as const, expiresAt });
+    await withDb(env, (db) => db.insert(signupAttempts).values([row('old', new Date(Date.now() - 1000)), row('live', new Date(Date.now() + DAY))]));
+    await scheduled(Date.now());
+    const left = await withDb(env, (db) => db.select({ t: signupAttempts.tokenHash }).from(signupAttempts).where(like(signupAttempts.tokenHash, `${tag}-%`)));
+    expect(left.map((r) => r.t)).toEqual([`${tag}-live`]);
   });
 });
 

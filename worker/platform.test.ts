@@ -46,7 +46,7 @@ describe('request body limits', () => {
         ctl.close();
       },
     });
-    expect((await signup(stream as unknown as BodyInit)).status).toBe(201);
+    expect((await signup(stream as unknown as BodyInit)).status).toBe(202);
   });
 
   it('leaves ingest its own, larger limit', async () => {

@@ -5,6 +5,7 @@ import { env, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniq } from '../test/alert-helpers.ts';
 import { batch, BASE, get, post, sample, seedTenant } from '../test/helpers.ts';
+import { otlpTraces, postTraces } from '../test/otlp.ts';
 import { Browser, newEmail, PASSWORD, signUp } from '../test/session.ts';
 import { withDb } from './db/client.ts';
 import { createApiKey } from './db/tenants.ts';
@@ -192,7 +193,7 @@ describe('login: per account and per client address', () => {
     const { codes, over, otherIp } = await inOneWindow(rule.period, async (tag) => {
       const ip = `2001:db8::${parseInt(uniq().slice(0, 4), 36).toString(16)}`;
       const email = newEmail(`ip-${tag}`);
-      await new Browser().call('POST', '/api/v1/auth/signup', { email, password: PASSWORD });
+      await signUp(email);
       // Different unknown accounts, each well under its own limit: only the address count trips.
       const codes = await statuses(rule.limit, (i) => login(newEmail(`spray${i}`), 'wrong password!', ip), 5);
       const over = await login(email, PASSWORD, ip);
@@ -202,5 +203,83 @@ describe('login: per account and per client address', () => {
     expect(codes.every((s) => s === 401), JSON.stringify(codes)).toBe(true);
     await expect429(over, rule);
     expect(otherIp.status).toBe(200);
+  });
+});
+
+describe('OTLP spans: per organization, counted per thousand spans', () => {
+  it(`allows ${RATE_LIMITS.spans.limit} thousand spans per ${RATE_LIMITS.spans.period} s, then 429 as a google.rpc.Status with Retry-After; another organization goes on`, async () => {
+    const rule = RATE_LIMITS.spans;
+    // Fresh organizations per attempt, made before: the 10 s window leaves no time for Postgres.
+    const pairs = await Promise.all([0, 1].map(() => Promise.all([seedTenant('Spans A'), seedTenant('Spans B')])));
+    let attempt = 0;
+    const { last, over, other } = await inOneWindow(rule.period, async () => {
+      const [t, u] = pairs[attempt++]!;
+      // All but one count used up directly on the binding (600 requests would take long here).
+      for (let i = 0; i < rule.limit - 1; i += 50) await Promise.all(Array.from({ length: Math.min(50, rule.limit - 1 - i) }, () => env.OTLP_LIMITER.limit({ key: t.tenant.id })));
+      const body = otlpTraces('limited-svc', [{ route: '/a', durationMs: 1, end: Date.now() - 1000 }]);
+      const last = await postTraces(t.ingestKey, body);
+      const over = await postTraces(t.ingestKey, otlpTraces('limited-svc', [{ route: '/b', durationMs: 1, end: Date.now() - 1000 }]));
+      const other = await postTraces(u.ingestKey, body);
+      return { last, over, other };
+    });
+    expect(last.status).toBe(200);
+    expect(other.status).toBe(200);
+    expect(over.status).toBe(429);
+    const status = (await over.json()) as { code: number; message: string };
+    expect(status.code).toBe(8); // RESOURCE_EXHAUSTED
+    expect(status.message).toContain(`span rate limit exceeded: ${rule.limit} thousand spans per 10 seconds per organization`);
+    const wait = Number(over.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(rule.period);
+  });
+});
+
+describe('sign-up: per email and per client address', () => {
+  const signup = (email: string, ip?: string) =>
+    SELF.fetch(`${BASE}/api/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(ip && { 'cf-connecting-ip': ip }) },
+      body: JSON.stringify({ email, password: PASSWORD }),
+    });
+  const ipFor = () => `2001:db8:5::${parseInt(uniq().slice(0, 4), 36).toString(16)}`;
+
+  it(`allows ${RATE_LIMITS.signupEmail.limit} sign-ups a minute per email, new or taken alike, then 429`, async () => {
+    const rule = RATE_LIMITS.signupEmail;
+    const taken = (await signUp(newEmail('su-taken'))).me!.user.email;
+    const { fresh, existing, overFresh, overTaken, other } = await inOneWindow(rule.period, async (tag) => {
+      const email = newEmail(`su-${tag}`);
+      const fresh = await statuses(rule.limit, () => signup(email), 1);
+      const overFresh = await signup(email);
+      // The owner's own sign-up may have counted in this window already: the last of limit + 1 is over either way.
+      const existing = await statuses(rule.limit - 1, () => signup(taken), 1);
+      const overTaken = await statuses(2, () => signup(taken), 1);
+      const other = await signup(newEmail(`su-other-${tag}`));
+      return { fresh, existing, overFresh, overTaken, other };
+    });
+    expect(fresh.every((s) => s === 202), JSON.stringify(fresh)).toBe(true);
+    expect(existing.every((s) => s === 202), JSON.stringify(existing)).toBe(true);
+    await expect429(overFresh, rule);
+    expect(overTaken.at(-1)).toBe(429);
+    expect(other.status).toBe(202);
+  });
+
+  it(`allows ${RATE_LIMITS.signupIp.limit} sign-ups a minute per client address across emails, then 429; other addresses go on`, async () => {
+    const rule = RATE_LIMITS.signupIp;
+    const { codes, over, otherIp } = await inOneWindow(rule.period, async (tag) => {
+      const ip = ipFor();
+      const codes = await statuses(rule.limit, (i) => signup(newEmail(`su-ip${i}-${tag}`), ip), 5);
+      const over = await signup(newEmail(`su-over-${tag}`), ip);
+      const otherIp = await signup(newEmail(`su-over-${tag}`), `${ip}:1`);
+      return { codes, over, otherIp };
+    });
+    expect(codes.every((s) => s === 202), JSON.stringify(codes)).toBe(true);
+    await expect429(over, rule);
+    expect(otherIp.status).toBe(202);
+  });
+
+  it('counts no address for a request without CF-Connecting-IP (one that came neither through the edge nor wrangler dev)', async () => {
+    const rule = RATE_LIMITS.signupIp;
+    const codes = await statuses(rule.limit + 5, (i) => signup(newEmail(`su-noip${i}`)), 5);
+    expect(codes.every((s) => s === 202), JSON.stringify(codes)).toBe(true);
   });
 });

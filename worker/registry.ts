@@ -35,6 +35,17 @@ class Registry<Row> {
     this.draining = false;
   }
 
+  /** True once this isolate has written the row (or queued it). */
+  has(key: string): boolean {
+    return this.remembered.has(key);
+  }
+
+  /** Writes the row now (awaited by the caller) and remembers it. */
+  async writeNow(env: Env, key: string, fingerprint: string, seen: number, row: Row) {
+    await withDb(env, (db) => this.upsert(db, [row]));
+    this.remembered.set(key, { fingerprint, at: seen });
+  }
+
   /** Queues the row unless this isolate wrote the same one recently. */
   note(env: Env, ctx: WaitUntil, key: string, fingerprint: string, seen: number, row: Row) {
     const prev = this.remembered.get(key);
@@ -80,7 +91,14 @@ export function noteHost(env: Env, ctx: WaitUntil, tenantId: string, info: HostI
   hostRegistry.note(env, ctx, `${tenantId}\u0000${info.id}`, JSON.stringify(info), seen, { tenantId, info, seen });
 }
 
-/** Queues the service (listed at once; its object's flushes keep last_seen and hosts current). */
-export function noteService(env: Env, ctx: WaitUntil, tenantId: string, service: string, hosts: string[], seen: number) {
-  serviceRegistry.note(env, ctx, `${tenantId}\u0000${service}`, hosts.join('\u0000'), seen, { tenantId, service, seen, hosts });
+/**
+ * Lists the service: the first time this isolate sees it, before the request is answered (the
+ * query routes look services up in Postgres, so an acknowledged span's service must be there);
+ * after that queued like hosts. The object's flushes keep last_seen and hosts current.
+ */
+export async function noteService(env: Env, ctx: WaitUntil, tenantId: string, service: string, hosts: string[], seen: number) {
+  const key = `${tenantId}\u0000${service}`;
+  const row = { tenantId, service, seen, hosts };
+  if (!serviceRegistry.has(key)) await serviceRegistry.writeNow(env, key, hosts.join('\u0000'), seen, row);
+  else serviceRegistry.note(env, ctx, key, hosts.join('\u0000'), seen, row);
 }

@@ -21,8 +21,9 @@ export interface WindowStats {
   p99: number | null;
 }
 
-/** Routes past `maxRoutes` in the window are counted under this one. */
-export const OTHER_ROUTE = '(other)';
+/** Routes past `maxRoutes` in the window are counted under this one (the service's own cap's name). */
+export { OTHER_ROUTE } from '../../protocol/apm.ts';
+import { OTHER_ROUTE } from '../../protocol/apm.ts';
 
 interface Slot {
   sec: number;

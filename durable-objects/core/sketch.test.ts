@@ -14,8 +14,8 @@ import {
   type SketchWire,
 } from './sketch.ts';
 
-// The exact quantile the sketch approximates: the value at rank floor(q * (n - 1)).
-const exact = (sorted: number[], q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+// The exact quantile the sketch approximates: the nearest rank, ceil(q * n) (1-based).
+const exact = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
 const relErr = (got: number, want: number) => Math.abs(got - want) / want;
 const QS = [0.5, 0.95, 0.99];
 const GRID = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
@@ -92,7 +92,7 @@ describe('LatencySketch add', () => {
     expect(s.max).toBe(SKETCH_MAX_VALUE_MS);
     expect(Object.is(s.min, 0)).toBe(true);
     expect(s.quantile(1)).toBe(SKETCH_MAX_VALUE_MS);
-    expect(s.quantile(0.5)).toBe(0); // rank floor(0.5 * 1) = 0: the zero
+    expect(s.quantile(0.5)).toBe(0); // rank ceil(0.5 * 2) = 1: the zero
   });
 
   it('add(v, n) equals n adds; n = 0 records nothing; a bad n throws', () => {
@@ -110,6 +110,22 @@ describe('LatencySketch add', () => {
     expect(a.add(3, 0)).toBe(false);
     expect(a.count).toBe(7);
     for (const n of [-1, 1.5, NaN, Infinity]) expect(() => a.add(3, n)).toThrow(RangeError);
+  });
+
+  it.each([
+    ['ascending', (v: number[]) => [...v].sort((a, b) => a - b)],
+    ['descending', (v: number[]) => [...v].sort((a, b) => b - a)],
+    ['extremes alternating', (v: number[]) => v.map((_, k) => (k % 2 ? v[k >> 1]! : v[v.length - 1 - (k >> 1)]!))],
+  ])('bins count each index whatever the order of adds (%s), reads in between', (_name, order) => {
+    const values = order(sample('everything', 2000, 31).sort((a, b) => a - b));
+    const s = new LatencySketch();
+    const want = new Map<number, number>();
+    values.forEach((v, k) => {
+      s.add(v);
+      want.set(sketchIndex(v), (want.get(sketchIndex(v)) ?? 0) + 1);
+      if (k % 500 === 0) s.quantile(0.5); // settles the adds so far
+    });
+    expect(s.toWire().bins).toEqual([...want].sort((a, b) => a[0] - b[0]).flat());
   });
 
   it('holds at most SKETCH_MAX_BINS (1,728) bins, and can hold all of them', () => {

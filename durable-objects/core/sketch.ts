@@ -131,7 +131,8 @@ export class LatencySketch {
   }
 
   /**
-   * The value at rank floor(q * (count - 1)) of the sorted values, within
+   * The nearest-rank quantile: the value at 1-based rank ceil(q * count) of the sorted values
+   * (so the p99 of 4 requests is the slowest, not the third; a latency chart must not hide it), within
    * SKETCH_RELATIVE_ACCURACY (absolute 1 µs in the zero bucket), clamped to [min, max]; q = 0 and
    * q = 1 give min and max exactly. NaN when empty; RangeError for q outside [0, 1].
    */
@@ -141,7 +142,7 @@ export class LatencySketch {
     if (q === 0) return this.lo;
     if (q === 1) return this.hi;
     this.settle();
-    const rank = q * (this.n - 1);
+    const rank = Math.ceil(q * this.n) - 1; // 0-based index of the value wanted
     let seen = this.zeroCount;
     if (seen > rank) return this.clamp(0);
     const b = this.bins;

@@ -79,6 +79,7 @@ export class ServiceObject extends BaseObject<Env> {
   /** Seconds changed since the last live push, and when that push was. */
   private changed = new Set<number>();
   private lastPush = 0;
+  private prunedAt = 0;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -126,6 +127,13 @@ export class ServiceObject extends BaseObject<Env> {
     if (!this.store.insert(batch.batchId, entries, now)) {
       if (changed) this.saveState(); // routes were added before the duplicate was known
       return { accepted: 0, duplicate: true };
+    }
+    // The window's clock moves with the server's (once a second): a sender's future timestamps
+    // cannot push real seconds out of it.
+    const nowSec = Math.floor(now / SEC);
+    if (nowSec > this.prunedAt) {
+      this.window.prune(nowSec);
+      this.prunedAt = nowSec;
     }
     let accepted = 0;
     for (const e of entries) {

@@ -93,10 +93,10 @@ const UINT64_MAX = 2n ** 64n - 1n;
 /** int64 / sfixed64: a number when safe, else a bigint. */
 export function i64(v: unknown, name: string): number | bigint {
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return v;
+    if (Number.isSafeInteger(v)) return v === 0 ? 0 : v; // no -0: protobuf has none
     if (Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63) return BigInt(v);
   } else if (typeof v === 'string' && isDigits(v, v.charCodeAt(0) === 45 ? 1 : 0)) {
-    if (v.length < 16) return Number(v);
+    if (v.length < 16) return Number(v) || 0;
     const b = BigInt(v);
     if (b >= INT64_MIN && b <= INT64_MAX) return b >= -(2n ** 53n) && b < 2n ** 53n ? Number(b) : b;
   }
@@ -209,9 +209,14 @@ export function anyValue(v: unknown, name: string, depth: number): AttrValue | u
         case 'array_value': {
           const arr: AttrValue[] = [];
           const vals = valuesOf(x, k);
-          for (let i = 0; i < vals.length; i++) {
-            const e = anyValue(vals[i], `${k}.values[${i}]`, depth + 1);
-            if (e !== undefined) arr.push(e);
+          let i = 0;
+          try {
+            for (; i < vals.length; i++) {
+              const e = anyValue(vals[i], '', depth + 1);
+              if (e !== undefined) arr.push(e);
+            }
+          } catch (e) {
+            throw within(e, `${k}.values[${i}]`);
           }
           out = arr;
           break;
@@ -219,13 +224,13 @@ export function anyValue(v: unknown, name: string, depth: number): AttrValue | u
         case 'kvlistValue':
         case 'kvlist_value': {
           const o: Record<string, AttrValue> = {};
-          keyValues(valuesOf(x, k), o, `${k}.values`, depth + 1);
+          keyValues(valuesOf(x, k), o, k === 'kvlistValue' ? 'kvlistValue.values' : 'kvlist_value.values', depth + 1);
           out = o;
           break;
         }
       }
     } catch (e) {
-      throw name ? within(e, name) : e;
+      throw within(e, name);
     }
   }
   return out;
@@ -233,19 +238,30 @@ export function anyValue(v: unknown, name: string, depth: number): AttrValue | u
 
 function valuesOf(x: unknown, name: string): unknown[] {
   const vals = obj(x, name).values;
-  return vals === undefined || vals === null ? [] : list(vals, `${name}.values`);
+  if (vals === undefined || vals === null) return [];
+  return Array.isArray(vals) ? vals : list(vals, `${name}.values`);
 }
 
 /** A KeyValue list (attributes, kvlistValue.values) into `into`; value-less entries skipped. */
 export function keyValues(v: unknown, into: Record<string, AttrValue>, name: string, depth = 0): void {
   const a = list(v, name);
-  for (let i = 0; i < a.length; i++) {
-    const kv = obj(a[i], `${name}[${i}]`);
-    const key = kv.key === undefined || kv.key === null ? '' : str(kv.key, `${name}[${i}].key`);
-    const val = kv.value;
-    if (val === undefined || val === null) continue;
-    const x = anyValue(val, `${name}[${JSON.stringify(key)}]`, depth);
-    if (x !== undefined) setKey(into, key, x);
+  let i = 0;
+  let key: string | undefined;
+  try {
+    for (; i < a.length; i++) {
+      key = undefined;
+      const kv = obj(a[i], '');
+      const k = kv.key;
+      if (k !== undefined && k !== null && typeof k !== 'string') str(k, 'key');
+      key = (k as string | null | undefined) ?? '';
+      const val = kv.value;
+      if (val === undefined || val === null) continue;
+      const x = anyValue(val, '', depth);
+      if (x !== undefined) setKey(into, key, x);
+    }
+  } catch (e) {
+    // Paths are built only on the way out: attributes["http.method"] once the key is known.
+    throw within(e, key === undefined ? `${name}[${i}]` : `${name}[${JSON.stringify(key)}]`);
   }
 }
 

@@ -14,7 +14,7 @@ export class OtlpDecodeError extends Error {
 // Prefixes a path segment ("spans[3]", "traceId", '["http.method"]') to an error on its way out
 // of a nested decoder. Only OtlpDecodeError is annotated: anything else is a bug and stays loud.
 export function within(e: unknown, segment: string): unknown {
-  if (!(e instanceof OtlpDecodeError)) return e;
+  if (!segment || !(e instanceof OtlpDecodeError)) return e;
   e.path = !e.path ? segment : e.path.startsWith('[') ? segment + e.path : `${segment}.${e.path}`;
   e.message = `${e.path}: ${e.reason}`;
   return e;

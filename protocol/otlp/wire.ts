@@ -35,20 +35,24 @@ export class Reader {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
-  fail(reason: string): never {
-    throw new OtlpDecodeError(`${reason} (at byte ${this.pos})`);
+  // Where the last tag started: errors about a field's wire type point there.
+  private tagAt = 0;
+
+  /** Throws OtlpDecodeError; `at` is the offset of the item at fault. */
+  fail(reason: string, at = this.pos): never {
+    throw new OtlpDecodeError(`${reason} (at byte ${at})`);
   }
 
-  private truncated(pos: number): never {
-    this.pos = pos;
-    this.fail('truncated: the data ends inside a field');
+  private truncated(at: number): never {
+    this.fail('truncated: the data ends inside a field', at);
   }
 
   /** A varint's low 32 bits as an unsigned number (the rest is read and dropped). */
   varint(end: number): number {
     const buf = this.buf;
-    let pos = this.pos;
-    if (pos >= end) this.truncated(pos);
+    const start = this.pos;
+    let pos = start;
+    if (pos >= end) this.truncated(start);
     let b = buf[pos++]!;
     if (b < 0x80) {
       this.pos = pos;
@@ -56,11 +60,8 @@ export class Reader {
     }
     let v = b & 0x7f;
     for (let shift = 7; ; shift += 7) {
-      if (shift > 63) {
-        this.pos = pos;
-        this.fail('varint longer than 10 bytes');
-      }
-      if (pos >= end) this.truncated(pos);
+      if (shift > 63) this.fail('varint longer than 10 bytes', start);
+      if (pos >= end) this.truncated(start);
       b = buf[pos++]!;
       if (shift < 32) v |= (b & 0x7f) << shift;
       if (b < 0x80) break;
@@ -71,8 +72,9 @@ export class Reader {
 
   /** A tag (field number << 3 | wire type); field number 0 is invalid. */
   tag(end: number): number {
+    this.tagAt = this.pos;
     const t = this.varint(end);
-    if (t >>> 3 === 0) this.fail('invalid field number 0');
+    if (t >>> 3 === 0) this.fail('invalid field number 0', this.tagAt);
     return t;
   }
 
@@ -92,17 +94,15 @@ export class Reader {
 
   private varint64(end: number): void {
     const buf = this.buf;
-    let pos = this.pos;
+    const start = this.pos;
+    let pos = start;
     let lo = 0;
     let hi = 0;
     let b: number;
     let shift = 0;
     do {
-      if (shift > 63) {
-        this.pos = pos;
-        this.fail('varint longer than 10 bytes');
-      }
-      if (pos >= end) this.truncated(pos);
+      if (shift > 63) this.fail('varint longer than 10 bytes', start);
+      if (pos >= end) this.truncated(start);
       b = buf[pos++]!;
       if (shift < 28) lo |= (b & 0x7f) << shift;
       else if (shift === 28) {
@@ -169,22 +169,20 @@ export class Reader {
   /** Reads a length prefix and returns where the delimited bytes end. */
   len(end: number): number {
     const buf = this.buf;
-    let pos = this.pos;
-    if (pos >= end) this.truncated(pos);
+    const start = this.pos;
+    let pos = start;
+    if (pos >= end) this.truncated(start);
     let b = buf[pos++]!;
     let n = b & 0x7f;
     // Summed as a float so a huge length cannot wrap around to a small one.
     for (let mul = 128; b >= 0x80; mul *= 128) {
-      if (mul > 2 ** 63) {
-        this.pos = pos;
-        this.fail('varint longer than 10 bytes');
-      }
-      if (pos >= end) this.truncated(pos);
+      if (mul > 2 ** 63) this.fail('varint longer than 10 bytes', start);
+      if (pos >= end) this.truncated(start);
       b = buf[pos++]!;
       n += (b & 0x7f) * mul;
     }
+    if (n > end - pos) this.fail(`truncated: length ${n} exceeds the ${end - pos} bytes left`, start);
     this.pos = pos;
-    if (n > end - pos) this.fail(`truncated: length ${n} exceeds the ${end - pos} bytes left`);
     return pos + n;
   }
 
@@ -216,7 +214,7 @@ export class Reader {
       const e = this.len(end);
       while (this.pos < e) out.push(read.call(this, e));
     } else if ((tag & 7) === wireType) out.push(read.call(this, end));
-    else this.fail(`wire type ${WIRE[tag & 7]}, expected ${WIRE[wireType]} or length-delimited`);
+    else this.fail(`wire type ${WIRE[tag & 7]}, expected ${WIRE[wireType]} or length-delimited`, this.tagAt);
   }
 
   /**
@@ -225,7 +223,7 @@ export class Reader {
    */
   other(tag: number, end: number, known: Fields): void {
     const f = known[tag >>> 3];
-    if (f !== undefined && f[1] !== (tag & 7)) this.fail(`wire type ${WIRE[tag & 7]}, expected ${WIRE[f[1]]}`);
+    if (f !== undefined && f[1] !== (tag & 7)) this.fail(`wire type ${WIRE[tag & 7]}, expected ${WIRE[f[1]]}`, this.tagAt);
     this.skip(tag, end, 0);
   }
 
@@ -254,24 +252,39 @@ export class Reader {
         }
       }
       case 4:
-        this.fail('end-group tag without a start-group');
+        this.fail('end-group tag without a start-group', this.tagAt);
       default:
-        this.fail(`invalid wire type ${tag & 7}`);
+        this.fail(`invalid wire type ${tag & 7}`, this.tagAt);
     }
   }
 }
 
+// Attribute keys and many values (methods, routes, service names) repeat across records: short
+// ASCII strings are looked up by their bytes in a small cache of strings already made, which
+// also hands V8 keys it has already internalized. Only ASCII strings are cached, so a match of
+// char codes against bytes is a match of text.
+const CACHE_SLOTS = 1024;
+const cache: string[] = new Array<string>(CACHE_SLOTS).fill('');
+
 function utf8(buf: Uint8Array, start: number, end: number): string {
-  if (start === end) return '';
-  // Short ASCII strings (keys, names) are cheaper to build than a TextDecoder call.
-  if (end - start <= 16) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  const n = end - start;
+  if (n === 0) return '';
+  if (n > 48) return utf8Decoder.decode(buf.subarray(start, end));
+  let h = n;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return utf8Decoder.decode(buf.subarray(start, end));
+    h = (Math.imul(h, 31) + c) | 0;
   }
-  return utf8Decoder.decode(buf.subarray(start, end));
+  const slot = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+  const hit = cache[slot]!;
+  if (hit.length === n) {
+    let i = 0;
+    while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return hit;
+  }
+  // A miss: TextDecoder makes a flat string (built char by char it would be a rope to flatten).
+  const s = utf8Decoder.decode(buf.subarray(start, end));
+  cache[slot] = s;
+  return s;
 }

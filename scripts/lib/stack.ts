@@ -1,6 +1,7 @@
 // Starts the local stack: Postgres (embedded unless DATABASE_URL), migrations, the WebSocket shim,
-// a seeded organization, and the worker with its objects in local workerd (`wrangler dev`).
-// Used by `npm run dev` and the benchmarks; stop() ends everything it started.
+// a seeded organization, a local Resend stand-in that catches email (scripts/lib/mail-catcher.ts),
+// and the worker with its objects in local workerd (`wrangler dev`).
+// Used by `npm run dev`, the e2e tests and the benchmarks; stop() ends everything it started.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { preparePlatformAssets } from './platform-assets.ts';
 import { migrateDatabase } from './migrate.ts';
 import { startPgWsShim } from './pg-ws-shim.ts';
 import { runtimeUrlFrom } from './wrangler-log.ts';
+import { startMailCatcher } from './mail-catcher.ts';
 import { freePort, startPostgres } from './postgres.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -43,6 +45,8 @@ export interface StackOptions {
   buildSite?: boolean;
   /** Also find the runtime's own address behind wrangler's dev proxy (Stack.runtimeUrl). */
   runtimeUrl?: boolean;
+  /** Aborts the start between steps (Ctrl-C): what has started is stopped, then it throws. */
+  signal?: AbortSignal;
 }
 
 export interface Stack {
@@ -56,6 +60,9 @@ export interface Stack {
   runtimeUrl: string | null;
   databaseUrl: string;
   credentials: Credentials;
+  /** Where caught email is written (`<dataDir>/mail`). */
+  mailDir: string;
+  /** Stops everything it started, logging a line for each part. */
   stop(): Promise<void>;
 }
 
@@ -83,10 +90,11 @@ async function seed(databaseUrl: string, previous: Partial<Credentials> | undefi
   }
 }
 
-export async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 90_000): Promise<void> {
+export async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 90_000, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}`);
     try {
       const res = await fetch(`${url}/api/v1/health`);
@@ -105,22 +113,42 @@ export function bin(name: string): string {
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  // Each part started, with what to log once it has stopped (or failed to); last started, first stopped.
+  const cleanups: { done: string; failed: string; run: () => Promise<void> | void }[] = [];
   const stop = async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((e) => opts.log(`cleanup: ${String(e)}`));
+    for (const c of cleanups.reverse()) {
+      try {
+        await c.run();
+        opts.log(c.done);
+      } catch (e) {
+        opts.log(`${c.failed}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     cleanups.length = 0;
   };
+  const part = (name: string, run: () => Promise<void> | void, kept = '') => cleanups.push({ done: `Stopped ${name}${kept}`, failed: `Could not stop ${name}`, run });
+  const show = (p: string) => (p.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, p) : p);
   // A throwaway stack leaves nothing behind (runs last: after workerd and Postgres have stopped).
-  if (!opts.persistent) cleanups.push(() => fs.rmSync(opts.dataDir, { recursive: true, force: true }));
+  if (!opts.persistent) {
+    cleanups.push({ done: `Removed ${show(opts.dataDir)}`, failed: `Could not remove ${show(opts.dataDir)}`, run: () => fs.rmSync(opts.dataDir, { recursive: true, force: true }) });
+  }
   try {
-    opts.log(process.env.DATABASE_URL ? 'Using DATABASE_URL' : `Starting PostgreSQL (embedded, data in ${path.relative(ROOT, path.join(opts.dataDir, 'pg'))})`);
-    const pgRun = await startPostgres({ dataDir: path.join(opts.dataDir, 'pg'), persistent: opts.persistent, log: opts.log });
-    cleanups.push(() => pgRun.stop());
+    opts.log(process.env.DATABASE_URL ? 'Using DATABASE_URL' : 'Starting PostgreSQL (embedded)');
+    const pgLog = path.join(opts.dataDir, 'postgres.log');
+    const pgRun = await startPostgres({ dataDir: path.join(opts.dataDir, 'pg'), persistent: opts.persistent, log: opts.log, logFile: pgLog });
+    const kept = opts.persistent && pgRun.dataDir ? ` (data kept in ${show(pgRun.dataDir)})` : '';
+    if (pgRun.embedded) part('PostgreSQL', () => pgRun.stop(), kept);
+    if (pgRun.dataDir) opts.log(`PostgreSQL is up, data in ${show(pgRun.dataDir)} (log: ${show(pgLog)})`);
+    opts.signal?.throwIfAborted();
     opts.log('Applying migrations');
     await migrateDatabase(pgRun.url);
     const shim = await startPgWsShim();
-    cleanups.push(() => shim.close());
+    part('the WebSocket shim to PostgreSQL', () => shim.close());
     const creds = await seed(pgRun.url, opts.previous);
+    // Email goes to a local Resend stand-in, never out: written under <dataDir>/mail and logged.
+    const mailDir = path.join(opts.dataDir, 'mail');
+    const mail = await startMailCatcher({ dir: mailDir, log: opts.log });
+    part('the email catcher', () => mail.close(), ` (messages kept in ${show(mailDir)}/)`);
 
     if (opts.buildSite) {
       opts.log('Building the site (Astro)');
@@ -129,6 +157,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       syncAssets(); // wrangler needs the assets directory to exist
       await preparePlatformAssets(); // Swagger UI for /api/docs and _headers (scripts/lib/platform-assets.ts)
     }
+    opts.signal?.throwIfAborted();
     const port = opts.port ?? (await freePort());
     const url = `http://127.0.0.1:${port}`;
     opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
@@ -142,6 +171,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', `DATABASE_URL:${pgRun.url}`,
         '--var', `PG_WS_PROXY:${shim.proxy}`,
         '--var', 'ENVIRONMENT:development',
+        '--var', `RESEND_BASE_URL:${mail.url}`,
+        '--var', 'RESEND_API_KEY:re_local_catcher',
         '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
         '--show-interactive-dev-session=false',
         // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
@@ -170,29 +201,29 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         });
       }
     }
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once('exit', () => resolve());
+    part('the worker and its Durable Objects (wrangler dev)', () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        try {
+          process.kill(-child.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
+        } catch {
+          resolve();
+        }
+        setTimeout(() => {
           try {
-            process.kill(-child.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
+            process.kill(-child.pid!, 'SIGKILL');
           } catch {
-            resolve();
+            /* already gone */
           }
-          setTimeout(() => {
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              /* already gone */
-            }
-            resolve();
-          }, 5000).unref();
-        }),
+          resolve();
+        }, 5000).unref();
+      }),
     );
-    await waitForHealth(url, child);
-    if (runtimeUrl) await waitForHealth(runtimeUrl, child);
-    return { url, runtimeUrl, databaseUrl: pgRun.url, credentials: { url, ...creds }, stop };
+    await waitForHealth(url, child, undefined, opts.signal);
+    if (runtimeUrl) await waitForHealth(runtimeUrl, child, undefined, opts.signal);
+    opts.log(`Email is caught: links are printed here, messages written to ${show(mailDir)}/`);
+    return { url, runtimeUrl, databaseUrl: pgRun.url, credentials: { url, ...creds }, mailDir, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -125,6 +125,19 @@ export const emailTokens = pgTable('email_tokens', {
   usedAt: ts('used_at'),
 });
 
+/** Sign-up requests (migrations/0003): the link to finish one, or a notice to an existing owner. */
+export const signupAttempts = pgTable('signup_attempts', {
+  tokenHash: text('token_hash').primaryKey(),
+  email: text('email').notNull(),
+  kind: text('kind', { enum: ['new', 'existing'] }).notNull(),
+  passwordHash: text('password_hash'),
+  name: text('name'),
+  orgName: text('org_name'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+});
+
 export const invitations = pgTable('invitations', {
   id: text('id').primaryKey(),
   tenantId: text('tenant_id').notNull(),

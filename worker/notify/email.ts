@@ -1,4 +1,4 @@
-// Account emails (verification, password reset, invitations) through Resend's HTTP API, the
+// Account emails (sign-up, verification, password reset, invitations) through Resend's HTTP API, the
 // same endpoint the alert email channel uses. Sent after the response (waitUntil); a failure is
 // logged without the link, since the link is a credential.
 import type { Context } from 'hono';
@@ -13,8 +13,9 @@ export interface AccountEmail {
 export async function sendAccountEmail(env: Env, mail: AccountEmail): Promise<void> {
   if (!env.RESEND_API_KEY) {
     if (env.ENVIRONMENT === 'production') throw new Error('account email is not configured (RESEND_API_KEY is unset)');
-    // Local development without Resend: the developer needs the link, and it is only theirs.
-    console.log(JSON.stringify({ msg: 'account email (RESEND_API_KEY unset; not sent)', to: mail.to, subject: mail.subject, text: mail.text }));
+    // Local development without Resend: the developer needs the link, and it is only theirs. A
+    // warning, because the local stack runs `wrangler dev --log-level warn`, which drops console.log.
+    console.warn(JSON.stringify({ msg: 'account email (RESEND_API_KEY unset; not sent)', to: mail.to, subject: mail.subject, text: mail.text }));
     return;
   }
   const base = (env.RESEND_BASE_URL || 'https://api.resend.com').replace(/\/+$/, '');

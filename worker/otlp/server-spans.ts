@@ -38,15 +38,27 @@ export function templatePath(target: string): string {
     .join('/');
 }
 
+/** Route names by their attributes, per isolate (bounded: raw paths can be unbounded). */
+const routeNames = new Map<string, string>();
+const MAX_ROUTE_NAMES = 10_000;
+
 /**
  * The route a server span counts under: `METHOD http.route`; without http.route, the raw path
  * templated (ids replaced; the per-service route cap bounds the rest); else the method alone.
  */
 export function routeOf(a: Attrs): string {
   const method = str(a['http.request.method']) ?? str(a['http.method']);
-  const template = str(a['http.route']) ?? (str(a['url.path']) ?? str(a['http.target']) ? templatePath((str(a['url.path']) ?? str(a['http.target']))!) : undefined);
-  const route = method && template ? `${method} ${template}` : (template ?? method ?? 'unknown');
-  return cleanName(route, APM_LIMITS.maxRouteLength);
+  const route = str(a['http.route']);
+  const path = route === undefined ? (str(a['url.path']) ?? str(a['http.target'])) : undefined;
+  // Spans of a batch repeat a few routes: name each (method, route or path) once.
+  const key = `${method ?? ''}\u0000${route ?? ''}\u0000${path ?? ''}`;
+  const hit = routeNames.get(key);
+  if (hit !== undefined) return hit;
+  const template = route ?? (path !== undefined ? templatePath(path) : undefined);
+  const name = cleanName(method && template ? `${method} ${template}` : (template ?? method ?? 'unknown'), APM_LIMITS.maxRouteLength);
+  if (routeNames.size >= MAX_ROUTE_NAMES) routeNames.clear();
+  routeNames.set(key, name);
+  return name;
 }
 
 /** An error is span status ERROR or a 5xx response; a 4xx is the client's mistake, not one. */
@@ -81,8 +93,10 @@ export interface AggregatedTraces {
 }
 
 export function aggregateTraces(req: TracesRequest, now: number): AggregatedTraces {
-  const minEnd = BigInt(now - APM_LIMITS.acceptPastMs) * 1_000_000n;
-  const maxEnd = BigInt(now + APM_LIMITS.acceptFutureMs) * 1_000_000n;
+  // Times as float milliseconds: nanoseconds since the epoch lose ~0.3 µs as a double, far below
+  // the sketch's 1 %, and number arithmetic is much cheaper than BigInt on this hot path.
+  const minEnd = now - APM_LIMITS.acceptPastMs;
+  const maxEnd = now + APM_LIMITS.acceptFutureMs;
   const accs = new Map<string, ServiceAcc>();
   let spans = 0;
   let requests = 0;
@@ -102,8 +116,8 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
         const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}]`;
         const bad = validateSpan(span);
         if (bad) return reject(where, bad);
-        if (span.endTimeUnixNano < minEnd || span.endTimeUnixNano > maxEnd)
-          return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
+        const endMs = Number(span.endTimeUnixNano) / 1e6;
+        if (endMs < minEnd || endMs > maxEnd) return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
         if (span.kind !== SPAN_KIND_SERVER) return; // accepted; not a request of this service
         if (!acc) {
           acc = accs.get(service);
@@ -116,14 +130,14 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
             if (h) acc.hosts.add(cleanName(h, 256));
           }
         }
-        const sec = Number(span.endTimeUnixNano / 1_000_000_000n);
+        const sec = Math.floor(endMs / 1000);
         const route = routeOf(span.attributes);
         const key = `${sec}\u0000${route}`;
         let cell = acc.cells.get(key);
         if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch() }));
         cell.count++;
         if (isError(span)) cell.errors++;
-        cell.sketch.add(Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6);
+        cell.sketch.add(endMs - Number(span.startTimeUnixNano) / 1e6);
         requests++;
       });
     });

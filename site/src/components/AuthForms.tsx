@@ -1,16 +1,20 @@
-// Sign-up, log-in, password reset (request and confirm), email verification and invitation links.
-// Each form posts JSON to the account API (docs/auth.md); field errors come back named.
+// Sign-up (the form, then the emailed link that finishes it), log-in, password reset (request and
+// confirm), email verification and invitation links. Each form posts JSON to the account API
+// (docs/auth.md); field errors come back named.
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import type { Me } from '../../../protocol/account.ts';
+import type { Me, SignupPending } from '../../../protocol/account.ts';
 import { api, ApiError, loadMe, setMe } from '../lib/api.ts';
 import { ThemeToggle } from './AppShell.tsx';
 
-type Mode = 'signup' | 'login' | 'reset' | 'verify' | 'invite';
+type Mode = 'signup' | 'activate' | 'login' | 'reset' | 'verify' | 'invite';
 
-const nextUrl = () => {
-  const n = new URLSearchParams(location.search).get('next');
-  return n && n.startsWith('/') && !n.startsWith('//') ? n : '/app/';
-};
+const localPath = (n: string | null) => (n && n.startsWith('/') && !n.startsWith('//') ? n : null);
+const nextUrl = () => localPath(new URLSearchParams(location.search).get('next')) ?? '/app/';
+/**
+ * Where a sign-up started with ?next= (an invitation) continues once its emailed link is opened,
+ * often in another tab: kept in this browser only, never sent to the server.
+ */
+const SIGNUP_NEXT = 'pulse.signup-next';
 const token = () => new URLSearchParams(location.search).get('token') ?? '';
 
 function Card({ title, children }: { title: string; children: ReactNode }) {
@@ -61,11 +65,27 @@ const Err = ({ error }: { error: { message: string; field?: string } | null }) =
 const str = (f: FormData, k: string) => String(f.get(k) ?? '');
 
 function Signup() {
+  const [sentTo, setSentTo] = useState<string | null>(null);
   const { busy, error, onSubmit } = useSubmit(async (f) => {
     const body = { email: str(f, 'email'), password: str(f, 'password'), ...(str(f, 'name') && { name: str(f, 'name') }), ...(str(f, 'orgName') && { orgName: str(f, 'orgName') }) };
-    setMe(await api<Me>('/api/v1/auth/signup', { method: 'POST', body }));
-    location.assign(nextUrl());
+    const pending = await api<SignupPending>('/api/v1/auth/signup', { method: 'POST', body });
+    const next = localPath(new URLSearchParams(location.search).get('next'));
+    if (next) localStorage.setItem(SIGNUP_NEXT, next);
+    else localStorage.removeItem(SIGNUP_NEXT);
+    setSentTo(pending.email);
   });
+  // The same page for a new address and one that has an account: the API answers both alike.
+  if (sentTo)
+    return (
+      <Card title="Check your email">
+        <p role="status" data-signup-sent>
+          We sent a message to <strong>{sentTo}</strong>. Open the link in it within 24 hours and enter the password you just chose to finish creating your account.
+        </p>
+        <p className="small muted">
+          If this address already has an account, the message says so instead: <a href="/login/">log in</a> or <a href="/reset/">reset the password</a>. Nothing there? Check the spam folder, or sign up again in a minute.
+        </p>
+      </Card>
+    );
   return (
     <Card title="Create your account">
       <form className="stack" onSubmit={onSubmit} aria-describedby="form-error">
@@ -92,6 +112,37 @@ function Signup() {
         <p className="small muted">
           Already have an account? <a href="/login/">Log in</a>
         </p>
+      </form>
+    </Card>
+  );
+}
+
+/** The emailed sign-up link: the password chosen at sign-up creates the account and logs in. */
+function Activate() {
+  const t = token();
+  const { busy, error, onSubmit } = useSubmit(async (f) => {
+    setMe(await api<Me>('/api/v1/auth/signup/confirm', { method: 'POST', body: { token: t, password: str(f, 'password') } }));
+    const next = localPath(localStorage.getItem(SIGNUP_NEXT)) ?? '/app/';
+    localStorage.removeItem(SIGNUP_NEXT);
+    location.assign(next);
+  });
+  return (
+    <Card title="Finish creating your account">
+      <form className="stack" onSubmit={onSubmit} aria-describedby="form-error">
+        <p className="small muted">Enter the password you chose when you signed up.</p>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required aria-invalid={error?.field === 'password'} />
+        </label>
+        <Err error={error} />
+        {error?.field === 'token' && (
+          <p className="small">
+            <a href="/signup/">Sign up again</a> · <a href="/login/">Log in</a>
+          </p>
+        )}
+        <button className="primary" disabled={busy || !t}>
+          {busy ? 'Creating…' : 'Create account'}
+        </button>
       </form>
     </Card>
   );
@@ -199,6 +250,7 @@ function TokenLink({ mode }: { mode: 'verify' | 'invite' }) {
 
 export default function AuthForms({ mode }: { mode: Mode }) {
   if (mode === 'signup') return <Signup />;
+  if (mode === 'activate') return <Activate />;
   if (mode === 'login') return <Login />;
   if (mode === 'reset') return <Reset />;
   return <TokenLink mode={mode} />;

@@ -1,14 +1,17 @@
 // Every host of the organization: status, current CPU / memory / disk / network with sparklines of
-// the last hour, and the firing alerts. One live socket per host shown keeps the numbers moving.
-import { useEffect, useRef, useState } from 'react';
+// the last hour; every service (ServicesList.tsx); the firing alerts. One live socket per host
+// and per service shown keeps the numbers moving.
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LiveSample } from '../../../protocol/live.ts';
 import type { HistoryResponse, HostCurrent } from '../../../protocol/query.ts';
 import { api, qs } from '../lib/api.ts';
 import { formatValue, ago } from '../lib/format.ts';
 import { pool, useApi } from '../lib/hooks.ts';
+import type { ServiceSummary } from '../lib/apm.ts';
 import { LiveSocket } from '../lib/live.ts';
 import { hostStatus, type AlertRow, type HostRow } from '../lib/status.ts';
 import { AppShell, Async, useCan } from './AppShell.tsx';
+import { NoServices, ServicesTable } from './ServicesList.tsx';
 import { Sparkline } from './Sparkline.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -180,14 +183,25 @@ function NoHosts() {
 
 function OverviewBody() {
   const hosts = useApi<{ hosts: HostRow[] }>('/api/v1/hosts');
+  const services = useApi<{ services: ServiceSummary[] }>('/api/v1/services');
   const alerts = useApi<{ firing: AlertRow[] }>('/api/v1/alerts?limit=100');
   const firing = alerts.data?.firing ?? [];
+  const hostNames = useMemo(() => new Map((hosts.data?.hosts ?? []).map((h) => [h.id, h.name])), [hosts.data]);
   return (
     <>
-      <h1>Hosts</h1>
-      <section className="group panel">
+      <h1>Overview</h1>
+      <section className="group panel" aria-labelledby="hosts-h">
+        <h2 id="hosts-h">Hosts</h2>
         <Async state={hosts} empty={(d) => (d.hosts.length ? null : <NoHosts />)}>
           {(d) => <HostsTable hosts={d.hosts} firing={firing} />}
+        </Async>
+      </section>
+      <section className="group panel" aria-labelledby="services-h">
+        <h2 id="services-h">
+          <a href="/app/services/">Services</a>
+        </h2>
+        <Async state={services} empty={(d) => (d.services.length ? null : <NoServices />)}>
+          {(d) => <ServicesTable services={d.services} hostNames={hostNames} />}
         </Async>
       </section>
       <section className="group panel" aria-labelledby="firing-h">

@@ -1,8 +1,9 @@
-// 1 h / 6 h / 24 h / 7 d / 30 d or a custom range; the choice lives in the URL.
+// Preset ranges (1 h … 30 d; a service page adds 5 m and 15 m) or a custom range; the choice
+// lives in the URL.
 import { useState } from 'react';
-import { PRESETS, toLocalInput, type Preset, type Range } from '../lib/range.ts';
+import { PRESETS, toLocalInput, type Preset, type Presets, type Range } from '../lib/range.ts';
 
-export function RangePicker({ range, onChange }: { range: Range; onChange: (r: Range) => void }) {
+export function RangePicker({ range, onChange, presets = PRESETS }: { range: Range; onChange: (r: Range) => void; presets?: Presets }) {
   const [custom, setCustom] = useState(range.kind === 'custom');
   const [from, setFrom] = useState(toLocalInput(range.kind === 'custom' ? range.from : Date.now() - 3600_000));
   const [to, setTo] = useState(toLocalInput(range.kind === 'custom' ? range.to : Date.now()));
@@ -16,7 +17,7 @@ export function RangePicker({ range, onChange }: { range: Range; onChange: (r: R
   };
   return (
     <div className="row" role="group" aria-label="Time range">
-      {(Object.keys(PRESETS) as Preset[]).map((p) => (
+      {(Object.keys(presets) as Preset[]).map((p) => (
         <button key={p} type="button" aria-pressed={range.kind === 'preset' && range.preset === p} onClick={() => (setCustom(false), onChange({ kind: 'preset', preset: p }))}>
           {p}
         </button>

@@ -17,15 +17,26 @@ export function formatValue(v: number | null | undefined, unit: Unit | string): 
     }
     case 'ms':
       return `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+    case 'latency': // request durations: ms, seconds from 1 s
+      return v >= 1000 ? `${(v / 1000).toFixed(v < 10_000 ? 2 : 1)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ms`;
     case 'load':
       return v.toFixed(2);
     case 'ops/s':
+    case 'req/s':
     case 'packets/s':
     case 'errors/s':
       return `${compact(v)}/s`;
     default:
       return compact(v);
   }
+}
+
+/** An error rate (0..1) as a percentage; small rates keep two decimals (0.25 % matters). */
+export function formatErrorRate(rate: number | null | undefined): string {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '–';
+  const v = rate * 100;
+  if (v === 0) return '0%';
+  return v < 1 ? `${v.toFixed(2)}%` : `${v.toFixed(v < 10 ? 1 : 0)}%`;
 }
 
 function compact(v: number): string {

@@ -1,16 +1,19 @@
 // The time range of a view, kept in the URL (?range=6h or ?from=..&to=..) so a view can be shared.
 export const PRESETS = { '1h': 3600_000, '6h': 6 * 3600_000, '24h': 24 * 3600_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
-export type Preset = keyof typeof PRESETS;
+/** A service page also has the short ranges its per-second tier (15 minutes) can fill. */
+export const SERVICE_PRESETS = { '5m': 5 * 60_000, '15m': 15 * 60_000, ...PRESETS } as const;
+export type Preset = keyof typeof SERVICE_PRESETS;
+export type Presets = Partial<Record<Preset, number>>;
 
 export type Range = { kind: 'preset'; preset: Preset } | { kind: 'custom'; from: number; to: number };
 
-export function readRange(search: string): Range {
+export function readRange(search: string, presets: Presets = PRESETS, fallback: Preset = '1h'): Range {
   const p = new URLSearchParams(search);
   const from = Number(p.get('from'));
   const to = Number(p.get('to'));
   if (p.has('from') && p.has('to') && Number.isFinite(from) && Number.isFinite(to) && from < to) return { kind: 'custom', from, to };
   const r = p.get('range');
-  return { kind: 'preset', preset: r && r in PRESETS ? (r as Preset) : '1h' };
+  return { kind: 'preset', preset: r && Object.hasOwn(presets, r) ? (r as Preset) : fallback };
 }
 
 export function writeRange(range: Range) {
@@ -28,7 +31,7 @@ export function writeRange(range: Range) {
 
 /** The window [from, to] now; a preset slides with the clock (and takes live samples). */
 export function resolveRange(range: Range, now = Date.now()): { from: number; to: number; live: boolean } {
-  if (range.kind === 'preset') return { from: now - PRESETS[range.preset], to: now, live: true };
+  if (range.kind === 'preset') return { from: now - SERVICE_PRESETS[range.preset], to: now, live: true };
   return { from: range.from, to: range.to, live: false };
 }
 

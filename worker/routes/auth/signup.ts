@@ -1,23 +1,35 @@
-// POST /api/v1/auth/signup: a user, their first organization (they own it), a session, and a
-// verification email, in one transaction.
+// POST /api/v1/auth/signup. The same answer, with no session, for a new address and a taken one,
+// after the same work (a password hash, one lookup, one insert), so sign-up does not reveal who
+// has an account (docs/auth.md). A new address is mailed a link that finishes the sign-up
+// (signup-confirm.ts); an existing account's owner is told someone tried to sign up.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { eq } from 'drizzle-orm';
-import { Me, SignupBody } from '../../../protocol/account.ts';
+import { and, eq, gt } from 'drizzle-orm';
+import { SignupBody, SignupPending } from '../../../protocol/account.ts';
 import { publicRoute } from '../../auth/authorize.ts';
-import { issueEmailToken } from '../../auth/email-tokens.ts';
-import { startSession } from '../../auth/session.ts';
-import { audit } from '../../audit.ts';
+import { randomToken, sha256Hex } from '../../auth/crypto.ts';
+import { EMAIL_COOLDOWN_MS } from '../../auth/email-tokens.ts';
+import { hashPassword } from '../../auth/password.ts';
+import { throttleSignup } from '../../auth/throttle.ts';
 import { withDb } from '../../db/client.ts';
-import { users } from '../../db/schema.ts';
-import { addMember, createTenant, createUser } from '../../db/tenants.ts';
-import { ApiError } from '../../errors.ts';
+import { signupAttempts, users } from '../../db/schema.ts';
 import { appUrl, queueAccountEmail } from '../../notify/email.ts';
 import type { AppEnv } from '../../types.ts';
 import { authErrors, errorDoc, json } from '../schemas.ts';
-import { buildMe } from './me.ts';
+import { registerSignupConfirm } from './signup-confirm.ts';
+
+/** How long the emailed link finishes a sign-up. */
+export const SIGNUP_TTL_MS = 24 * 3600_000;
 
 export const verifyEmailText = (link: string) =>
   `Confirm your email address for Pulse Monitor by opening this link (valid for 24 hours, once):\n\n${link}\n\nIf you did not sign up, ignore this email.`;
+
+export const SIGNUP_SUBJECT = 'Finish creating your Pulse Monitor account';
+const signupText = (link: string) =>
+  `To finish creating your Pulse Monitor account, open this link and enter the password you chose (valid for 24 hours, once):\n\n${link}\n\nIf you did not sign up, ignore this email: no account is created without it.`;
+
+export const TAKEN_SUBJECT = 'Someone tried to sign up to Pulse Monitor with your email';
+const takenText = (login: string, reset: string) =>
+  `Someone, perhaps you, tried to create a Pulse Monitor account with this email address. It already has an account, so nothing was created and nothing changed.\n\nLog in: ${login}\nForgot your password? Reset it: ${reset}\n\nIf it was not you, you can ignore this email.`;
 
 export function registerSignup(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -25,29 +37,47 @@ export function registerSignup(app: OpenAPIHono<AppEnv>) {
       method: 'post',
       path: '/api/v1/auth/signup',
       tags: ['auth'],
-      summary: 'Create an account and its first organization, and log in',
+      summary: 'Start a sign-up: emails a link that creates the account (the same answer whether or not the address has one)',
       ...publicRoute,
       request: { body: { required: true, ...json(SignupBody) } },
-      responses: { 201: { description: 'Signed up and logged in', ...json(Me) }, 409: errorDoc('The email is taken'), ...authErrors },
+      responses: {
+        202: { description: 'Check your email: a link to finish the sign-up, or, for an address with an account, a notice to its owner', ...json(SignupPending) },
+        429: errorDoc('Too many sign-ups for this email or from this address; see Retry-After'),
+        ...authErrors,
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const { me, token } = await withDb(c.env, (db) =>
-        db.transaction(async (tx) => {
-          const [taken] = await tx.select({ id: users.id }).from(users).where(eq(users.email, body.email));
-          if (taken) throw new ApiError(409, 'email_taken', 'an account with this email exists; log in or reset the password', 'email');
-          const user = await createUser(tx, body.email, body.password, body.name);
-          const org = await createTenant(tx, body.orgName ?? `${body.name ?? body.email.split('@')[0]}'s organization`);
-          await addMember(tx, org.id, user.id, 'owner');
-          const { csrfToken } = await startSession(c, tx, user.id, org.id);
-          c.set('actor', { type: 'user', id: user.id, label: user.email });
-          await audit(tx, c, { tenantId: org.id, action: 'org.create', target: { type: 'org', id: org.id }, details: { name: org.name } });
-          const token = await issueEmailToken(tx, user.id, 'verify');
-          return { me: await buildMe(tx, user.id, org.id, csrfToken), token };
-        }),
-      );
-      queueAccountEmail(c, { to: me.user.email, subject: 'Confirm your email for Pulse Monitor', text: verifyEmailText(appUrl(c, `/verify?token=${token}`)) });
-      return c.json(me, 201);
+      await throttleSignup(c, body.email);
+      // Both branches: the hash (most of the time taken), a lookup, the cooldown check, an insert.
+      const passwordHash = await hashPassword(body.password);
+      const token = randomToken(40);
+      const tokenHash = await sha256Hex(token);
+      const kind = await withDb(c.env, async (db) => {
+        const [user] = await db.select({ id: users.id }).from(users).where(eq(users.email, body.email));
+        // At most one sign-up email per address a minute: repeated sign-ups flood nobody's inbox.
+        const [recent] = await db
+          .select({ at: signupAttempts.createdAt })
+          .from(signupAttempts)
+          .where(and(eq(signupAttempts.email, body.email), gt(signupAttempts.createdAt, new Date(Date.now() - EMAIL_COOLDOWN_MS))))
+          .limit(1);
+        if (recent) return null;
+        const kind = user ? ('existing' as const) : ('new' as const);
+        await db.insert(signupAttempts).values({
+          tokenHash,
+          email: body.email,
+          kind,
+          passwordHash: user ? null : passwordHash,
+          name: user ? null : (body.name ?? null),
+          orgName: user ? null : (body.orgName ?? null),
+          expiresAt: new Date(Date.now() + SIGNUP_TTL_MS),
+        });
+        return kind;
+      });
+      if (kind === 'new') queueAccountEmail(c, { to: body.email, subject: SIGNUP_SUBJECT, text: signupText(appUrl(c, `/activate?token=${token}`)) });
+      if (kind === 'existing') queueAccountEmail(c, { to: body.email, subject: TAKEN_SUBJECT, text: takenText(appUrl(c, '/login/'), appUrl(c, '/reset/')) });
+      return c.json({ status: 'check_email' as const, email: body.email }, 202);
     },
   );
+  registerSignupConfirm(app);
 }

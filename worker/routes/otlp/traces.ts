@@ -45,7 +45,7 @@ export function registerTraces(otlp: Hono<AppEnv>) {
           c.env.SERVICES.getByName(serviceObjectName(tenantId, batch.service)).ingest(tenantId, { ...batch, batchId: id }),
         ),
       );
-      for (const batch of agg.services.values()) noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now);
+      await Promise.all([...agg.services.values()].map((batch) => noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now)));
     }
     return exportResponse('traces', encoding, agg.rejected, agg.rejected ? `${agg.rejected} spans rejected; first: ${agg.problem}` : '');
   });

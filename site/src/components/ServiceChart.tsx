@@ -1,0 +1,124 @@
+// One chart of the service page. Drawn in full on a reset (history, a new series); afterwards a
+// change only hands ECharts the changed lines and the sliding axis (setOption merge by id). The
+// charts of a page share one cursor (lib/cursor.ts): hovering one shows the same instant on all.
+// Dragging across the plot selects a time range (onZoom).
+import { useEffect, useRef } from 'react';
+import { joinCursor } from '../lib/cursor.ts';
+import { releaseDeferred, useReady } from '../lib/defer.ts';
+import { echarts, themeColors, type EChart } from '../lib/echarts.ts';
+import { formatValue } from '../lib/format.ts';
+import type { ChartLine, ServiceChartSpec } from '../lib/service-panels.ts';
+import type { ServiceStore, StoreChange } from '../lib/service-store.ts';
+
+interface Props {
+  spec: ServiceChartSpec;
+  store: ServiceStore;
+  from: number;
+  to: number;
+  live: boolean;
+  group: string;
+  onZoom?: (from: number, to: number) => void;
+  defer?: boolean;
+}
+
+const stats = (lines: ChartLine[]) => {
+  let points = 0;
+  let lastTs = 0;
+  for (const l of lines)
+    for (const [ts, v] of l.data) {
+      if (v === null) continue;
+      points++;
+      if (v !== 0 && ts > lastTs) lastTs = ts;
+    }
+  return { points, lastTs };
+};
+
+export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer = false }: Props) {
+  const el = useRef<HTMLDivElement>(null);
+  const zoomRef = useRef(onZoom);
+  zoomRef.current = onZoom;
+  const ready = useReady(defer);
+
+  useEffect(() => {
+    if (!ready) return;
+    const div = el.current!;
+    const chart: EChart = echarts.init(div, null, { renderer: 'canvas' });
+    const c = themeColors();
+    const fmt = (v: number) => formatValue(v, spec.unit);
+    const now = () => (live ? Math.max(Date.now(), store.latestTs) : to);
+    const xRange = () => ({ min: live ? store.windowFrom : from, max: now() });
+    let ids = '';
+
+    const mark = (lines: ChartLine[]) => {
+      const s = stats(lines);
+      div.dataset.points = String(s.points);
+      div.dataset.lastTs = String(s.lastTs);
+      if (s.points && !performance.getEntriesByName('pulse:first-chart').length) {
+        performance.mark('pulse:first-chart');
+        setTimeout(releaseDeferred, 0); // after this frame is painted
+      }
+    };
+
+    const full = () => {
+      const lines = spec.lines(store, now());
+      ids = lines.map((l) => l.id).join('\n');
+      chart.setOption(
+        {
+          animation: false,
+          grid: { left: 8, right: 12, top: 28, bottom: 4, containLabel: true },
+          legend: { type: 'scroll', top: 0, left: 0, textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, itemWidth: 14, itemHeight: 8 },
+          tooltip: { trigger: 'axis', className: 'chart-tip', valueFormatter: (v: unknown) => (v === null || v === undefined || v === '-' ? '–' : fmt(Number(v))), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
+          // Shown (a hidden toolbox builds no features) but invisible: only its zoom-select is used.
+          toolbox: { show: true, left: -100, itemSize: 0, showTitle: false, feature: { dataZoom: { yAxisIndex: 'none', icon: { zoom: 'path://M0 0', back: 'path://M0 0' } } } },
+          xAxis: { type: 'time', ...xRange(), axisLabel: { color: c.muted, hideOverlap: true }, axisLine: { lineStyle: { color: c.border } } },
+          yAxis: { type: 'value', min: 0, ...(spec.max && { max: (v: { max: number }) => Math.max(spec.max!, v.max) }), axisLabel: { color: c.muted, formatter: fmt }, splitLine: { lineStyle: { color: c.border } } },
+          series: lines.map((l) => ({
+            id: l.id,
+            name: l.name,
+            type: 'line',
+            showSymbol: false,
+            lineStyle: { width: 1.5 },
+            ...(l.color && { color: l.color }),
+            ...(l.area && { areaStyle: { opacity: 0.3 } }),
+            data: l.data,
+          })),
+        },
+        { replaceMerge: ['series'] },
+      );
+      mark(lines);
+      // Drag-to-zoom is always on: a drag selects the range, a hover still shows the cursor.
+      chart.dispatchAction({ type: 'takeGlobalCursor', key: 'dataZoomSelect', dataZoomSelectActive: true });
+    };
+
+    const onChange = (ch: StoreChange) => {
+      if (!spec.parts.some((p) => ch.parts.has(p)) && !ch.parts.has('clock')) return;
+      const lines = spec.lines(store, now());
+      if (ch.reset || lines.map((l) => l.id).join('\n') !== ids) return full();
+      chart.setOption({ xAxis: xRange(), series: lines.map((l) => ({ id: l.id, data: l.data })) }, { lazyUpdate: false });
+      mark(lines);
+    };
+
+    full();
+    const unsub = store.subscribe(onChange);
+    chart.on('datazoom', (e: unknown) => {
+      const b = (e as { batch?: { startValue?: number; endValue?: number }[] }).batch?.[0];
+      if (b?.startValue !== undefined && b.endValue !== undefined && b.endValue - b.startValue > 10_000) zoomRef.current?.(b.startValue, b.endValue);
+    });
+    const leaveCursor = joinCursor(group, chart);
+    const ro = new ResizeObserver(() => chart.resize());
+    ro.observe(div);
+    return () => {
+      leaveCursor();
+      unsub();
+      ro.disconnect();
+      chart.dispose();
+    };
+  }, [spec, store, from, to, live, group, ready]);
+
+  return (
+    <div className="panel">
+      <h3>{spec.title}</h3>
+      <div ref={el} className="chart" data-chart={spec.id} role="img" aria-label={`${spec.title} chart; drag across it to select a time range`} />
+    </div>
+  );
+}
