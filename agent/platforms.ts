@@ -14,7 +14,7 @@ export const isPlatform = (s: string): s is Platform => Object.hasOwn(PLATFORMS,
 
 /**
  * The compressed forms each binary is published in. xz -9 is the smaller (the linux-x64 binary:
- * 105 MB → 36 MiB, gzip -9 → 49 MiB); gzip is the fallback every system can unpack (macOS has no
+ * 110 MB → 38 MB, gzip -9 → 52 MB); gzip is the fallback every system can unpack (macOS has no
  * xz, Windows unpacks gzip with .NET's GZipStream). Measurements: docs/agent.md.
  */
 export const ENCODINGS = {
