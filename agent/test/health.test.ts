@@ -116,7 +116,8 @@ describe('a running agent', () => {
     fail = false;
     await until(async () => (await checkHealth({ port, stateFile: null })).healthy, 5000, 'healthy again');
     // Healthy as soon as one send is acknowledged; the spool's replay may take a tick or two more.
-    await until(async () => agent.state().spool.depth === 0, 5000, 'the spool replayed');
+    const running = agent;
+    await until(async () => running.state().spool.depth === 0, 5000, 'the spool replayed');
   }, 20_000);
 });
 
