@@ -1,11 +1,12 @@
 // `pulse-agent install` / `uninstall`: the binary to /usr/local/bin, /etc/pulse-agent/config.yaml,
-// a system user and the hardened systemd unit (agent/unit.ts). With a prefix everything is
-// written under that root and commands that would touch the real system (useradd, chown,
-// systemctl) are printed instead of run, which is how the tests exercise it.
+// and on Linux a system user and the hardened systemd unit, on macOS the launchd daemon
+// (agent/unit.ts). With a prefix everything is written under that root and commands that would
+// touch the real system (useradd, chown, codesign, systemctl, launchctl) are printed instead of
+// run, which is how the tests exercise it (`os` picks the platform's files).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { configYaml, INSTALL, SAFE_KEY, SAFE_URL, systemdUnit } from './unit.ts';
+import { configYaml, INSTALL, LAUNCHD, launchdPlist, SAFE_KEY, SAFE_URL, systemdUnit } from './unit.ts';
 
 export interface InstallOptions {
   /** '' for the real system, else a scratch root. */
@@ -18,7 +19,11 @@ export interface InstallOptions {
   out?: (line: string) => void;
   /** Runs a command; returns its exit status (tests replace it). */
   exec?: (argv: string[]) => number;
+  /** Whose service files to write; default: this system's. */
+  os?: NodeJS.Platform;
 }
+
+const WINDOWS = 'on Windows, register the agent as a scheduled task: see the Windows steps in docs/agent.md';
 
 const realExec = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' }).status ?? 1;
 
@@ -34,6 +39,9 @@ export function install(o: InstallOptions): number {
   const exec = o.exec ?? realExec;
   const real = o.prefix === '';
   const at = (p: string) => o.prefix + p;
+  const os = o.os ?? process.platform;
+  if (os === 'win32') return out(`install: ${WINDOWS}`), 2;
+  const mac = os === 'darwin';
   if (real && process.getuid?.() !== 0) return out('install must run as root (or pass --prefix <dir> to install into a scratch root)'), 2;
   if (!o.binary) return out('install: no binary to install; run it from the compiled pulse-agent, or pass --binary <file>'), 2;
   if (o.apiKey && !SAFE_KEY.test(o.apiKey)) return out('install: the key has unexpected characters'), 2;
@@ -50,11 +58,16 @@ export function install(o: InstallOptions): number {
   if (o.binary !== at(INSTALL.binary)) {
     copyFileSync(o.binary, at(INSTALL.binary) + '.new');
     chmodSync(at(INSTALL.binary) + '.new', 0o755);
+    // A copy of a darwin-x64 build keeps the Bun runtime's stale signature (docs/agent.md).
+    if (mac && (!real || exec(['codesign', '--verify', at(INSTALL.binary) + '.new']) !== 0)) run(['codesign', '--force', '--sign', '-', at(INSTALL.binary) + '.new'], 'ad-hoc signature');
     renameSync(at(INSTALL.binary) + '.new', at(INSTALL.binary));
   }
   out(`installed ${at(INSTALL.binary)}`);
+  const [user, group] = mac ? [LAUNCHD.user, LAUNCHD.group] : [INSTALL.user, INSTALL.user];
 
-  if (real) {
+  if (mac) {
+    // launchd runs it as nobody: no user to create.
+  } else if (real) {
     if (spawnSync('id', ['-u', INSTALL.user]).status !== 0) {
       run(['useradd', '--system', '--no-create-home', '--home-dir', INSTALL.stateDir, '--shell', '/usr/sbin/nologin', INSTALL.user], 'service user');
     }
@@ -73,10 +86,22 @@ export function install(o: InstallOptions): number {
   } else {
     return out('install: no config yet; pass --server <url> and --key <ingest key>'), 2;
   }
-  run(['chown', `root:${INSTALL.user}`, INSTALL.config], 'config readable by the service');
+  run(['chown', `root:${group}`, INSTALL.config], 'config readable by the service');
 
   mkdirSync(at(INSTALL.stateDir), { recursive: true, mode: 0o700 });
-  run(['chown', `${INSTALL.user}:${INSTALL.user}`, INSTALL.stateDir], 'spool and state directory');
+  run(['chown', `${user}:${group}`, INSTALL.stateDir], 'spool and state directory');
+
+  if (mac) {
+    mkdirSync(dirname(at(LAUNCHD.plist)), { recursive: true });
+    writeFileSync(at(LAUNCHD.plist), launchdPlist(), { mode: 0o644 });
+    out(`wrote ${at(LAUNCHD.plist)}`);
+    run(['chown', 'root:wheel', LAUNCHD.plist], 'launchd loads only root-owned daemons');
+    if (real) exec(['launchctl', 'bootout', `system/${LAUNCHD.label}`]); // a reinstall replaces the running one; fails when none runs
+    else out(`would run: launchctl bootout system/${LAUNCHD.label}   (replace a running agent)`);
+    if (o.start) run(['launchctl', 'bootstrap', 'system', LAUNCHD.plist], 'start it now and at boot');
+    out(o.start ? `pulse-agent started; check it with: pulse-agent health --config ${INSTALL.config}` : `installed; launchd starts it at boot`);
+    return 0;
+  }
 
   mkdirSync(dirname(at(INSTALL.unit)), { recursive: true });
   writeFileSync(at(INSTALL.unit), systemdUnit(), { mode: 0o644 });
@@ -93,27 +118,29 @@ export function install(o: InstallOptions): number {
   return 0;
 }
 
-export function uninstall(o: { prefix: string; purge: boolean; out?: (line: string) => void; exec?: (argv: string[]) => number }): number {
+export function uninstall(o: { prefix: string; purge: boolean; out?: (line: string) => void; exec?: (argv: string[]) => number; os?: NodeJS.Platform }): number {
   const out = o.out ?? ((l: string) => process.stdout.write(l + '\n'));
   const exec = o.exec ?? realExec;
   const real = o.prefix === '';
   const at = (p: string) => o.prefix + p;
+  const os = o.os ?? process.platform;
+  if (os === 'win32') return out(`uninstall: ${WINDOWS}`), 2;
+  const mac = os === 'darwin';
   if (real && process.getuid?.() !== 0) return out('uninstall must run as root (or pass --prefix <dir>)'), 2;
   const run = (argv: string[]) => (real ? exec(argv) : out(`would run: ${argv.join(' ')}`));
-  if (!real || systemdRunning()) {
-    run(['systemctl', 'disable', '--now', INSTALL.unitName]);
-  }
-  for (const p of [INSTALL.unit, INSTALL.binary]) {
+  if (mac) run(['launchctl', 'bootout', `system/${LAUNCHD.label}`]);
+  else if (!real || systemdRunning()) run(['systemctl', 'disable', '--now', INSTALL.unitName]);
+  for (const p of [mac ? LAUNCHD.plist : INSTALL.unit, INSTALL.binary]) {
     rmSync(at(p), { force: true });
     out(`removed ${at(p)}`);
   }
-  if (!real || systemdRunning()) run(['systemctl', 'daemon-reload']);
+  if (!mac && (!real || systemdRunning())) run(['systemctl', 'daemon-reload']);
   if (o.purge) {
     // The config (with the key), the spool and the state: only on request, they survive reinstalls.
     rmSync(at(INSTALL.configDir), { recursive: true, force: true });
     rmSync(at(INSTALL.stateDir), { recursive: true, force: true });
     out(`removed ${at(INSTALL.configDir)} and ${at(INSTALL.stateDir)}`);
-    run(['userdel', INSTALL.user]);
+    if (!mac) run(['userdel', INSTALL.user]);
   } else {
     out(`kept ${at(INSTALL.configDir)} and ${at(INSTALL.stateDir)} (--purge removes them and the user)`);
   }

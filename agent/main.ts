@@ -28,6 +28,7 @@ Usage:
                                       report the running agent's health; exit 1 when unhealthy
   pulse-agent install --server <url> --key <key> [--prefix <dir>] [--no-start]
                                       install this binary, config and a hardened systemd unit
+                                      (macOS: a launchd daemon)
   pulse-agent uninstall [--prefix <dir>] [--purge]
   pulse-agent --help | --version
 

@@ -1,6 +1,6 @@
-// What an installed agent looks like on disk: paths, the hardened systemd unit and the config
-// file. Pure (no Node imports) so that both `pulse-agent install` and the worker's /install.sh
-// produce the very same files.
+// What an installed agent looks like on disk: paths, the hardened systemd unit (Linux), the
+// launchd daemon (macOS) and the config file. Pure (no Node imports) so that both
+// `pulse-agent install` and the worker's /install.sh produce the very same files.
 
 export const INSTALL = {
   user: 'pulse-agent',
@@ -13,6 +13,23 @@ export const INSTALL = {
   stateDir: '/var/lib/pulse-agent',
   spoolDir: '/var/lib/pulse-agent/spool',
 } as const;
+
+/**
+ * macOS: the same binary, config and state paths (/etc and /var are /private/etc and /private/var
+ * there, writable by root), run by launchd as `nobody`: creating a hidden system user takes a
+ * series of dscl calls with a hand-picked uid, and the agent needs no rights `nobody` lacks.
+ */
+export const LAUNCHD = {
+  label: 'com.pulse-monitor.agent',
+  plist: '/Library/LaunchDaemons/com.pulse-monitor.agent.plist',
+  user: 'nobody',
+  group: 'nobody',
+  /** launchd has no journal: the agent's JSON log lines (state changes only) go here. */
+  log: `${INSTALL.stateDir}/agent.log`,
+} as const;
+
+/** The JIT settings of the systemd unit, as name → value (see there for why). */
+const JIT_ENV = { BUN_JSC_useBaselineJIT: '0', BUN_JSC_useDFGJIT: '0', BUN_JSC_useFTLJIT: '0' } as const;
 
 /**
  * The service runs as a dedicated system user with no capabilities and a read-only view of the
@@ -39,9 +56,7 @@ ReadWritePaths=${INSTALL.stateDir}
 UMask=0077
 # A few ms of work per interval: JavaScriptCore's interpreter plus its RegExp JIT is enough. Without
 # the JS JIT tiers the agent is ~6 MB smaller and used less CPU than with them (docs/performance.md).
-Environment=BUN_JSC_useBaselineJIT=0
-Environment=BUN_JSC_useDFGJIT=0
-Environment=BUN_JSC_useFTLJIT=0
+${Object.entries(JIT_ENV).map(([k, v]) => `Environment=${k}=${v}`).join('\n')}
 
 # Hardening. No MemoryDenyWriteExecute: not yet verified with the Bun runtime under systemd (the RegExp JIT maps W+X pages).
 NoNewPrivileges=true
@@ -71,6 +86,50 @@ MemoryMax=256M
 
 [Install]
 WantedBy=multi-user.target
+`;
+}
+
+/**
+ * The launchd daemon: started at boot and restarted when it exits (KeepAlive, at most every 5 s
+ * like RestartSec), 15 s to spool on SIGTERM, umask 077. No sandbox profile: sandbox-exec is
+ * deprecated, and launchd has no equivalent of the unit's hardening.
+ */
+export function launchdPlist(): string {
+  const str = (s: string) => `<string>${s}</string>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  ${str(LAUNCHD.label)}
+  <key>ProgramArguments</key>
+  <array>
+    ${[INSTALL.binary, 'run', '--config', INSTALL.config].map(str).join('\n    ')}
+  </array>
+  <key>UserName</key>
+  ${str(LAUNCHD.user)}
+  <key>GroupName</key>
+  ${str(LAUNCHD.group)}
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <true/>
+  <key>ThrottleInterval</key>
+  <integer>5</integer>
+  <key>ExitTimeOut</key>
+  <integer>15</integer>
+  <key>Umask</key>
+  <integer>63</integer>
+  <key>ProcessType</key>
+  <string>Background</string>
+  <key>EnvironmentVariables</key>
+  <dict>
+    ${Object.entries(JIT_ENV).map(([k, v]) => `<key>${k}</key>\n    ${str(v)}`).join('\n    ')}
+  </dict>
+  <key>StandardErrorPath</key>
+  ${str(LAUNCHD.log)}
+</dict>
+</plist>
 `;
 }
 

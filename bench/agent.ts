@@ -65,7 +65,7 @@ class Probe {
 async function main() {
   if (!existsSync(binary)) {
     log('agent binary missing; building it (npm run build:agent)');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'agent/build.ts')], { stdio: 'inherit', cwd: root });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'agent/build.ts'), '--target', 'linux-x64'], { stdio: 'inherit', cwd: root });
     if (r.status !== 0) throw new Error('build failed');
   }
 

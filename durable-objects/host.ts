@@ -83,7 +83,6 @@ export class HostObject extends BaseObject<Env> {
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
 
   private raw!: RawStore;
-  private subscribers!: LiveSubscribers;
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
@@ -169,17 +168,6 @@ export class HostObject extends BaseObject<Env> {
     return this.subscribers.accept({ type: 'hello', hostId: this.state.hostId, latest: this.live.recent().at(-1) ?? null } satisfies LiveServerMessage);
   }
 
-  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
-    this.subscribers.onMessage(ws, message);
-  }
-
-  override webSocketClose(ws: WebSocket, code: number) {
-    this.subscribers.onClose(ws, code);
-  }
-
-  override webSocketError(ws: WebSocket) {
-    this.subscribers.drop(ws);
-  }
 
   /** For tests: subscribers by mode. */
   liveStats() {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+import { emailedLink, launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
 import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
 
 const SHOTS = path.join(import.meta.dirname, 'screenshots');
@@ -55,9 +55,15 @@ beforeAll(async () => {
   page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
   // An account and an ingest key through the API (the sign-up form is dashboard.test.ts's); the
   // session cookie lands in the browser context.
-  const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email: `e2e-apm-${Date.now()}@pulse.test`, password: 'correct horse battery' }, headers: { origin: stack.url } });
-  expect(signup.status()).toBe(201);
-  const csrf = ((await signup.json()) as { csrfToken: string }).csrfToken;
+  // Sign-up finishes with the emailed link (docs/auth.md), caught by the local mail catcher.
+  const email = `e2e-apm-${Date.now()}@pulse.test`;
+  const password = 'correct horse battery';
+  const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } });
+  expect(signup.status()).toBe(202);
+  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
+  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
+  expect(confirm.status()).toBe(201);
+  const csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
   const key = await page.request.post(`${stack.url}/api/v1/keys`, { data: { name: 'e2e otel', scope: 'ingest' }, headers: { 'x-csrf-token': csrf, origin: stack.url } });
   expect(key.ok()).toBe(true);
   ingestKey = ((await key.json()) as { key: string }).key;

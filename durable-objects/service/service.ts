@@ -68,7 +68,6 @@ export class ServiceObject extends BaseObject<Env> {
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
 
   private store!: BatchStore;
-  private subscribers!: LiveSubscribers;
   // The route cap is applied (and persisted) here; the window only needs room for it.
   private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept, maxRoutes: APM_LIMITS.maxRoutesPerService + 1, maxAheadSec: APM_LIMITS.acceptFutureMs / 1000 });
   private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
@@ -206,17 +205,6 @@ export class ServiceObject extends BaseObject<Env> {
     return this.subscribers.accept(hello);
   }
 
-  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
-    this.subscribers.onMessage(ws, message);
-  }
-
-  override webSocketClose(ws: WebSocket, code: number) {
-    this.subscribers.onClose(ws, code);
-  }
-
-  override webSocketError(ws: WebSocket) {
-    this.subscribers.drop(ws);
-  }
 
   // ---- alarm: live pushes held back by the once-a-second limit, and rollup flushes -------------
 
