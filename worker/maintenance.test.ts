@@ -25,6 +25,9 @@ describe('retention by partition (cron trigger)', () => {
     await scheduled(now);
     const tomorrow = partitionName('rollup_1m', now + DAY);
     expect(await withDb(env, (db) => listPartitions(db, 'rollup_1m'))).toContain(tomorrow);
+    // Service signal rollups are partitioned the same way (#12).
+    for (const t of ['service_rollup_1m', 'service_rollup_5m'] as const)
+      expect(await withDb(env, (db) => listPartitions(db, t))).toContain(partitionName(t, now + DAY));
 
     // A 5m row on that day and a 1m row too.
     const tenant = `retention-${now}`;
@@ -42,6 +45,8 @@ describe('retention by partition (cron trigger)', () => {
     expect(await count('rollup_5m', tenant)).toBe(1);
     expect(await count('rollup_1m', tenant)).toBe(0);
     expect(await withDb(env, (db) => listPartitions(db, 'rollup_1m'))).not.toContain(partitionName('rollup_1m', now));
+    expect(await withDb(env, (db) => listPartitions(db, 'service_rollup_1m'))).not.toContain(partitionName('service_rollup_1m', now));
+    expect(await withDb(env, (db) => listPartitions(db, 'service_rollup_5m'))).toContain(partitionName('service_rollup_5m', now));
 
     // Exactly at the edge the day is not yet wholly expired: still there.
     await scheduled(now - 3600_000 + 30 * DAY + DAY - 1);
