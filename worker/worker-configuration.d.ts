@@ -6,6 +6,7 @@ interface __BaseEnv_Env {
 	QUERY_LIMITER: RateLimit;
 	LOGIN_ACCOUNT_LIMITER: RateLimit;
 	OTLP_LIMITER: RateLimit;
+	OTLP_METRICS_LIMITER: RateLimit;
 	LOGIN_IP_LIMITER: RateLimit;
 	ASSETS: Fetcher;
 	ENVIRONMENT: "production";
