@@ -232,10 +232,14 @@ export class ServiceMetrics {
     return base === null ? null : floorTo(base, MINUTE) + MINUTE + GRACE_MS;
   }
 
-  /** Writes the custom series' complete minutes to Postgres and forgets what is past its time. */
+  /**
+   * Writes the custom series' complete minutes to Postgres when due, and forgets what is past its
+   * time (also for a service that sends only duration histograms: called with every flush).
+   */
   async flush(env: Env, owner: { tenantId: string; service: string; lastSeen: number | null; hosts: string[] }, now: number): Promise<void> {
     const st = this.state;
-    const plan = planRawFlush(this.raw, st, floorTo(now - GRACE_MS, MINUTE), MAX_FLUSH_SPAN_MS);
+    const due = this.flushDueAt();
+    const plan = due !== null && due <= now ? planRawFlush(this.raw, st, floorTo(now - GRACE_MS, MINUTE), MAX_FLUSH_SPAN_MS) : null;
     if (plan) {
       const dirtyBefore = st.dirtyFrom;
       await withDb(env, (db) => writeServiceMetricsFlush(db, { ...owner, rows1m: plan.rows1m, rows5m: plan.rows5m }, now));

@@ -306,8 +306,7 @@ export class ServiceObject extends BaseObject<Env> {
   async flush(now = Date.now()): Promise<void> {
     const st = this.state;
     if (!st.tenantId || !st.service) return;
-    const customDue = this.metrics.flushDueAt();
-    if (customDue !== null && customDue <= now) await this.metrics.flush(this.env, { tenantId: st.tenantId, service: st.service, lastSeen: st.lastSeen, hosts: st.hosts }, now);
+    await this.metrics.flush(this.env, { tenantId: st.tenantId, service: st.service, lastSeen: st.lastSeen, hosts: st.hosts }, now);
     const end = floorTo(now - SERVICE_FLUSH_GRACE_MS, MINUTE);
     let start = this.pendingFrom ?? end;
     if (st.dirtyFrom !== null) start = Math.min(start, st.dirtyFrom);
