@@ -34,6 +34,8 @@ const MAX_FLUSH_SPAN_MS = 60 * MINUTE;
 const KEEP_BATCH_IDS_MS = APM_LIMITS.acceptPastMs + 5 * MINUTE;
 /** A custom series' or metric's last-seen time is rewritten at most this often. */
 const SEEN_EVERY_MS = 3600_000;
+/** Expired batch ids, histogram state and series are deleted at most this often. */
+const PRUNE_EVERY_MS = 10 * MINUTE;
 
 interface MetricsState {
   sources: SourcesState;
@@ -67,6 +69,7 @@ export class ServiceMetrics {
   private readonly series = new Map<string, number>();
   private readonly catalog = new Map<string, { info: CustomMetricInfo; seen: number }>();
   private pendingFrom: number | null;
+  private prunedAt = 0;
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec('CREATE TABLE IF NOT EXISTS metric_batches (batch_id TEXT PRIMARY KEY, received INTEGER NOT NULL) WITHOUT ROWID');
@@ -245,10 +248,13 @@ export class ServiceMetrics {
       await withDb(env, (db) => writeServiceMetricsFlush(db, { ...owner, rows1m: plan.rows1m, rows5m: plan.rows5m }, now));
       st.flushedUntil = Math.max(st.flushedUntil ?? 0, plan.stop);
       if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
+      this.pendingFrom = this.raw.nextTs(st.flushedUntil);
+      this.save();
     }
-    this.pendingFrom = this.raw.nextTs(st.flushedUntil ?? 0);
-    this.prune(now);
-    this.save();
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prune(now);
+      this.prunedAt = now;
+    }
   }
 
   private prune(now: number) {

@@ -54,8 +54,11 @@ export async function ensurePartitions(db: SqlExec, now: number, aheadDays = 2):
         );
         created.push(name);
       } catch (err) {
-        // Another process created it between our list and our create.
-        if (!/already exists/.test(String((err as Error).message ?? err))) throw err;
+        // Another process created it between our list and our create (42P07; drizzle wraps the
+        // driver's error, so look at its cause too).
+        const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        const duplicate = (e.code ?? e.cause?.code) === '42P07' || /already exists/.test(`${e.message ?? err} ${e.cause?.message ?? ''}`);
+        if (!duplicate) throw err;
       }
     }
   }

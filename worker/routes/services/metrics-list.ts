@@ -18,6 +18,7 @@ const route = createRoute({
   request: { params: ServiceParams },
   responses: {
     200: { description: 'Metrics', content: { 'application/json': { schema: ServiceMetricsList } } },
+    400: { description: 'Invalid service name', content: { 'application/json': { schema: ErrorSchema } } },
     401: authErrors[401],
     403: authErrors[403],
     404: { description: 'The organization has no such service', content: { 'application/json': { schema: ErrorSchema } } },

@@ -22,6 +22,7 @@ const route = createRoute({
   request: { params: ServiceParams },
   responses: {
     200: { description: 'Saturation', content: { 'application/json': { schema: ServiceSaturation } } },
+    400: { description: 'Invalid service name', content: { 'application/json': { schema: ErrorSchema } } },
     401: authErrors[401],
     403: authErrors[403],
     404: { description: 'The organization has no such service', content: { 'application/json': { schema: ErrorSchema } } },
