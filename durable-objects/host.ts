@@ -4,21 +4,13 @@
 import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
 import type { LiveServerMessage } from '../protocol/live.ts';
 import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
-import type { Labels } from '../protocol/series.ts';
-
-export interface TailBucket {
-  ts: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-}
 import type { AlertConfig } from '../worker/db/alerts.ts';
 import { HostAlerts } from './alerts.ts';
 import { BaseObject } from './base.ts';
-import { aggregate, floorTo, toRollupRows } from './core/aggregate.ts';
+import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
+import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from './raw-history.ts';
 import { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
 import { withDb } from '../worker/db/client.ts';
@@ -221,26 +213,9 @@ export class HostObject extends BaseObject<Env> {
     const st = this.state;
     if (!st.tenantId || !st.hostId) return false;
     const end = floorTo(now - FLUSH_GRACE_MS, MINUTE);
-    const oldest = this.raw.minTs();
-    if (oldest === null) return false;
-    let start = st.flushedUntil ?? floorTo(oldest, MINUTE);
-    if (st.dirtyFrom !== null) start = Math.min(start, floorTo(st.dirtyFrom, MINUTE));
-    start = Math.max(start, floorTo(oldest, MINUTE));
-    // An open 5 m bucket from the last flush must still be completed, even across a gap.
-    const first5 = floorTo(start, FIVE);
-    // Skip minutes with no samples (a host back after hours away), not one empty hour per flush.
-    const next = this.raw.nextTs(start);
-    if (next === null) return false;
-    start = Math.max(start, floorTo(next, MINUTE));
-    const stop = Math.min(end, start + MAX_FLUSH_SPAN);
-    if (start >= stop) return false;
-
-    // 5 m buckets are written once complete; only a flush that completes one reads its 5 min.
-    const end5 = floorTo(stop, FIVE);
-    const need5 = end5 > first5;
-    const samples = this.raw.range(need5 ? first5 : start, stop);
-    const rows1m = toRollupRows(aggregate(samples, MINUTE, start, stop));
-    const rows5m = need5 ? toRollupRows(aggregate(samples, FIVE, first5, end5)) : [];
+    const plan = planRawFlush(this.raw, st, end, MAX_FLUSH_SPAN);
+    if (!plan) return false;
+    const { stop, rows1m, rows5m } = plan;
     const dirtyBefore = st.dirtyFrom;
     const { tenantId, hostId, info } = st;
     await withDb(this.env, (db) =>
@@ -260,31 +235,12 @@ export class HostObject extends BaseObject<Env> {
 
   /** Raw-tier history of one metric, bucketed by stepMs. */
   history(metric: string, from: number, to: number, stepMs: number): HistorySeries[] {
-    const start = floorTo(from, stepMs);
-    const samples = this.raw.metricValues(metric, start, to).map(({ ts, value }) => ({ ts, metrics: { [metric]: value } }) as Sample);
-    const series = aggregate(samples, stepMs, start, to, metric);
-    return [...series.values()]
-      .sort((a, b) => (a.labelsKey < b.labelsKey ? -1 : 1))
-      .map((s) => ({
-        labels: s.labels,
-        points: [...s.buckets.entries()]
-          .sort((a, b) => a[0] - b[0])
-          .map(([ts, a]) => ({ ts, min: a.min, avg: a.sum / a.count, max: a.max })),
-      }));
+    return rawHistory(this.raw, metric, from, to, stepMs);
   }
 
-  /**
-   * Raw-tier buckets, with sums and counts so they merge with rollup rows, for the samples not yet
-   * flushed to Postgres: a history read on the rollup tiers adds these so it never lags.
-   */
-  historyTail(metric: string, from: number, to: number, stepMs: number): { labels: Labels; buckets: TailBucket[] }[] {
-    const start = Math.max(from, this.state.flushedUntil ?? 0);
-    if (start >= to) return [];
-    const samples = this.raw.metricValues(metric, start, to).map(({ ts, value }) => ({ ts, metrics: { [metric]: value } }) as Sample);
-    return [...aggregate(samples, stepMs, start, to, metric).values()].map((s) => ({
-      labels: s.labels,
-      buckets: [...s.buckets.entries()].map(([ts, a]) => ({ ts, min: a.min, max: a.max, sum: a.sum, count: a.count })),
-    }));
+  /** The raw buckets not yet flushed to Postgres, for history reads on the rollup tiers. */
+  historyTail(metric: string, from: number, to: number, stepMs: number): TailSeries[] {
+    return rawHistoryTail(this.raw, this.state.flushedUntil, metric, from, to, stepMs);
   }
 
   /** For tests and the health check. */

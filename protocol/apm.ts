@@ -43,6 +43,8 @@ export interface ServiceBatch {
   /** `host.name` / `host.id` resource attributes seen (saturation: matched to the organization's hosts). */
   hosts: string[];
   entries: RouteSecondWire[];
+  /** 'metrics': entries from duration histograms (protocol/apm-metrics.ts); default: server spans. */
+  source?: 'spans' | 'metrics';
 }
 
 export interface ServiceIngestResult {

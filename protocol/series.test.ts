@@ -12,7 +12,13 @@ describe('series keys', () => {
   });
 
   it('round-trip values with quotes, commas and equals signs', () => {
-    const cases: Labels[] = [{ mount: '/mnt/a,b=c' }, { path: 'say "hi"', code: '200' }, {}];
+    const cases: Labels[] = [
+      { mount: '/mnt/a,b=c' },
+      { path: 'say "hi"', code: '200' },
+      {},
+      // OpenTelemetry attribute keys (service custom series)
+      { 'http.route': '/a,b="c"', 'process.cpu.state': 'user', 'k8s/pod-name': 'x=1' },
+    ];
     for (const labels of cases) expect(parseLabelsKey(labelsKey(labels))).toEqual(labels);
   });
 });

@@ -26,8 +26,9 @@ export function seriesKey(metric: string, labels?: Labels): string {
 export function parseLabelsKey(key: string): Labels {
   const out: Labels = {};
   if (!key) return out;
-  // Values are JSON strings, so a comma or '=' inside a value is quoted.
-  const re = /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g;
+  // Values are JSON strings, so a comma or '=' inside a value is quoted. Keys are label names
+  // ([A-Za-z_][A-Za-z0-9_]*) or OpenTelemetry attribute keys (also '.', '-', '/').
+  const re = /([A-Za-z_][A-Za-z0-9_./-]*)=("(?:[^"\\]|\\.)*")/g;
   for (const m of key.matchAll(re)) out[m[1]!] = JSON.parse(m[2]!) as string;
   return out;
 }

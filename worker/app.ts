@@ -2,6 +2,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { otlpError } from './otlp/http.ts';
+import { documentMetrics, registerMetrics } from './routes/otlp/metrics.ts';
 import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
 import { registerServiceQueries } from './routes/services/index.ts';
 import { notFoundOrAsset } from './assets.ts';
@@ -80,8 +81,10 @@ export function createApp() {
   const otlp = new Hono<AppEnv>();
   otlp.onError(otlpError);
   registerTraces(otlp);
+  registerMetrics(otlp);
   app.route('/', otlp);
   documentTraces(app);
+  documentMetrics(app);
   registerPlatform(app); // last: /api/docs, and 413/415/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {

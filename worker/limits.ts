@@ -7,7 +7,7 @@ import { LIMITS as INGEST_LIMITS } from '../protocol/ingest.ts';
 
 export interface RateRule {
   /** The wrangler.toml [[ratelimits]] binding that counts this rule. */
-  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER' | 'SIGNUP_EMAIL_LIMITER' | 'SIGNUP_IP_LIMITER' | 'OTLP_LIMITER';
+  binding: 'INGEST_LIMITER' | 'QUERY_LIMITER' | 'LOGIN_ACCOUNT_LIMITER' | 'LOGIN_IP_LIMITER' | 'SIGNUP_EMAIL_LIMITER' | 'SIGNUP_IP_LIMITER' | 'OTLP_LIMITER' | 'OTLP_METRICS_LIMITER';
   limit: number;
   /** Seconds; the binding supports 10 or 60. */
   period: 10 | 60;
@@ -39,6 +39,13 @@ export const RATE_LIMITS = {
    * request costs at least one), so 60,000 spans/s; the binding counts calls, not amounts.
    */
   spans: { binding: 'OTLP_LIMITER', limit: 600, period: 10, per: 'organization', name: 'span', unit: 'thousand spans', perCount: 1000 },
+  /**
+   * OTLP metric data points per organization, counted like spans on a binding of their own (a
+   * service's metrics must not use up its spans' budget): 600 counts per 10 s, one per 1,000 data
+   * points or part, so 60,000 points/s. An SDK exports each series once per interval (60 s by
+   * default), so that is about 3.6 million series per organization.
+   */
+  dataPoints: { binding: 'OTLP_METRICS_LIMITER', limit: 600, period: 10, per: 'organization', name: 'data point', unit: 'thousand data points', perCount: 1000 },
 } as const satisfies Record<string, RateRule>;
 
 export const BODY_LIMITS = {

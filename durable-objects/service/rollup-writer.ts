@@ -17,7 +17,7 @@ function rollupInsert(tier: '1m' | '5m', tenantId: string, service: string, rows
   return sql`
     INSERT INTO ${table} (tenant_id, service, route, bucket, requests, errors, sum_ms, min_ms, max_ms, sketch)
     SELECT ${tenantId}, ${service}, u.route, to_timestamp(u.bucket / 1000.0), u.requests, u.errors, u.sum_ms, u.min_ms, u.max_ms, decode(u.sketch, 'base64')
-    FROM unnest(${p((r) => r.route)}::text[], ${p((r) => r.bucket)}::float8[], ${p((r) => r.requests)}::int[], ${p((r) => r.errors)}::int[],
+    FROM unnest(${p((r) => r.route)}::text[], ${p((r) => r.bucket)}::float8[], ${p((r) => r.requests)}::int8[], ${p((r) => r.errors)}::int8[],
                 ${p((r) => r.sketch.sum)}::float8[], ${p((r) => (r.sketch.count ? r.sketch.min : 0))}::float8[],
                 ${p((r) => (r.sketch.count ? r.sketch.max : 0))}::float8[], ${p((r) => base64(r.sketch.toBytes()))}::text[])
          AS u(route, bucket, requests, errors, sum_ms, min_ms, max_ms, sketch)

@@ -13,6 +13,7 @@ import {
   type SignalPoint,
   type SignalWindows,
 } from '../../protocol/apm.ts';
+import type { ServiceMetricsBatch, ServiceMetricsResult } from '../../protocol/apm-metrics.ts';
 import { LIVE_CLOSE } from '../../protocol/live.ts';
 import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
@@ -22,6 +23,7 @@ import { SignalWindow } from '../core/signals.ts';
 import { LatencySketch } from '../core/sketch.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live-subscribers.ts';
 import { BatchStore } from './batch-store.ts';
+import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
 
 const SEC = 1000;
@@ -68,6 +70,8 @@ export class ServiceObject extends BaseObject<Env> {
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
 
   private store!: BatchStore;
+  /** OTLP metrics: duration histograms' state, the signal source, custom series (./metrics.ts). */
+  private metrics!: ServiceMetrics;
   // The route cap is applied (and persisted) here; the window only needs room for it.
   private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept, maxRoutes: APM_LIMITS.maxRoutesPerService + 1, maxAheadSec: APM_LIMITS.acceptFutureMs / 1000 });
   private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
@@ -84,6 +88,7 @@ export class ServiceObject extends BaseObject<Env> {
     const sql = this.ctx.storage.sql;
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.store = new BatchStore(sql);
+    this.metrics = new ServiceMetrics(sql);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     this.routeSet = new Set(this.state.routes);
@@ -118,7 +123,13 @@ export class ServiceObject extends BaseObject<Env> {
       st.service = batch.service;
       changed = true;
     }
-    const entries = batch.entries.map((e) => {
+    // Spans of seconds a duration histogram already counted are dropped (./metrics.ts).
+    const incoming = batch.source === 'metrics' ? batch.entries : this.metrics.admitSpans(batch.entries, now);
+    if (incoming.length === 0 && batch.entries.length > 0) {
+      if (changed) this.saveState();
+      return { accepted: 0, duplicate: false };
+    }
+    const entries = incoming.map((e) => {
       const r = this.routeFor(e.route);
       if (r.added) changed = true;
       return r.route === e.route ? e : { ...e, route: r.route };
@@ -156,6 +167,52 @@ export class ServiceObject extends BaseObject<Env> {
     await this.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
+  }
+
+  // ---- OTLP metrics (./metrics.ts) ----------------------------------------------------------
+
+  /**
+   * Duration histograms become signal entries, stored like a span batch's in the same turn (no
+   * await in between: one atomic write); other metrics become custom series.
+   */
+  async ingestMetrics(tenantId: string, batch: ServiceMetricsBatch, now = Date.now()): Promise<ServiceMetricsResult> {
+    const st = this.state;
+    if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
+    const r = this.metrics.record(batch, now);
+    if (!r) return { duplicate: true, requests: 0, ignoredRequests: 0, values: 0, rejected: 0, problem: '' };
+    let changed = !st.tenantId;
+    st.tenantId = tenantId;
+    st.service = batch.service;
+    for (const h of batch.hosts) {
+      if (st.hosts.includes(h) || st.hosts.length >= MAX_HOSTS) continue;
+      st.hosts.push(h);
+      changed = true;
+    }
+    st.lastSeen = now;
+    if (changed) this.saveState();
+    if (r.entries.length) await this.ingest(tenantId, { batchId: `m:${batch.batchId}`, service: batch.service, hosts: [], entries: r.entries, source: 'metrics' }, now);
+    else await this.schedule(now);
+    return { duplicate: false, requests: r.requests, ignoredRequests: r.ignoredRequests, values: r.values, rejected: r.rejected, problem: r.problem };
+  }
+
+  customMetrics() {
+    return this.metrics.list();
+  }
+
+  customHistory(metric: string, from: number, to: number, stepMs: number) {
+    return this.metrics.history(metric, from, to, stepMs);
+  }
+
+  customHistoryTail(metric: string, from: number, to: number, stepMs: number) {
+    return this.metrics.historyTail(metric, from, to, stepMs);
+  }
+
+  saturation(now = Date.now()) {
+    return { hosts: this.state.hosts, process: this.metrics.saturation(now) };
+  }
+
+  metricsDebug() {
+    return this.metrics.debug();
   }
 
   // ---- live -------------------------------------------------------------------------------
@@ -211,7 +268,9 @@ export class ServiceObject extends BaseObject<Env> {
   private flushDueAt(): number | null {
     let base = this.state.dirtyFrom;
     if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
-    return base === null ? null : floorTo(base, MINUTE) + MINUTE + SERVICE_FLUSH_GRACE_MS;
+    const signals = base === null ? null : floorTo(base, MINUTE) + MINUTE + SERVICE_FLUSH_GRACE_MS;
+    const custom = this.metrics.flushDueAt();
+    return signals === null ? custom : custom === null ? signals : Math.min(signals, custom);
   }
 
   private async schedule(now: number, at?: number) {
@@ -243,6 +302,7 @@ export class ServiceObject extends BaseObject<Env> {
   async flush(now = Date.now()): Promise<void> {
     const st = this.state;
     if (!st.tenantId || !st.service) return;
+    await this.metrics.flush(this.env, { tenantId: st.tenantId, service: st.service, lastSeen: st.lastSeen, hosts: st.hosts }, now);
     const end = floorTo(now - SERVICE_FLUSH_GRACE_MS, MINUTE);
     let start = this.pendingFrom ?? end;
     if (st.dirtyFrom !== null) start = Math.min(start, st.dirtyFrom);

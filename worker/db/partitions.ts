@@ -1,7 +1,7 @@
-// Retention by partition: each rollup tier (host metrics and service signals) is range-partitioned
-// by day. Maintenance creates the partitions a write may need (back to the retention edge, two days
-// ahead) and drops whole days once every row in them is past retention. Names are computed from a
-// fixed table list and dates, never from input.
+// Retention by partition: each rollup tier (host metrics, service signals, service custom series) is
+// range-partitioned by day. Maintenance creates the partitions a write may need (back to the
+// retention edge, two days ahead) and drops whole days once every row in them is past retention.
+// Names are computed from a fixed table list and dates, never from input.
 import { sql, type SQL } from 'drizzle-orm';
 import { TIERS } from '../../protocol/query.ts';
 
@@ -18,6 +18,8 @@ export const PARTITIONED = {
   rollup_5m: '5m',
   service_rollup_1m: '1m',
   service_rollup_5m: '5m',
+  service_metric_1m: '1m',
+  service_metric_5m: '5m',
 } as const satisfies Record<string, RollupTier>;
 export type PartitionedTable = keyof typeof PARTITIONED;
 const TABLES = Object.keys(PARTITIONED) as PartitionedTable[];
@@ -52,8 +54,11 @@ export async function ensurePartitions(db: SqlExec, now: number, aheadDays = 2):
         );
         created.push(name);
       } catch (err) {
-        // Another process created it between our list and our create.
-        if (!/already exists/.test(String((err as Error).message ?? err))) throw err;
+        // Another process created it between our list and our create (42P07; drizzle wraps the
+        // driver's error, so look at its cause too).
+        const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+        const duplicate = (e.code ?? e.cause?.code) === '42P07' || /already exists/.test(`${e.message ?? err} ${e.cause?.message ?? ''}`);
+        if (!duplicate) throw err;
       }
     }
   }

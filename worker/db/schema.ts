@@ -74,6 +74,11 @@ const rollupColumns = {
 export const rollup1m = pgTable('rollup_1m', rollupColumns);
 export const rollup5m = pgTable('rollup_5m', rollupColumns);
 
+/** A service's custom series (OTLP metrics): a host rollup's columns, owned by a service. */
+const serviceMetricColumns = (({ hostId: _hostId, ...rest }) => ({ ...rest, service: text('service').notNull() }))(rollupColumns);
+export const serviceMetric1m = pgTable('service_metric_1m', serviceMetricColumns);
+export const serviceMetric5m = pgTable('service_metric_5m', serviceMetricColumns);
+
 export const services = pgTable(
   'services',
   {
@@ -94,8 +99,9 @@ const serviceRollupColumns = {
   service: text('service').notNull(),
   route: text('route').notNull(),
   bucket: ts('bucket').notNull(),
-  requests: integer('requests').notNull(),
-  errors: integer('errors').notNull(),
+  // bigint (0004): request counts from duration histograms can pass 2^31 in a bucket
+  requests: bigint('requests', { mode: 'number' }).notNull(),
+  errors: bigint('errors', { mode: 'number' }).notNull(),
   sumMs: doublePrecision('sum_ms').notNull(),
   minMs: doublePrecision('min_ms').notNull(),
   maxMs: doublePrecision('max_ms').notNull(),

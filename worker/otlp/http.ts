@@ -62,6 +62,14 @@ export async function readOtlpBody(c: Context<AppEnv>): Promise<{ body: Uint8Arr
   return { body, encoding };
 }
 
+/** A request body's id (16 bytes of SHA-256, hex): an SDK's retry of the same body is the same batch. */
+export async function bodyDigest(body: Uint8Array): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  let hex = '';
+  for (let i = 0; i < 16; i++) hex += hash[i]!.toString(16).padStart(2, '0');
+  return hex;
+}
+
 /** 200 with an Export…ServiceResponse, with partial_success when some records were rejected. */
 export function exportResponse(signal: OtlpSignal, encoding: OtlpEncoding, rejected: number, message: string): Response {
   const partial = rejected > 0 ? { rejected, message } : undefined;

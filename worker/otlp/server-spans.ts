@@ -64,7 +64,12 @@ export function routeOf(a: Attrs): string {
 /** An error is span status ERROR or a 5xx response; a 4xx is the client's mistake, not one. */
 export function isError(span: Span): boolean {
   if (span.status.code === STATUS_ERROR) return true;
-  const code = int(span.attributes['http.response.status_code']) ?? int(span.attributes['http.status_code']);
+  return isServerErrorStatus(span.attributes);
+}
+
+/** A 5xx response status (stable or older attribute name); shared with duration histograms. */
+export function isServerErrorStatus(a: Attrs): boolean {
+  const code = int(a['http.response.status_code']) ?? int(a['http.status_code']);
   return code !== undefined && code >= 500;
 }
 

@@ -2,7 +2,7 @@
 // google.rpc.Status, not the JSON envelope), so they are documented by hand.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { APM_LIMITS } from '../../../protocol/apm.ts';
-import { RATE_LIMITS } from '../../limits.ts';
+import { RATE_LIMITS, type RateRule } from '../../limits.ts';
 import type { AppEnv } from '../../types.ts';
 
 const binary = { schema: { type: 'string' as const, format: 'binary' } };
@@ -11,8 +11,9 @@ const status = (description: string) => ({ description, content: { 'application/
 
 export function otlpDoc(
   app: OpenAPIHono<AppEnv>,
-  o: { path: string; summary: string; request: string; response: string; permission: { security: Record<string, string[]>[] } },
+  o: { path: string; summary: string; request: string; response: string; permission: { security: Record<string, string[]>[] }; rate?: RateRule; records?: string },
 ) {
+  const rate = o.rate ?? RATE_LIMITS.spans;
   app.openAPIRegistry.registerPath({
     method: 'post',
     path: o.path,
@@ -29,7 +30,7 @@ export function otlpDoc(
       403: status('The key lacks metrics:ingest'),
       413: status(`Body over ${APM_LIMITS.maxBodyBytes} bytes (after decompression)`),
       415: status('Content-Type other than application/x-protobuf or application/json, or an encoding other than gzip'),
-      429: status(`Over ${RATE_LIMITS.spans.limit * RATE_LIMITS.spans.perCount / RATE_LIMITS.spans.period} spans/s for the organization; see Retry-After`),
+      429: status(`Over ${(rate.limit * (rate.perCount ?? 1)) / rate.period} ${o.records ?? 'spans'}/s for the organization; see Retry-After`),
     },
   });
 }

@@ -4,13 +4,21 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { APM_LIMITS, OTHER_ROUTE, type RoutesResponse, type ServiceSummary, type SignalsResponse } from '../../../protocol/apm.ts';
 import type { ServiceObject } from '../../../durable-objects/service/service.ts';
+import { waitFor } from '../../../test/alert-helpers.ts';
 import { BASE, get, seedTenant } from '../../../test/helpers.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../../../test/otlp.ts';
 import { serviceObjectName } from '../../types.ts';
 
 const stub = (tenantId: string, service: string) => env.SERVICES.getByName(serviceObjectName(tenantId, service));
 
+/** The worker lists a new service in the background (worker/registry.ts): wait until it has. */
+async function listed(key: string, service: string) {
+  const res = await waitFor(() => get(key, `/api/v1/services/${encodeURIComponent(service)}/signals?points=2`), (r) => r.status !== 404);
+  expect(res.status).toBe(200);
+}
+
 async function signals(key: string, service: string, query = '') {
+  await listed(key, service);
   const res = await get(key, `/api/v1/services/${encodeURIComponent(service)}/signals?from=${Date.now() - 120_000}&points=200${query}`);
   expect(res.status).toBe(200);
   const body = (await res.json()) as SignalsResponse;
@@ -111,6 +119,7 @@ describe('POST /v1/traces', () => {
     const spans = Array.from({ length: APM_LIMITS.maxRoutesPerService + 5 }, (_, i) => ({ route: `/r${i}`, durationMs: 1, end }));
     expect((await postTraces(ingestKey, otlpTraces('many-routes', spans))).status).toBe(200);
     expect((await stub(tenant.id, 'many-routes').stats()).routes).toHaveLength(APM_LIMITS.maxRoutesPerService);
+    await listed(readKey, 'many-routes');
     const routes = (await (await get(readKey, `/api/v1/services/many-routes/routes?from=${end - 60_000}`)).json()) as RoutesResponse;
     expect(routes.routes.find((r) => r.route === OTHER_ROUTE)?.requests).toBe(5);
     expect(routes.routes.reduce((a, r) => a + r.requests, 0)).toBe(spans.length);
@@ -120,7 +129,7 @@ describe('POST /v1/traces', () => {
     const a = await seedTenant('A');
     const b = await seedTenant('B');
     await postTraces(a.ingestKey, otlpTraces('private-svc', [{ route: '/x', durationMs: 1, end: Date.now() - 1000 }]));
-    expect((await get(a.readKey, '/api/v1/services/private-svc/signals')).status).toBe(200);
+    await listed(a.readKey, 'private-svc');
     for (const path of ['signals', 'routes']) expect((await get(b.readKey, `/api/v1/services/private-svc/${path}`)).status).toBe(404);
     const live = await SELF.fetch(`${BASE}/api/v1/services/private-svc/live`, { headers: { authorization: `Bearer ${b.readKey}`, upgrade: 'websocket' } });
     expect(live.status).toBe(404);
@@ -139,6 +148,7 @@ describe('service rollups', () => {
     const s = stub(tenant.id, 'rollup-svc');
     await runInDurableObject(s, (obj: ServiceObject) => obj.flush(Date.now()));
     expect((await s.stats()).flushedUntil).toBeGreaterThan(base + 49_000);
+    await listed(readKey, 'rollup-svc');
     // A range older than 15 minutes is served by the rollup tiers.
     const from = base - 20 * 60_000;
     const res = (await (await get(readKey, `/api/v1/services/rollup-svc/signals?from=${from}&to=${base + 300_000}&points=100`)).json()) as SignalsResponse;

@@ -6,19 +6,12 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { decodeTraces } from '../../../protocol/otlp/index.ts';
 import { authorize, guard } from '../../auth/authorize.ts';
 import { RATE_LIMITS } from '../../limits.ts';
-import { exportResponse, readOtlpBody } from '../../otlp/http.ts';
+import { bodyDigest, exportResponse, readOtlpBody } from '../../otlp/http.ts';
 import { aggregateTraces } from '../../otlp/server-spans.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
 import { noteService } from '../../registry.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
 import { otlpDoc } from './doc.ts';
-
-async function digest(body: Uint8Array): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
-  let hex = '';
-  for (let i = 0; i < 16; i++) hex += hash[i]!.toString(16).padStart(2, '0');
-  return hex;
-}
 
 export function documentTraces(app: OpenAPIHono<AppEnv>) {
   otlpDoc(app, {
@@ -39,7 +32,7 @@ export function registerTraces(otlp: Hono<AppEnv>) {
     const agg = aggregateTraces(request, now);
     if (agg.spans > 0) await enforceRateLimit(c.env, RATE_LIMITS.spans, tenantId, Math.ceil(agg.spans / RATE_LIMITS.spans.perCount));
     if (agg.services.size) {
-      const id = await digest(body);
+      const id = await bodyDigest(body);
       await Promise.all(
         [...agg.services.values()].map((batch) =>
           c.env.SERVICES.getByName(serviceObjectName(tenantId, batch.service)).ingest(tenantId, { ...batch, batchId: id }),

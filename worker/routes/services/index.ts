@@ -1,9 +1,13 @@
-// The service query API (issue #12): list, signals over a range, the per-route table, live.
+// The service query API (issue #12): list, signals over a range, the per-route table, live, and
+// what POST /v1/metrics stores: custom series and saturation.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../types.ts';
 import { registerServiceList } from './list.ts';
 import { registerServiceLive } from './live.ts';
+import { registerServiceMetricsHistory } from './metrics-history.ts';
+import { registerServiceMetricsList } from './metrics-list.ts';
 import { registerServiceRoutes } from './routes.ts';
+import { registerServiceSaturation } from './saturation.ts';
 import { registerServiceSignals } from './signals.ts';
 
 export function registerServiceQueries(app: OpenAPIHono<AppEnv>) {
@@ -11,4 +15,7 @@ export function registerServiceQueries(app: OpenAPIHono<AppEnv>) {
   registerServiceSignals(app);
   registerServiceRoutes(app);
   registerServiceLive(app);
+  registerServiceMetricsList(app);
+  registerServiceMetricsHistory(app);
+  registerServiceSaturation(app);
 }
