@@ -46,7 +46,7 @@ export function registerMetrics(otlp: Hono<AppEnv>) {
         rejected += r.rejected;
         if (!problem && r.problem) problem = `service "${batches[i]!.service}": ${r.problem}`;
       });
-      for (const batch of batches) noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now);
+      await Promise.all(batches.map((batch) => noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now)));
     }
     return exportResponse('metrics', encoding, rejected, rejected ? `${rejected} data points rejected; first: ${problem}` : '');
   });
