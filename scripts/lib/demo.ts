@@ -44,7 +44,8 @@ export function demoEnv(opts: DemoOptions): Record<string, string> {
     OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${opts.ingestKey}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: opts.protocol ?? 'http/protobuf',
     OTEL_EXPORTER_OTLP_COMPRESSION: opts.gzip === false ? 'none' : 'gzip',
-    // The product takes traces; without these the SDK would also export metrics and logs.
+    // Traces only: the demo shows span-based signals (metrics would be ignored while spans arrive,
+    // docs/apm.md), and logs are not taken yet (#14).
     OTEL_METRICS_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
     // Export every second (the default is 5 s) so the live page moves with the traffic.
