@@ -1,7 +1,8 @@
 // Application monitoring in a real browser against the real local stack (issue #12): OTLP/JSON
 // traces posted with an ingest key, the services list, the service page with its charts filled,
 // a second arriving live without a reload, one cursor on all charts, the route table sorted and
-// used as a filter, the range in the URL, a service without a matched host.
+// used as a filter, the range in the URL, a service without a matched host, and one charting its
+// own process metrics (OTLP/JSON to /v1/metrics).
 // Screenshots go to e2e/screenshots/ (README, browser tests).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
 const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const SERVICE = 'checkout';
 const LONELY = 'billing';
+/** Sends only process metrics to /v1/metrics, and no host.name: saturation from its process. */
+const PROCESS_ONLY = 'jobs';
 const HOST = 'e2e-app-1';
 const SECONDS = 180;
 const USERS = 'GET /users/{id}';
@@ -254,9 +257,67 @@ describe('services in Chromium', () => {
     await loaded();
   });
 
+  it("charts a service's own process CPU and memory when no host matches it", async () => {
+    // Hand-built OTLP/JSON gauges (docs/apm.md "Metrics"): one point every 20 s over 10 minutes.
+    const now = Date.now();
+    const times = Array.from({ length: 30 }, (_, i) => now - (30 - i) * 20_000);
+    const gauge = (name: string, unit: string, value: (i: number) => Record<string, number | string>) => ({
+      name,
+      unit,
+      gauge: { dataPoints: times.map((t, i) => ({ timeUnixNano: `${BigInt(t) * 1_000_000n}`, ...value(i) })) },
+    });
+    const body = {
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: PROCESS_ONLY } }] },
+          scopeMetrics: [
+            {
+              scope: { name: 'e2e' },
+              metrics: [
+                gauge('process.cpu.utilization', '1', (i) => ({ asDouble: 0.2 + 0.1 * Math.sin(i / 4) })),
+                gauge('process.memory.usage', 'By', (i) => ({ asInt: String(200_000_000 + i * 1_000_000) })),
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`${stack.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(Number((JSON.parse(text || '{}') as { partialSuccess?: { rejectedDataPoints?: string } }).partialSuccess?.rejectedDataPoints ?? 0), text).toBe(0);
+
+    await page.goto(`${stack.url}/app/service/?name=${PROCESS_ONLY}&range=15m`);
+    await page.locator('[data-saturation-source="process"]').waitFor({ timeout: 15_000 });
+    await loaded();
+    expect(await page.locator('[data-no-matched-host]').count()).toBe(0);
+    await page.getByRole('heading', { name: "CPU of the service's process (process.cpu.utilization)" }).waitFor();
+    await page.getByRole('heading', { name: "Memory of the service's process (process.memory.usage)" }).waitFor();
+    await expect.poll(() => chartNum('cpu', 'data-points'), { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+    await expect.poll(() => chartNum('memory', 'data-points'), { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+    // The newest points are drawn at their own time, within the window.
+    expect(await chartNum('memory', 'data-last-ts')).toBeGreaterThanOrEqual(times[times.length - 1]! - 60_000);
+    await shot('23-service-process-saturation');
+
+    // A range change in the page reloads them over the new window.
+    const reload = page.waitForRequest((r) => {
+      const u = new URL(r.url());
+      return u.pathname === `/api/v1/services/${PROCESS_ONLY}/metrics/history` && u.searchParams.get('metric') === 'process.cpu.utilization' && Date.now() - Number(u.searchParams.get('from')) > 50 * 60_000;
+    });
+    await page.getByRole('button', { name: '1h', exact: true }).click();
+    await reload;
+    await loaded();
+    await expect.poll(() => chartNum('cpu', 'data-points'), { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+  });
+
   it('says so when a service matches no host or does not exist, and the pages raised no script errors', async () => {
     await page.goto(`${stack.url}/app/service/?name=${LONELY}&range=5m`);
     await page.locator('[data-no-matched-host]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-no-matched-host]').textContent()).toMatch(/No matched host and no process metrics/);
     await loaded();
     await expect.poll(requestsDrawn, { timeout: 10_000 }).toBe(1);
     // A name the organization does not have: said so, and no live socket is opened.

@@ -1,8 +1,10 @@
 // The service page: the last minute's numbers, latency P50/P95/P99, traffic, errors and error
-// rate, CPU and memory of the matched hosts, and the per-route table. History from the signals
+// rate, CPU and memory of the matched hosts (else the service's own process metrics), and the
+// per-route table. History from the signals
 // API; live, the service's socket upserts each second (short windows) or triggers a refresh of
 // the newest buckets (longer windows), and the hosts' sockets append samples. No polling.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ServiceMetricHistory, ServiceSaturation } from '../../../protocol/apm-metrics.ts';
 import type { HistoryResponse } from '../../../protocol/query.ts';
 import { pointOfSecond, serviceStatus, type RoutesResponse, type ServiceSummary, type SignalsResponse, type SignalWindows } from '../lib/apm.ts';
 import { api, ApiError, qs } from '../lib/api.ts';
@@ -10,7 +12,8 @@ import { formatErrorRate, formatValue } from '../lib/format.ts';
 import { pool, useApi } from '../lib/hooks.ts';
 import { LiveSocket, ServiceLiveSocket, type LiveStatus } from '../lib/live.ts';
 import { resolveRange, SERVICE_PRESETS, type Range } from '../lib/range.ts';
-import { saturationPanels, SATURATION_METRICS, SIGNAL_PANELS } from '../lib/service-panels.ts';
+import { processLines, processMetrics, type ProcessMetric } from '../lib/process-saturation.ts';
+import { processPanels, saturationPanels, SATURATION_METRICS, SIGNAL_PANELS } from '../lib/service-panels.ts';
 import { ServiceStore, type HostPoint } from '../lib/service-store.ts';
 import { readServiceView, serviceViewSearch, type ServiceView } from '../lib/service-view.ts';
 import { POINTS, settledUntil, signalsQuery, tailQuery } from '../lib/signals.ts';
@@ -32,6 +35,7 @@ const SKEW_MS = 5 * 60_000;
 
 const signalsUrl = (service: string, q: { from: number; to: number; points: number }, route: string | null) =>
   `/api/v1/services/${encodeURIComponent(service)}/signals?${qs({ from: q.from, to: q.to, points: q.points, route: route ?? undefined })}`;
+const serviceUrl = (service: string, rest: string) => `/api/v1/services/${encodeURIComponent(service)}/${rest}`;
 const historyUrl = (host: string, metric: string, from: number, to: number) => `/api/v1/metrics/history?${qs({ host, metric, from: Math.floor(from), to: Math.ceil(to), points: POINTS })}`;
 
 /** One value per host sample (the metrics are unlabelled; a labelled answer takes the highest). */
@@ -71,7 +75,9 @@ function Dashboard({ name }: { name: string }) {
   const [view, setViewState] = useState<ServiceView>(() => readServiceView(location.search));
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [error, setError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState({ signals: false, hosts: 0 });
+  const [loaded, setLoaded] = useState({ signals: false, hosts: 0, process: false });
+  /** No matched host: what the saturation API said, and the process metrics charted. */
+  const [proc, setProc] = useState<{ source: ServiceSaturation['source']; cpu: ProcessMetric; memory: ProcessMetric } | null>(null);
   const [windows, setWindows] = useState<SignalWindows | null>(null);
   const [routes, setRoutes] = useState<{ data?: RoutesResponse; error?: string; loading: boolean }>({ loading: true });
   const services = useApi<{ services: ServiceSummary[] }>('/api/v1/services');
@@ -228,6 +234,30 @@ function Dashboard({ name }: { name: string }) {
     };
   }, [store, win, hosts]);
 
+  // No matched host: the service's own process metrics over the window, reloaded with the range
+  // (a new store); live, the axis slides but the series is not polled.
+  const lonely = summary !== undefined && hosts.length === 0;
+  useEffect(() => {
+    if (!lonely) return;
+    const ac = new AbortController();
+    const fail = (e: Error) => !ac.signal.aborted && setError(e.message);
+    setLoaded((l) => ({ ...l, process: false }));
+    const to = Math.ceil(win.live ? Date.now() + SKEW_MS : win.to);
+    const load = (m: ProcessMetric) =>
+      api<ServiceMetricHistory>(serviceUrl(name, `metrics/history?${qs({ metric: m.metric, from: Math.floor(win.from), to, points: POINTS })}`), { signal: ac.signal }).then((h) => {
+        for (const l of processLines(h, m.scale)) store.setHost(m.metric, l.key, l.points);
+      });
+    api<ServiceSaturation>(serviceUrl(name, 'saturation'), { signal: ac.signal })
+      .then(async (sat) => {
+        const { cpu, memory } = processMetrics(sat);
+        setProc({ source: sat.source, cpu, memory });
+        if (sat.source === 'process') await Promise.all([load(cpu), load(memory)]);
+        if (!ac.signal.aborted) setLoaded((l) => ({ ...l, process: true }));
+      })
+      .catch(fail);
+    return () => ac.abort();
+  }, [store, win, name, lonely]);
+
   const lastZoom = useRef('');
   const changeRange = (r: Range) => setView({ ...view, range: r });
   // A drag reports once per chart it ends on; act once per range.
@@ -240,7 +270,8 @@ function Dashboard({ name }: { name: string }) {
   const selectRoute = (r: string | null) => setView({ ...view, route: r });
   const sat = useMemo(() => saturationPanels(hostNames), [hostNames]);
   const st = windows ? serviceStatus(windows['1m'], windows['5m']) : summary?.status;
-  const hostsDone = !summary || hosts.length === 0 || loaded.hosts === hosts.length * SATURATION_METRICS.length;
+  const procSat = useMemo(() => (proc?.source === 'process' ? processPanels(proc.cpu, proc.memory) : null), [proc]);
+  const hostsDone = !summary || (hosts.length === 0 ? loaded.process : loaded.hosts === hosts.length * SATURATION_METRICS.length);
   const known = services.data !== undefined;
 
   return (
@@ -282,10 +313,19 @@ function Dashboard({ name }: { name: string }) {
       </section>
       <section className="group" aria-labelledby="g-saturation">
         <h2 id="g-saturation">Saturation</h2>
-        {summary && hosts.length === 0 ? (
-          <div className="panel empty" data-no-matched-host>
-            No matched host: the service sends no <code>host.name</code> or <code>host.id</code> resource attribute that names a host of this organization.
+        {lonely && procSat ? (
+          <div className="grid pair" data-saturation-source="process">
+            {procSat.map((p) => (
+              <ServiceChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} group={GROUP} onZoom={onZoom} defer />
+            ))}
           </div>
+        ) : lonely ? (
+          proc && (
+            <div className="panel empty" data-no-matched-host>
+              No matched host and no process metrics: the service sends no <code>host.name</code> or <code>host.id</code> resource attribute that names a host of this organization, and no{' '}
+              <code>process.cpu.utilization</code> or <code>process.memory.usage</code> metrics to <code>/v1/metrics</code>.
+            </div>
+          )
         ) : (
           <div className="grid pair">
             {sat.map((p) => (

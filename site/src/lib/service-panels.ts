@@ -1,7 +1,8 @@
 // The service page's charts: the golden signals (latency P50/P95/P99, traffic, errors, error
 // rate) from the signal buckets, and saturation (CPU and memory of the hosts matched to the
-// service). One chart component draws any of them (components/ServiceChart.tsx).
+// service, else of its own process from its OTLP metrics). One chart component draws any of them (components/ServiceChart.tsx).
 import { PALETTE } from './echarts.ts';
+import type { ProcessMetric } from './process-saturation.ts';
 import type { Part, ServiceStore } from './service-store.ts';
 import { chartSeries, type ChartSeries } from './signals.ts';
 
@@ -58,12 +59,28 @@ export const CPU_METRIC = 'cpu.usage.total';
 export const MEMORY_METRIC = 'memory.usage.percent';
 export const SATURATION_METRICS = [CPU_METRIC, MEMORY_METRIC] as const;
 
+const hostLines = (metric: string, names: Map<string, string>) => (st: ServiceStore) =>
+  st.hostSeries(metric).map((h, i) => ({ id: h.host, name: names.get(h.host) ?? h.host, data: h.points, color: PALETTE[(i + 4) % PALETTE.length] }));
+
 /** CPU and memory, one line per matched host (named from GET /api/v1/hosts). */
 export function saturationPanels(hostNames: Map<string, string>): ServiceChartSpec[] {
-  const lines = (metric: string) => (st: ServiceStore) =>
-    st.hostSeries(metric).map((h, i) => ({ id: h.host, name: hostNames.get(h.host) ?? h.host, data: h.points, color: PALETTE[(i + 4) % PALETTE.length] }));
+  const lines = (metric: string) => hostLines(metric, hostNames);
   return [
     { id: 'cpu', title: 'CPU of the matched hosts', unit: 'percent', max: 100, parts: ['saturation'], lines: lines(CPU_METRIC) },
     { id: 'memory', title: 'Memory of the matched hosts', unit: 'percent', max: 100, parts: ['saturation'], lines: lines(MEMORY_METRIC) },
   ];
+}
+
+/** No host matches: the same two charts from the service's own process metrics (one line per
+ * attribute set, stored in the host slots keyed by its labels). */
+export function processPanels(cpu: ProcessMetric, memory: ProcessMetric): ServiceChartSpec[] {
+  const spec = (id: string, what: string, m: ProcessMetric): ServiceChartSpec => ({
+    id,
+    title: `${what} of the service's process (${m.metric})`,
+    unit: m.unit,
+    ...(m.unit === 'percent' && { max: 100 }),
+    parts: ['saturation'],
+    lines: hostLines(m.metric, new Map()),
+  });
+  return [spec('cpu', 'CPU', cpu), spec('memory', 'Memory', memory)];
 }
