@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Sample } from './ingest.ts';
 import { LIMITS as INGEST_LIMITS } from './ingest.ts';
-import { HistorySeries, Tier } from './query.ts';
+import { HistoryResponse } from './query.ts';
 
 export const APM_METRIC_LIMITS = {
   /** Custom series (metric name + attributes) a service keeps; points of further series are rejected. */
@@ -165,15 +165,8 @@ export const ServiceMetricsList = z.object({
 });
 export type ServiceMetricsList = z.infer<typeof ServiceMetricsList>;
 
-export const ServiceMetricHistory = z.object({
-  service: z.string(),
-  metric: z.string(),
-  from: z.number(),
-  to: z.number(),
-  tier: Tier,
-  stepMs: z.number(),
-  series: z.array(HistorySeries),
-});
+/** The host history answer, for a service's custom series. */
+export const ServiceMetricHistory = HistoryResponse.omit({ host: true }).extend({ service: z.string() });
 export type ServiceMetricHistory = z.infer<typeof ServiceMetricHistory>;
 
 export const SaturationValue = z.object({
