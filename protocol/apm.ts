@@ -3,6 +3,7 @@
 // Shared by the worker, the service object and the site.
 import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
+import type { SloStatus } from '../durable-objects/core/slo.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
@@ -33,6 +34,11 @@ export interface RouteSecondWire {
   count: number;
   errors: number;
   sketch: SketchWire;
+  /**
+   * Requests at or under each latency threshold of the service's latency SLOs (key: the
+   * threshold in ms, as a string), counted exactly from the spans (docs/slo.md).
+   */
+  le?: Record<string, number>;
 }
 
 /** What the worker sends a service object per request: aggregates, never spans. */
@@ -45,11 +51,17 @@ export interface ServiceBatch {
   entries: RouteSecondWire[];
   /** 'metrics': entries from duration histograms (protocol/apm-metrics.ts); default: server spans. */
   source?: 'spans' | 'metrics';
+  /** The latency thresholds (ms) the entries' `le` counts were made for. */
+  thresholds?: number[];
 }
 
 export interface ServiceIngestResult {
   accepted: number;
   duplicate: boolean;
+  /** Nothing was stored: call again with the alert config in the offer (as host objects ask). */
+  needConfig?: boolean;
+  /** Nothing was stored: the object's SLOs need `le` counts at these thresholds; aggregate again. */
+  needThresholds?: number[];
 }
 
 export const ServiceNameParam = z
@@ -164,11 +176,12 @@ export interface LiveSecond extends SignalPoint {
 
 export type ServiceLiveMessage =
   /** First message: the last 60 seconds and the current windows. */
-  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; slos?: SloStatus[] }
   /**
    * At most once a second while traffic arrives: every second that changed since the last push,
    * with its values so far (a second may be sent again as late spans arrive: replace by `ts`).
+   * `slos` (hello and signals, when the service has SLOs): each SLO's live status (docs/slo.md).
    */
-  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; slos?: SloStatus[] }
   | { type: 'pong' }
   | { type: 'error'; message: string };

@@ -12,6 +12,7 @@ import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
 import { registerSilences } from './routes/alerts/silences.ts';
+import { registerSlos } from './routes/slos/index.ts';
 import { registerHostList } from './routes/hosts/list.ts';
 import { registerHostLive } from './routes/hosts/live.ts';
 import { registerCatalog } from './routes/metrics/catalog.ts';
@@ -75,6 +76,7 @@ export function createApp() {
   registerAlertChannels(app);
   registerSilences(app);
   registerAlertList(app);
+  registerSlos(app);
   registerInstall(app);
   registerServiceQueries(app);
   // OTLP/HTTP ingest answers errors as google.rpc.Status, so it has its own error handler.

@@ -7,14 +7,39 @@ export type Comparator = '>' | '>=' | '<' | '<=' | '==';
 export const COMPARATORS: readonly Comparator[] = ['>', '>=', '<', '<=', '=='];
 export type Severity = 'INFO' | 'WARNING' | 'CRITICAL';
 export const SEVERITIES: readonly Severity[] = ['INFO', 'WARNING', 'CRITICAL'];
+/** Matcher keys of host rules (the host id and the catalog's labels). */
 export const MATCHER_KEYS = ['host', 'mount', 'interface', 'core', 'device'] as const;
 export type MatcherKey = (typeof MATCHER_KEYS)[number];
-export type Matchers = Partial<Record<MatcherKey, string>>;
+/** Matcher keys of service rules: without `route` a rule watches the service as a whole. */
+export const SERVICE_MATCHER_KEYS = ['service', 'route'] as const;
+export type ServiceMatcherKey = (typeof SERVICE_MATCHER_KEYS)[number];
+export type Matchers = Partial<Record<MatcherKey | ServiceMatcherKey, string>>;
+
+/**
+ * What a rule's condition is computed from. `threshold` compares one value per series (a host
+ * metric, or a service signal over `windowMs`); `burn_rate` is an SLO's error-budget burn over a
+ * long and a short window (durable-objects/core/burn-rate.ts). A new kind (anomaly, forecast) is
+ * one more name here plus an evaluator (durable-objects/service/evaluators.ts); the state
+ * machine, outbox, silences and history below do not change (docs/alerting.md, "Rule kinds").
+ */
+export const RULE_KINDS = ['threshold', 'burn_rate'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** Service golden signals a threshold rule can watch (per service, or per route). */
+export const SERVICE_METRICS = ['service.latency.p50', 'service.latency.p95', 'service.latency.p99', 'service.error_rate', 'service.request_rate'] as const;
+export type ServiceMetric = (typeof SERVICE_METRICS)[number];
+export const isServiceMetric = (m: string): m is ServiceMetric => (SERVICE_METRICS as readonly string[]).includes(m);
+/** The pseudo-metric of burn-rate alerts (their value: the lower of the two windows' burn rates). */
+export const BURN_RATE_METRIC = 'slo.burn_rate';
 
 /** Pseudo-metric: 0 once a host has sent nothing for the rule's `forMs`, 1 when it sends again. */
 export const HOST_UP_METRIC = 'host.up';
 /** Spec §3.3: the same alert is sent at most once per 5 minutes. */
 export const DEFAULT_REPEAT_MS = 5 * 60_000;
+/** Service rules (signals, burn rates): the spec's 1 minute debounce. */
+export const DEFAULT_SERVICE_REPEAT_MS = 60_000;
+/** The window a service threshold rule's signal is computed over, unless it names one. */
+export const DEFAULT_SIGNAL_WINDOW_MS = 60_000;
 
 export interface Rule {
   id: string;
@@ -32,7 +57,18 @@ export interface Rule {
   channelIds: string[];
   enabled: boolean;
   repeatIntervalMs?: number;
+  /** Absent on rules stored before kinds existed: a threshold rule. */
+  kind?: RuleKind;
+  /** Service threshold rules: the signal's window; burn-rate rules: the long window. */
+  windowMs?: number;
+  /** Burn-rate rules: the short window, which gates both firing and resolving. */
+  shortWindowMs?: number;
+  /** Burn-rate rules: the SLO whose budget burns. */
+  sloId?: string;
 }
+
+/** Rules evaluated by service objects (service signals and SLO burn rates); the rest by host objects. */
+export const isServiceRule = (r: Pick<Rule, 'kind' | 'metric'>): boolean => r.kind === 'burn_rate' || isServiceMetric(r.metric);
 
 /** Glob with `*` as the only wildcard; everything else is literal. */
 export function globMatch(pattern: string, value: string): boolean {
@@ -63,6 +99,13 @@ export function matchesSeries(matchers: Matchers, hostId: string, labels: Labels
     const value = key === 'host' ? hostId : labels[key];
     if (value === undefined || !globMatch(pattern, value)) return false;
   }
+  return true;
+}
+
+/** Does a service series (`{service}` or `{service, route}`) fall under a service rule's matchers? */
+export function matchesServiceSeries(matchers: Matchers, labels: { service: string; route?: string }): boolean {
+  if (matchers.service !== undefined && !globMatch(matchers.service, labels.service)) return false;
+  if (matchers.route !== undefined && (labels.route === undefined || !globMatch(matchers.route, labels.route))) return false;
   return true;
 }
 
@@ -186,9 +229,13 @@ export interface Silence {
   endsAt: number;
 }
 
-/** Labels an alert is matched on by silences. */
-export function alertLabels(rule: Rule, hostId: string, labels: Labels): Record<string, string> {
-  return { ...labels, host: hostId, rule: rule.id, metric: rule.metric, severity: rule.severity };
+/**
+ * Labels an alert is matched on by silences. `subject` is the host id (a string, host rules) or
+ * the subject's own labels (`{service}` for service rules).
+ */
+export function alertLabels(rule: Rule, subject: string | Labels, labels: Labels): Record<string, string> {
+  const own = typeof subject === 'string' ? { host: subject } : subject;
+  return { ...labels, ...own, rule: rule.id, metric: rule.metric, severity: rule.severity };
 }
 
 export function isSilenced(silences: readonly Silence[], labels: Record<string, string>, now: number): boolean {

@@ -25,6 +25,10 @@ import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live
 import { BatchStore } from './batch-store.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
+import type { AlertConfig } from '../../worker/db/alerts.ts';
+import type { ConfigOffer } from '../alert-engine.ts';
+import { thresholdsFor } from '../core/slo.ts';
+import { ServiceAlerts } from './service-alerts.ts';
 
 const SEC = 1000;
 const MINUTE = 60_000;
@@ -83,6 +87,9 @@ export class ServiceObject extends BaseObject<Env> {
   private changed = new Set<number>();
   private lastPush = 0;
   private prunedAt = 0;
+  /** Service rules and SLOs, evaluated as each batch is stored (./service-alerts.ts). */
+  private alerts!: ServiceAlerts;
+  private alertDue: number | null = null;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -99,6 +106,11 @@ export class ServiceObject extends BaseObject<Env> {
     this.pendingFrom = next === null ? null : next * SEC;
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof ServiceObject).liveOptions, LIVE_CLOSE.tooManyServiceSubscribers);
+    this.alerts = new ServiceAlerts(sql, this.env, this.window);
+    if (this.state.tenantId && this.state.service) {
+      this.alerts.setIdentity(this.state.tenantId, this.state.service);
+      this.alerts.slos.replaySeconds(this.store.range(nowSec - APM_LIMITS.secondsKept, Number.MAX_SAFE_INTEGER), Date.now());
+    }
   }
 
   private saveState() {
@@ -114,9 +126,22 @@ export class ServiceObject extends BaseObject<Env> {
     return { route, added: true };
   }
 
-  async ingest(tenantId: string, batch: ServiceBatch, now = Date.now()): Promise<ServiceIngestResult> {
+  /**
+   * Stores a batch, counts it for the SLOs and evaluates the service rules. `offer` is the
+   * tenant's alert config version the worker knows: an object holding an older one answers
+   * `needConfig` without storing anything (as host objects do); one whose SLOs need latency
+   * thresholds the batch was not counted for answers `needThresholds`.
+   */
+  async ingest(tenantId: string, batch: ServiceBatch, offer?: ConfigOffer, now = Date.now()): Promise<ServiceIngestResult> {
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
+    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
+    await this.alerts.prepare(tenantId, batch.service, now, offer);
+    if (batch.source !== 'metrics') {
+      const have = new Set(batch.thresholds ?? []);
+      const need = thresholdsFor(this.alerts.currentConfig()?.slos, batch.service);
+      if (need.some((t) => !have.has(t))) return { accepted: 0, duplicate: false, needThresholds: need };
+    }
     let changed = false;
     if (!st.tenantId) {
       st.tenantId = tenantId;
@@ -138,6 +163,7 @@ export class ServiceObject extends BaseObject<Env> {
       if (changed) this.saveState(); // routes were added before the duplicate was known
       return { accepted: 0, duplicate: true };
     }
+    this.alerts.slos.record(entries, now); // same turn as the batch write: stored together
     // The window's clock moves with the server's (once a second): a sender's future timestamps
     // cannot push real seconds out of it.
     const nowSec = Math.floor(now / SEC);
@@ -164,9 +190,25 @@ export class ServiceObject extends BaseObject<Env> {
     }
     st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
     if (changed) this.saveState();
+    this.alertDue = this.alerts.onBatch(now, [...new Set(entries.map((e) => e.route))]);
     await this.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
+  }
+
+  /** Pushed by the alert and SLO routes when the tenant's rules, channels, silences or SLOs change. */
+  setAlertConfig(config: AlertConfig): boolean {
+    return this.alerts.setConfig(config);
+  }
+
+  /** An SLO's live status (GET /api/v1/slos/{id}/status); null if this service has no such SLO. */
+  sloStatus(id: string, now = Date.now()) {
+    return this.alerts.slos.status(id, now);
+  }
+
+  /** For tests: outbox rows and series states. */
+  alertDebug() {
+    return this.alerts.debug();
   }
 
   // ---- OTLP metrics (./metrics.ts) ----------------------------------------------------------
@@ -190,7 +232,7 @@ export class ServiceObject extends BaseObject<Env> {
     }
     st.lastSeen = now;
     if (changed) this.saveState();
-    if (r.entries.length) await this.ingest(tenantId, { batchId: `m:${batch.batchId}`, service: batch.service, hosts: [], entries: r.entries, source: 'metrics' }, now);
+    if (r.entries.length) await this.ingest(tenantId, { batchId: `m:${batch.batchId}`, service: batch.service, hosts: [], entries: r.entries, source: 'metrics' }, undefined, now);
     else await this.schedule(now);
     return { duplicate: false, requests: r.requests, ignoredRequests: r.ignoredRequests, values: r.values, rejected: r.rejected, problem: r.problem };
   }
@@ -232,6 +274,10 @@ export class ServiceObject extends BaseObject<Env> {
     return { '1m': this.window.stats(nowSec, 60), '5m': this.window.stats(nowSec, 300), '15m': this.window.stats(nowSec, 900) };
   }
 
+  private liveSlos(now: number) {
+    return this.alerts.slos.size() ? { slos: this.alerts.slos.statuses(now) } : {};
+  }
+
   /** Pushes now if the last push was a second ago or more; else the alarm pushes at that mark. */
   private async maybePush(now: number) {
     if (this.changed.size === 0) return;
@@ -247,7 +293,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.changed.clear();
     this.lastPush = now;
     if (seconds.length === 0) return;
-    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now) };
+    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), ...this.liveSlos(now) };
     this.subscribers.broadcast([msg]);
   }
 
@@ -258,7 +304,7 @@ export class ServiceObject extends BaseObject<Env> {
     const nowSec = Math.floor(Date.now() / SEC);
     const seconds: LiveSecond[] = [];
     for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
-    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows() };
+    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), ...this.liveSlos(Date.now()) };
     return this.subscribers.accept(hello);
   }
 
@@ -274,7 +320,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private async schedule(now: number, at?: number) {
-    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null].filter((d): d is number => d !== null);
+    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null, this.alertDue].filter((d): d is number => d !== null);
     if (dues.length === 0) return;
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -285,6 +331,10 @@ export class ServiceObject extends BaseObject<Env> {
   override async alarm() {
     this.alarmAt = null;
     const now = Date.now();
+    this.alertDue = await this.alerts.onAlarm(now).catch((err) => {
+      console.error(JSON.stringify({ msg: 'service alert alarm failed; retrying', service: this.state.service, error: String(err) }));
+      return now + RETRY_MS;
+    });
     if (this.changed.size && this.subscribers.count() > 0) this.push(now);
     else this.changed.clear();
     let retryAt: number | undefined;
@@ -324,6 +374,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.pendingFrom = next === null ? null : next * SEC;
     this.store.prune(Math.floor(Math.min(floorTo(st.flushedUntil, FIVE), now - KEEP_BATCHES_MS) / SEC));
     this.window.prune(Math.floor(now / SEC));
+    this.alerts.slos.prune(now);
     this.saveState();
   }
 

@@ -6,7 +6,7 @@ import { env } from 'cloudflare:test';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { withDb } from '../db/client.ts';
-import { alertChannels, alertRules, silences } from '../db/alerts-schema.ts';
+import { alertChannels, alertRules, silences, slos } from '../db/alerts-schema.ts';
 import { apiKeys, auditLog, hosts, invitations, memberships, tenants } from '../db/schema.ts';
 import { batch, post, sample } from '../../test/helpers.ts';
 import { fill, listOps } from '../../test/openapi-ops.ts';
@@ -24,6 +24,7 @@ async function snapshot(tenantId: string) {
     rules: await db.select().from(alertRules).where(eq(alertRules.tenantId, tenantId)).orderBy(asc(alertRules.id)),
     channels: await db.select().from(alertChannels).where(eq(alertChannels.tenantId, tenantId)).orderBy(asc(alertChannels.id)),
     silences: await db.select().from(silences).where(eq(silences.tenantId, tenantId)).orderBy(asc(silences.id)),
+    slos: await db.select().from(slos).where(eq(slos.tenantId, tenantId)).orderBy(asc(slos.id)),
     hosts: await db.select().from(hosts).where(eq(hosts.tenantId, tenantId)),
     audit: await db.select().from(auditLog).where(eq(auditLog.tenantId, tenantId)).orderBy(asc(auditLog.id)),
   }));
@@ -36,6 +37,7 @@ function bodyFor(method: string, path: string, a: Record<string, string>): unkno
     'PATCH /api/v1/alerts/rules/{id}': { enabled: false, threshold: 1 },
     'PATCH /api/v1/alerts/channels/{id}': { name: 'pwned', enabled: false },
     'PATCH /api/v1/alerts/silences/{id}': { comment: 'pwned' },
+    'PATCH /api/v1/slos/{id}': { objective: 0.5, name: 'pwned' },
     'PATCH /api/v1/members/{userId}': { role: 'viewer' },
     'PATCH /api/v1/org': { name: 'pwned' },
     'POST /api/v1/auth/switch-org': { orgId: a.tenant },
@@ -56,6 +58,7 @@ describe('tenant isolation', () => {
     const chanHost = `chan-${uniq()}.example`; // distinctive: B's own host names end in ".example" too
     const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: `https://${chanHost}/hook`, secret: 'a-secret-of-16-chars' } })).body;
     const silence = (await a.call('POST', '/api/v1/alerts/silences', { matchers: { host: 'a-*' }, ends_at: Date.now() + 3600_000 })).body;
+    const slo = (await a.call('POST', '/api/v1/slos', { name: `a slo ${uniq()}`, service: `a-svc-${uniq()}`, kind: 'latency', threshold_ms: 250, objective: 0.995, window_days: 28 })).body;
     const inviteEmail = newEmail('a-invitee');
     const invitation = (await a.call('POST', '/api/v1/invitations', { email: inviteEmail, role: 'viewer' })).body;
     const memberEmail = newEmail('a-member');
@@ -63,10 +66,10 @@ describe('tenant isolation', () => {
     const mail = await lastEmailTo(memberEmail, /invited/);
     const aMember = await signUp(memberEmail);
     await aMember.call('POST', '/api/v1/invitations/accept', { token: mail.token });
-    const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id };
+    const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id, slo: slo.id };
     for (const [k, v] of Object.entries(ids)) expect(v, k).toBeTruthy();
     const aValues = { tenant: a.orgId, host };
-    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
+    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, slo.id, slo.name, slo.service, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
 
     // Organization B: an owner session and every key scope.
     const b = await signUp(undefined, `Org B ${uniq()}`);

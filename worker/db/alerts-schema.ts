@@ -1,5 +1,6 @@
-// Typed mirror of migrations/0001_alerts.sql (the SQL file is the source of truth).
-import { bigint, boolean, doublePrecision, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+// Typed mirror of migrations/0001_alerts.sql and 0006_slos.sql (the SQL files are the source of truth).
+import { bigint, boolean, doublePrecision, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { RuleParams } from './alerts.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 const ms = (name: string) => bigint(name, { mode: 'number' });
@@ -18,6 +19,8 @@ export const alertRules = pgTable('alert_rules', {
   severity: text('severity', { enum: ['INFO', 'WARNING', 'CRITICAL'] }).notNull(),
   channelIds: text('channel_ids').array().notNull().default([]),
   enabled: boolean('enabled').notNull().default(true),
+  kind: text('kind', { enum: ['threshold', 'burn_rate'] }).notNull().default('threshold'),
+  params: jsonb('params').$type<RuleParams>().notNull().default({}),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -49,7 +52,9 @@ export const alertHistory = pgTable('alert_history', {
   ruleId: text('rule_id').notNull(),
   ruleName: text('rule_name').notNull(),
   severity: text('severity').notNull(),
-  hostId: text('host_id').notNull(),
+  /** One of host_id and service is set: whose alert this is. */
+  hostId: text('host_id'),
+  service: text('service'),
   metric: text('metric').notNull(),
   labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
   status: text('status', { enum: ['FIRING', 'RESOLVED'] }).notNull(),
@@ -65,4 +70,18 @@ export const alertHistory = pgTable('alert_history', {
 export const alertConfigVersions = pgTable('alert_config_versions', {
   tenantId: text('tenant_id').primaryKey(),
   version: ms('version').notNull(),
+});
+
+export const slos = pgTable('slos', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  name: text('name').notNull(),
+  service: text('service').notNull(),
+  route: text('route'),
+  kind: text('kind', { enum: ['availability', 'latency'] }).notNull(),
+  thresholdMs: doublePrecision('threshold_ms'),
+  objective: doublePrecision('objective').notNull(),
+  windowDays: integer('window_days').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 });

@@ -1,10 +1,12 @@
 // Postgres access for alerting: default rules, the per-tenant alert config (rules, channels,
-// silences) that host objects cache, its version, and alert history written by the objects.
+// silences, SLOs) that host and service objects cache, its version, and alert history written
+// by the objects.
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { DEFAULT_RULES, type Rule, type Silence } from '../../durable-objects/core/rules.ts';
+import type { Slo } from '../../durable-objects/core/slo.ts';
 import { newId } from '../auth/crypto.ts';
 import type { Channel } from '../notify/channels.ts';
-import { alertChannels, alertConfigVersions, alertHistory, alertRules, silences } from './alerts-schema.ts';
+import { alertChannels, alertConfigVersions, alertHistory, alertRules, silences, slos } from './alerts-schema.ts';
 import type { AnyPg } from './tenants.ts';
 
 export interface AlertConfig {
@@ -12,6 +14,15 @@ export interface AlertConfig {
   rules: Rule[];
   channels: Channel[];
   silences: Silence[];
+  /** Absent in configs cached before SLOs existed. */
+  slos?: Slo[];
+}
+
+/** Kind-specific rule fields, stored in alert_rules.params (see Rule in core/rules.ts). */
+export interface RuleParams {
+  windowMs?: number;
+  shortWindowMs?: number;
+  sloId?: string;
 }
 
 export async function insertDefaultRules(db: AnyPg, tenantId: string) {
@@ -48,6 +59,23 @@ export const toRule = (r: RuleRow): Rule => ({
   severity: r.severity,
   channelIds: r.channelIds,
   enabled: r.enabled,
+  kind: r.kind,
+  ...(r.params.windowMs !== undefined && { windowMs: r.params.windowMs }),
+  ...(r.params.shortWindowMs !== undefined && { shortWindowMs: r.params.shortWindowMs }),
+  ...(r.params.sloId !== undefined && { sloId: r.params.sloId }),
+});
+
+export type SloRow = typeof slos.$inferSelect;
+export const toSlo = (r: SloRow): Slo => ({
+  id: r.id,
+  name: r.name,
+  service: r.service,
+  route: r.route,
+  kind: r.kind,
+  thresholdMs: r.thresholdMs,
+  objective: r.objective,
+  windowDays: r.windowDays as Slo['windowDays'],
+  createdAt: r.createdAt.getTime(),
 });
 
 /** The config a host object evaluates with, read in one snapshot so version and rows agree. */
@@ -58,11 +86,13 @@ export async function loadAlertConfig(db: AnyPg, tenantId: string, now = Date.no
       const rules = await tx.select().from(alertRules).where(and(eq(alertRules.tenantId, tenantId), eq(alertRules.enabled, true)));
       const chans = await tx.select().from(alertChannels).where(and(eq(alertChannels.tenantId, tenantId), eq(alertChannels.enabled, true)));
       const sils = await tx.select().from(silences).where(and(eq(silences.tenantId, tenantId), gt(silences.endsAt, new Date(now))));
+      const sloRows = await tx.select().from(slos).where(eq(slos.tenantId, tenantId));
       return {
         version,
         rules: rules.map(toRule),
         channels: chans.map((c) => ({ id: c.id, name: c.name, type: c.type, config: c.config, enabled: c.enabled })),
         silences: sils.map((s) => ({ id: s.id, matchers: s.matchers, startsAt: s.startsAt.getTime(), endsAt: s.endsAt.getTime() })),
+        slos: sloRows.map(toSlo),
       };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
@@ -74,7 +104,9 @@ export interface HistoryRow {
   ruleId: string;
   ruleName: string;
   severity: string;
-  hostId: string;
+  /** One of hostId and service is set: whose alert this is. */
+  hostId: string | null;
+  service: string | null;
   metric: string;
   labels: Record<string, string>;
   status: 'FIRING' | 'RESOLVED';

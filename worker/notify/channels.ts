@@ -57,12 +57,17 @@ export interface NotifyEnv {
   EMAIL_FROM?: string;
 }
 
+/** One of `host` and `service` is set: whose alerts these are (a test notification names a host). */
 export interface Notification {
   tenantId: string;
-  host: { id: string; name: string };
+  host?: { id: string; name: string };
+  service?: { name: string };
   notices: AlertNotice[];
   test?: boolean;
 }
+
+/** How a notification names its subject in text: the host's name, or `service <name>`. */
+export const subjectName = (n: Notification) => (n.service ? `service ${n.service.name}` : (n.host?.name ?? 'unknown'));
 
 /** The JSON a generic webhook receives (docs/alerting.md). */
 export function webhookPayload(n: Notification, sentAt: number) {
@@ -70,7 +75,8 @@ export function webhookPayload(n: Notification, sentAt: number) {
     version: 1,
     test: n.test ?? false,
     tenantId: n.tenantId,
-    host: n.host,
+    host: n.host ?? null,
+    service: n.service ?? null,
     alerts: n.notices.map((a) => ({
       id: a.episodeId,
       status: a.kind === 'resolved' ? 'resolved' : 'firing',
@@ -95,8 +101,8 @@ export async function hmacHex(secret: string, message: string): Promise<string> 
 }
 
 function text(n: Notification): string {
-  const head = n.test ? 'Test notification from Pulse Monitor' : `${n.notices.length} alert${n.notices.length === 1 ? '' : 's'} on ${n.host.name}`;
-  return [head, ...n.notices.map((a) => describe(a, n.host.name))].join('\n');
+  const head = n.test ? 'Test notification from Pulse Monitor' : `${n.notices.length} alert${n.notices.length === 1 ? '' : 's'} on ${subjectName(n)}`;
+  return [head, ...n.notices.map((a) => describe(a, subjectName(n)))].join('\n');
 }
 
 function subject(n: Notification): string {
@@ -104,7 +110,7 @@ function subject(n: Notification): string {
   const first = n.notices[0];
   const more = n.notices.length > 1 ? ` (+${n.notices.length - 1} more)` : '';
   const state = first?.kind === 'resolved' ? 'RESOLVED' : first?.severity ?? 'ALERT';
-  return `[Pulse ${state}] ${first?.ruleName ?? 'alert'} on ${n.host.name}${more}`;
+  return `[Pulse ${state}] ${first?.ruleName ?? 'alert'} on ${subjectName(n)}${more}`;
 }
 
 export async function buildRequest(ch: Channel, n: Notification, env: NotifyEnv, now: number): Promise<{ url: string; init: RequestInit }> {

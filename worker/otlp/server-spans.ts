@@ -7,6 +7,7 @@ import { APM_LIMITS, UNKNOWN_SERVICE, type RouteSecondWire, type ServiceBatch } 
 import { validateSpan } from '../../protocol/otlp/index.ts';
 import type { Attrs, AttrValue, Span, TracesRequest } from '../../protocol/otlp/types.ts';
 import { LatencySketch } from '../../durable-objects/core/sketch.ts';
+import { thresholdKey } from '../../durable-objects/core/slo.ts';
 
 const SPAN_KIND_SERVER = 2;
 const STATUS_ERROR = 2;
@@ -79,11 +80,14 @@ interface Cell {
   count: number;
   errors: number;
   sketch: LatencySketch;
+  /** Requests at or under each of the service's latency-SLO thresholds (exact, not from the sketch). */
+  le: number[] | null;
 }
 
 interface ServiceAcc {
   hosts: Set<string>;
   cells: Map<string, Cell>;
+  thresholds: readonly number[];
 }
 
 export interface AggregatedTraces {
@@ -97,7 +101,11 @@ export interface AggregatedTraces {
   problem: string;
 }
 
-export function aggregateTraces(req: TracesRequest, now: number): AggregatedTraces {
+/**
+ * `thresholdsFor(service)`: the latency thresholds (ms) of the service's latency SLOs; each
+ * entry then counts its requests at or under each one (docs/slo.md).
+ */
+export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: (service: string) => readonly number[] = () => []): AggregatedTraces {
   // Times as float milliseconds: nanoseconds since the epoch lose ~0.3 µs as a double, far below
   // the sketch's 1 %, and number arithmetic is much cheaper than BigInt on this hot path.
   const minEnd = now - APM_LIMITS.acceptPastMs;
@@ -128,7 +136,7 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
           acc = accs.get(service);
           if (!acc) {
             if (accs.size >= APM_LIMITS.maxServicesPerRequest) return reject(where, `more than ${APM_LIMITS.maxServicesPerRequest} services in one request`);
-            accs.set(service, (acc = { hosts: new Set(), cells: new Map() }));
+            accs.set(service, (acc = { hosts: new Set(), cells: new Map(), thresholds: thresholdsFor(service) }));
           }
           for (const k of ['host.name', 'host.id']) {
             const h = str(ra[k]);
@@ -139,10 +147,12 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
         const route = routeOf(span.attributes);
         const key = `${sec}\u0000${route}`;
         let cell = acc.cells.get(key);
-        if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch() }));
+        if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch(), le: acc.thresholds.length ? new Array<number>(acc.thresholds.length).fill(0) : null }));
         cell.count++;
         if (isError(span)) cell.errors++;
-        cell.sketch.add(endMs - Number(span.startTimeUnixNano) / 1e6);
+        const ms = endMs - Number(span.startTimeUnixNano) / 1e6;
+        cell.sketch.add(ms);
+        if (cell.le) for (let t = 0; t < acc.thresholds.length; t++) if (ms <= acc.thresholds[t]!) cell.le[t]!++;
         requests++;
       });
     });
@@ -150,8 +160,12 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
   const services = new Map<string, Omit<ServiceBatch, 'batchId'>>();
   for (const [service, acc] of accs) {
     const entries: RouteSecondWire[] = [];
-    for (const c of acc.cells.values()) entries.push({ sec: c.sec, route: c.route, count: c.count, errors: c.errors, sketch: c.sketch.toWire() });
-    if (entries.length) services.set(service, { service, hosts: [...acc.hosts], entries });
+    for (const c of acc.cells.values()) {
+      const e: RouteSecondWire = { sec: c.sec, route: c.route, count: c.count, errors: c.errors, sketch: c.sketch.toWire() };
+      if (c.le) e.le = Object.fromEntries(acc.thresholds.map((t, i) => [thresholdKey(t), c.le![i]!]));
+      entries.push(e);
+    }
+    if (entries.length) services.set(service, { service, hosts: [...acc.hosts], entries, ...(acc.thresholds.length && { thresholds: [...acc.thresholds] }) });
   }
   return { services, spans, requests, rejected, problem };
 }

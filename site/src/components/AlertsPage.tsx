@@ -4,6 +4,7 @@ import { qs } from '../lib/api.ts';
 import { ago, formatTime } from '../lib/format.ts';
 import { useApi } from '../lib/hooks.ts';
 import type { AlertRow } from '../lib/status.ts';
+import { AlertSubject } from './AlertSubject.tsx';
 import { AppShell, Async } from './AppShell.tsx';
 import { Channels } from './Channels.tsx';
 import { Rules } from './Rules.tsx';
@@ -18,7 +19,7 @@ function AlertTable({ rows }: { rows: AlertRow[] }) {
           <tr>
             <th>Severity</th>
             <th>Rule</th>
-            <th>Host</th>
+            <th>Host or service</th>
             <th className="hide-phone">Series</th>
             <th>Value</th>
             <th>Started</th>
@@ -34,7 +35,7 @@ function AlertTable({ rows }: { rows: AlertRow[] }) {
               </td>
               <td>{a.rule_name}</td>
               <td>
-                <a href={`/app/host/?id=${encodeURIComponent(a.host)}`}>{a.host}</a>
+                <AlertSubject alert={a} />
               </td>
               <td className="hide-phone small">
                 {a.metric}

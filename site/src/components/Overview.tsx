@@ -10,6 +10,7 @@ import { pool, useApi } from '../lib/hooks.ts';
 import type { ServiceSummary } from '../lib/apm.ts';
 import { LiveSocket } from '../lib/live.ts';
 import { hostStatus, type AlertRow, type HostRow } from '../lib/status.ts';
+import { AlertSubject } from './AlertSubject.tsx';
 import { AppShell, Async, useCan } from './AppShell.tsx';
 import { NoServices, ServicesTable } from './ServicesList.tsx';
 import { Sparkline } from './Sparkline.tsx';
@@ -211,7 +212,7 @@ function OverviewBody() {
             <ul>
               {d.firing.map((a) => (
                 <li key={a.id} data-alert={a.rule_name}>
-                  <span className={`badge s-${a.severity}`}>{a.severity}</span> <strong>{a.rule_name}</strong> on <a href={`/app/host/?id=${encodeURIComponent(a.host)}`}>{a.host}</a> — {a.metric} = {a.value.toFixed(2)} (threshold {a.threshold}), since {ago(a.started_at)}
+                  <span className={`badge s-${a.severity}`}>{a.severity}</span> <strong>{a.rule_name}</strong> on <AlertSubject alert={a} /> — {a.metric} = {a.value.toFixed(2)} (threshold {a.threshold}), since {ago(a.started_at)}
                 </li>
               ))}
             </ul>

@@ -9,7 +9,9 @@ export interface AlertRow {
   rule_id: string;
   rule_name: string;
   severity: 'INFO' | 'WARNING' | 'CRITICAL';
-  host: string;
+  /** One of host and service is set: a host's or a service's alert. */
+  host: string | null;
+  service: string | null;
   metric: string;
   labels: Record<string, string>;
   status: 'FIRING' | 'RESOLVED';

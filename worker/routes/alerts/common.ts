@@ -5,9 +5,9 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { withDb } from '../../db/client.ts';
 import { bumpConfigVersion, loadAlertConfig } from '../../db/alerts.ts';
-import { hosts } from '../../db/schema.ts';
+import { hosts, services } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
-import { hostObjectName } from '../../types.ts';
+import { hostObjectName, serviceObjectName } from '../../types.ts';
 import { ErrorSchema } from '../schemas.ts';
 import type { Context } from 'hono';
 import { audit, type AuditEvent } from '../../audit.ts';
@@ -38,14 +38,14 @@ const PUSH_CONCURRENCY = 50;
 
 /**
  * Bumps the tenant's config version and records the audit entry (inside the change's
- * transaction), then pushes the new config
- * to every host object of the tenant so the next sample is evaluated with it. A missed push is
+ * transaction), then pushes the new config to every host and service object of the tenant so
+ * the next sample or span batch is evaluated with it. A missed push is
  * repaired by the object's version check (every 5 minutes).
  */
 export async function commitAndPush(c: Context<AppEnv>, event: AuditEvent, write: (db: Db) => Promise<void>): Promise<void> {
   const { env } = c;
   const tenantId = c.get('tenantId');
-  const { config, hostIds } = await withDb(env, async (db) => {
+  const { config, hostIds, serviceNames } = await withDb(env, async (db) => {
     await db.transaction(async (tx) => {
       await write(tx as unknown as Db);
       await bumpConfigVersion(tx, tenantId);
@@ -54,13 +54,20 @@ export async function commitAndPush(c: Context<AppEnv>, event: AuditEvent, write
     forgetAlertConfig(tenantId);
     const config = await loadAlertConfig(db, tenantId);
     const rows = await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId));
-    return { config, hostIds: rows.map((r) => r.id) };
+    const svcs = await db.select({ name: services.name }).from(services).where(eq(services.tenantId, tenantId));
+    return { config, hostIds: rows.map((r) => r.id), serviceNames: svcs.map((r) => r.name) };
   });
-  for (let i = 0; i < hostIds.length; i += PUSH_CONCURRENCY) {
-    const part = hostIds.slice(i, i + PUSH_CONCURRENCY);
-    const results = await Promise.allSettled(part.map((h) => env.HOSTS.getByName(hostObjectName(tenantId, h)).setAlertConfig(config)));
+
+  // Host and service objects evaluate the same config (each its own kind of rules).
+  const targets = [
+    ...hostIds.map((h) => ({ what: `host ${h}`, push: () => env.HOSTS.getByName(hostObjectName(tenantId, h)).setAlertConfig(config) })),
+    ...serviceNames.map((s) => ({ what: `service ${s}`, push: () => env.SERVICES.getByName(serviceObjectName(tenantId, s)).setAlertConfig(config) })),
+  ];
+  for (let i = 0; i < targets.length; i += PUSH_CONCURRENCY) {
+    const part = targets.slice(i, i + PUSH_CONCURRENCY);
+    const results = await Promise.allSettled(part.map((t) => t.push()));
     results.forEach((r, j) => {
-      if (r.status === 'rejected') console.error(JSON.stringify({ msg: 'alert config push failed; the object re-checks within 5 minutes', host: part[j], error: String(r.reason) }));
+      if (r.status === 'rejected') console.error(JSON.stringify({ msg: 'alert config push failed; the object re-checks within 5 minutes', target: part[j]!.what, error: String(r.reason) }));
     });
   }
 }

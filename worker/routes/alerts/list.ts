@@ -1,7 +1,9 @@
-// GET /api/v1/alerts — alerts firing now and the history of firing episodes, filtered by host,
-// rule, severity and time. Rows are written by the host objects as alerts fire and resolve.
+// GET /api/v1/alerts — alerts firing now and the history of firing episodes of hosts and
+// services, filtered by host or service, rule, severity and time. Rows are written by the host
+// and service objects as alerts fire and resolve.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
+import { ServiceNameParam } from '../../../protocol/apm.ts';
 import { SEVERITIES } from '../../../durable-objects/core/rules.ts';
 import { guard } from '../../auth/authorize.ts';
 import { alertHistory } from '../../db/alerts-schema.ts';
@@ -12,6 +14,8 @@ import { errors, iso } from './common.ts';
 
 const Query = z.object({
   host: HostIdParam.optional(),
+  service: ServiceNameParam.optional().openapi({ description: 'A service name' }),
+  subject: z.enum(['host', 'service']).optional().openapi({ description: "Only hosts' or only services' alerts" }),
   rule: z.string().min(1).max(64).optional().openapi({ description: 'Rule id' }),
   severity: z.enum(SEVERITIES as [string, ...string[]]).optional(),
   from: TimeParam.optional(),
@@ -25,7 +29,8 @@ export const AlertJson = z
     rule_id: z.string(),
     rule_name: z.string(),
     severity: z.string(),
-    host: z.string(),
+    host: z.string().nullable().openapi({ description: "The host's id; null for a service's alert" }),
+    service: z.string().nullable().openapi({ description: "The service's name; null for a host's alert" }),
     metric: z.string(),
     labels: z.record(z.string(), z.string()),
     status: z.enum(['FIRING', 'RESOLVED']),
@@ -45,6 +50,7 @@ const toJson = (r: Row): z.infer<typeof AlertJson> => ({
   rule_name: r.ruleName,
   severity: r.severity,
   host: r.hostId,
+  service: r.service,
   metric: r.metric,
   labels: r.labels,
   status: r.status,
@@ -72,6 +78,8 @@ export function registerAlertList(app: OpenAPIHono<AppEnv>) {
     const q = c.req.valid('query');
     const where: SQL[] = [eq(alertHistory.tenantId, c.get('tenantId'))];
     if (q.host) where.push(eq(alertHistory.hostId, q.host));
+    if (q.service) where.push(eq(alertHistory.service, q.service));
+    if (q.subject) where.push(q.subject === 'host' ? isNull(alertHistory.service) : isNotNull(alertHistory.service));
     if (q.rule) where.push(eq(alertHistory.ruleId, q.rule));
     if (q.severity) where.push(eq(alertHistory.severity, q.severity));
     const range = [...(q.from !== undefined ? [gte(alertHistory.startedAt, new Date(q.from))] : []), ...(q.to !== undefined ? [lt(alertHistory.startedAt, new Date(q.to))] : [])];

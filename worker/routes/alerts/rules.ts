@@ -1,9 +1,10 @@
 // Alert rules: POST/GET /api/v1/alerts/rules and GET/PATCH/DELETE /api/v1/alerts/rules/{id}.
-// Reads need a read key, writes an admin key. Every query is filtered by the key's tenant.
+// Reads need a read key, writes an admin key. Every query is filtered by the key's tenant. Host
+// rules, service signal rules and SLO burn-rate rules share the table and the engine; which
+// fields go with which kind is checked in ./rule-checks.ts.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { isKnownMetric } from '../../../protocol/metrics.ts';
-import { COMPARATORS, HOST_UP_METRIC, MATCHER_KEYS, SEVERITIES } from '../../../durable-objects/core/rules.ts';
+import { COMPARATORS, DEFAULT_REPEAT_MS, DEFAULT_SERVICE_REPEAT_MS, isServiceRule, MATCHER_KEYS, RULE_KINDS, SERVICE_MATCHER_KEYS, SEVERITIES } from '../../../durable-objects/core/rules.ts';
 import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { alertChannels, alertRules } from '../../db/alerts-schema.ts';
@@ -11,13 +12,18 @@ import { withDb, type Db } from '../../db/client.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
 import { commitAndPush, Duration, errors, IdParam, notFound } from './common.ts';
+import { checkRule } from './rule-checks.ts';
 
-const Matchers = z.strictObject(Object.fromEntries(MATCHER_KEYS.map((k) => [k, z.string().min(1).max(256).optional()])) as Record<(typeof MATCHER_KEYS)[number], z.ZodOptional<z.ZodString>>);
+const ALL_MATCHER_KEYS = [...MATCHER_KEYS, ...SERVICE_MATCHER_KEYS];
+const Matchers = z.strictObject(Object.fromEntries(ALL_MATCHER_KEYS.map((k) => [k, z.string().min(1).max(256).optional()])) as Record<(typeof ALL_MATCHER_KEYS)[number], z.ZodOptional<z.ZodString>>);
 
 const RuleFields = {
   name: z.string().min(1).max(200),
-  metric: z.string().refine((m) => m === HOST_UP_METRIC || isKnownMetric(m), 'is not a known metric (see GET /api/v1/metrics/catalog, or "host.up")'),
-  matchers: Matchers.openapi({ description: 'Glob per label (`*` wildcard): host, mount, interface, core, device' }),
+  kind: z.enum(RULE_KINDS).openapi({ description: 'threshold (a host metric or a service signal) or burn_rate (an SLO); default threshold' }),
+  metric: z.string().min(1).max(200).openapi({
+    description: 'A host metric (GET /api/v1/metrics/catalog), "host.up", or a service signal: service.latency.p50, service.latency.p95, service.latency.p99 (ms), service.error_rate (0-1), service.request_rate (requests/s). burn_rate rules: "slo.burn_rate" or omitted',
+  }),
+  matchers: Matchers.openapi({ description: 'Glob per label (`*` wildcard). Host rules: host, mount, interface, core, device. Service rules: service, route (`route: "*"` = each route on its own; no route = the service as a whole)' }),
   comparator: z.enum(COMPARATORS as [string, ...string[]]),
   threshold: z.number().refine(Number.isFinite, 'must be a finite number'),
   for: Duration.openapi({ description: 'Pending period in ms before the alert fires' }),
@@ -26,16 +32,24 @@ const RuleFields = {
   severity: z.enum(SEVERITIES as [string, ...string[]]),
   channel_ids: z.array(z.string().min(1).max(64)).max(20).openapi({ description: 'Empty = every channel of the organization' }),
   enabled: z.boolean(),
+  window: Duration.nullable().openapi({ description: 'Service rules: the window the signal is computed over (default 60000, at most 15 min); burn_rate rules: the long window' }),
+  short_window: Duration.nullable().openapi({ description: 'burn_rate rules: the short window (the alert resolves when it recovers)' }),
+  slo_id: z.string().min(1).max(64).nullable().openapi({ description: 'burn_rate rules: the SLO' }),
 };
 
 const CreateRule = z.strictObject({
   ...RuleFields,
+  kind: RuleFields.kind.default('threshold'),
+  metric: RuleFields.metric.optional(),
   matchers: RuleFields.matchers.default({}),
   for: RuleFields.for.default(0),
   keep_firing_for: RuleFields.keep_firing_for.default(0),
-  repeat_interval: RuleFields.repeat_interval.default(300_000),
+  repeat_interval: RuleFields.repeat_interval.optional().openapi({ description: 'Notify at most once per this many ms (default 5 min for host rules, 1 min for service and burn_rate rules)' }),
   channel_ids: RuleFields.channel_ids.default([]),
   enabled: RuleFields.enabled.default(true),
+  window: RuleFields.window.optional(),
+  short_window: RuleFields.short_window.optional(),
+  slo_id: RuleFields.slo_id.optional(),
 });
 const PatchRule = z.strictObject(Object.fromEntries(Object.entries(RuleFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof RuleFields]: z.ZodOptional<(typeof RuleFields)[K]> });
 
@@ -53,6 +67,10 @@ export const RuleJson = z
     severity: z.string(),
     channel_ids: z.array(z.string()),
     enabled: z.boolean(),
+    kind: z.enum(RULE_KINDS),
+    window: z.number().nullable(),
+    short_window: z.number().nullable(),
+    slo_id: z.string().nullable(),
     created_at: z.number(),
     updated_at: z.number(),
   })
@@ -72,12 +90,22 @@ const toJson = (r: Row): z.infer<typeof RuleJson> => ({
   severity: r.severity,
   channel_ids: r.channelIds,
   enabled: r.enabled,
+  kind: r.kind,
+  window: r.params.windowMs ?? null,
+  short_window: r.params.shortWindowMs ?? null,
+  slo_id: r.params.sloId ?? null,
   created_at: r.createdAt.getTime(),
   updated_at: r.updatedAt.getTime(),
 });
 
 type Input = Partial<z.infer<typeof CreateRule>>;
+const toParams = (b: Input): Row['params'] => ({
+  ...(b.window != null && { windowMs: b.window }),
+  ...(b.short_window != null && { shortWindowMs: b.short_window }),
+  ...(b.slo_id != null && { sloId: b.slo_id }),
+});
 const toColumns = (b: Input) => ({
+  ...(b.kind !== undefined && { kind: b.kind }),
   ...(b.name !== undefined && { name: b.name }),
   ...(b.metric !== undefined && { metric: b.metric }),
   ...(b.matchers !== undefined && { matchers: Object.fromEntries(Object.entries(b.matchers).filter(([, v]) => v !== undefined)) as Record<string, string> }),
@@ -117,9 +145,13 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       const tenantId = c.get('tenantId');
       const body = c.req.valid('json');
       const id = newId('rule');
-      await withDb(c.env, (db) => checkChannels(db, tenantId, body.channel_ids));
-      await commitAndPush(c, { action: 'rule.create', target: { type: 'rule', id }, details: { name: body.name, metric: body.metric } }, async (db) => {
-        await db.insert(alertRules).values({ ...(toColumns(body) as Required<ReturnType<typeof toColumns>>), id, tenantId });
+      const metric = await withDb(c.env, async (db) => {
+        await checkChannels(db, tenantId, body.channel_ids);
+        return checkRule(db, tenantId, body);
+      });
+      const repeat = body.repeat_interval ?? (isServiceRule({ kind: body.kind, metric }) ? DEFAULT_SERVICE_REPEAT_MS : DEFAULT_REPEAT_MS);
+      await commitAndPush(c, { action: 'rule.create', target: { type: 'rule', id }, details: { name: body.name, kind: body.kind, metric } }, async (db) => {
+        await db.insert(alertRules).values({ ...(toColumns({ ...body, metric, repeat_interval: repeat }) as Required<ReturnType<typeof toColumns>>), params: toParams(body), id, tenantId });
       });
       const [row] = await withDb(c.env, (db) => db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))));
       return c.json(toJson(row!), 201);
@@ -173,12 +205,21 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       const tenantId = c.get('tenantId');
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      await withDb(c.env, (db) => checkChannels(db, tenantId, body.channel_ids));
+      // The patch merged onto the stored rule must still be a valid rule of its kind.
+      const merged = await withDb(c.env, async (db) => {
+        const [cur] = await db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)));
+        if (!cur) throw notFound('rule', id);
+        await checkChannels(db, tenantId, body.channel_ids);
+        const j = toJson(cur);
+        const next = { ...j, ...body, metric: body.metric ?? (body.kind && body.kind !== j.kind ? undefined : j.metric), matchers: body.matchers ?? j.matchers };
+        const metric = await checkRule(db, tenantId, next);
+        return { ...next, metric };
+      });
       let found = false;
       await commitAndPush(c, { action: 'rule.update', target: { type: 'rule', id }, details: { fields: Object.keys(body) } }, async (db) => {
         const res = await db
           .update(alertRules)
-          .set({ ...toColumns(body), updatedAt: new Date() })
+          .set({ ...toColumns({ ...body, metric: merged.metric }), params: toParams(merged), updatedAt: new Date() })
           .where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)))
           .returning({ id: alertRules.id });
         found = res.length > 0;

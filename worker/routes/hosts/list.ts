@@ -39,9 +39,10 @@ export function registerHostList(app: OpenAPIHono<AppEnv>) {
     }));
     const byHost = new Map<string, { metric: string; severity: string }[]>();
     for (const f of firing) {
+      if (f.hostId === null) continue; // a service's alert
       const list = byHost.get(f.hostId);
       if (list) list.push(f);
-      else byHost.set(f.hostId, [f]);
+      else byHost.set(f.hostId, [{ metric: f.metric, severity: f.severity }]);
     }
     return c.json(
       {

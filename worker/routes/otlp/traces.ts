@@ -10,6 +10,8 @@ import { bodyDigest, exportResponse, readOtlpBody } from '../../otlp/http.ts';
 import { aggregateTraces } from '../../otlp/server-spans.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
 import { noteService } from '../../registry.ts';
+import { tenantAlertConfig } from '../../alert-config-cache.ts';
+import { thresholdsFor } from '../../../durable-objects/core/slo.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
 import { otlpDoc } from './doc.ts';
 
@@ -29,14 +31,26 @@ export function registerTraces(otlp: Hono<AppEnv>) {
     const request = decodeTraces(body, encoding); // OtlpDecodeError -> 400 Status (worker/otlp/http.ts)
     const tenantId = c.get('tenantId');
     const now = Date.now();
-    const agg = aggregateTraces(request, now);
+    // SLO latency thresholds are counted here, per span (docs/slo.md): the config says which.
+    const config = await tenantAlertConfig(c.env, c.executionCtx, tenantId, now);
+    const agg = aggregateTraces(request, now, (service) => thresholdsFor(config?.slos, service));
     if (agg.spans > 0) await enforceRateLimit(c.env, RATE_LIMITS.spans, tenantId, Math.ceil(agg.spans / RATE_LIMITS.spans.perCount));
     if (agg.services.size) {
       const id = await bodyDigest(body);
+      const offer = config ? { version: config.version } : undefined;
       await Promise.all(
-        [...agg.services.values()].map((batch) =>
-          c.env.SERVICES.getByName(serviceObjectName(tenantId, batch.service)).ingest(tenantId, { ...batch, batchId: id }),
-        ),
+        [...agg.services.values()].map(async (batch) => {
+          const stub = c.env.SERVICES.getByName(serviceObjectName(tenantId, batch.service));
+          let r = await stub.ingest(tenantId, { ...batch, batchId: id }, offer);
+          if (r.needConfig && config) r = await stub.ingest(tenantId, { ...batch, batchId: id }, { version: config.version, config });
+          if (r.needThresholds) {
+            // The object knows SLOs this isolate's config does not yet: count its thresholds too.
+            const need = r.needThresholds;
+            const again = aggregateTraces(request, now, (s) => (s === batch.service ? need : [])).services.get(batch.service);
+            if (again) r = await stub.ingest(tenantId, { ...again, batchId: id });
+            if (r.needThresholds) throw new Error(`service object still needs thresholds ${need.join(',')}`);
+          }
+        }),
       );
       await Promise.all([...agg.services.values()].map((batch) => noteService(c.env, c.executionCtx, tenantId, batch.service, batch.hosts, now)));
     }

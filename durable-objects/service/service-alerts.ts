@@ -1,0 +1,116 @@
+// Service alerts: the shared engine (../alert-engine.ts) fed from a service object's signals.
+// Rules are evaluated as each span batch is stored (never by polling); the alarm evaluates only
+// what a batch cannot reveal: a service whose traffic stopped (request rate falls to zero, an
+// SLO's short window empties, a pending `for` ends without another batch).
+import type { AlertConfig } from '../../worker/db/alerts.ts';
+import type { AlertNotice } from '../core/notify.ts';
+import { DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServiceRule, type Rule } from '../core/rules.ts';
+import type { SignalWindow, WindowStats } from '../core/signals.ts';
+import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
+import { EVALUATORS, type EvalContext } from './evaluators.ts';
+import { ServiceSlos } from './slos.ts';
+
+const SEC = 1000;
+
+export class ServiceAlerts extends AlertEngine {
+  readonly slos: ServiceSlos;
+  private service: string | null = null;
+  /** Newest batch evaluated, and the last alarm evaluation (deadlines after it only). */
+  private lastBatchAt: number | null = null;
+  private tickedAt = 0;
+
+  constructor(
+    sql: SqlStorage,
+    env: Env,
+    private readonly window: SignalWindow,
+  ) {
+    super(sql, env);
+    this.slos = new ServiceSlos(sql);
+  }
+
+  protected owns(rule: Rule): boolean {
+    return isServiceRule(rule);
+  }
+
+  protected override defaultRepeatMs(): number {
+    return DEFAULT_SERVICE_REPEAT_MS;
+  }
+
+  protected override configured(cfg: AlertConfig, now: number) {
+    if (this.service !== null) this.slos.setSlos((cfg.slos ?? []).filter((s) => s.service === this.service), now);
+  }
+
+  /** Whose object this is (at start-up and on the first batch): loads the SLOs of the cached config. */
+  setIdentity(tenantId: string, service: string, now = Date.now()) {
+    this.tenantId ??= tenantId;
+    if (this.service === null) {
+      this.service = service;
+      this.subject = { kind: 'service', id: service, name: service };
+      if (this.config) this.configured(this.config, now);
+    }
+  }
+
+  /** Takes the worker's config offer before the batch is stored (a new SLO counts this batch). */
+  async prepare(tenantId: string, service: string, now: number, offer?: ConfigOffer) {
+    this.setIdentity(tenantId, service, now);
+    await this.accept(offer, now);
+  }
+
+  /** Evaluates every service rule after a stored batch; `routes` are the routes it touched. */
+  onBatch(now: number, routes: readonly string[]): number | null {
+    this.lastBatchAt = now;
+    const notices: AlertNotice[] = [];
+    this.evaluateAll(now, routes, notices);
+    this.send(notices, now);
+    return this.nextDue(now);
+  }
+
+  private evaluateAll(now: number, routes: readonly string[], out: AlertNotice[]) {
+    if (!this.config || this.service === null) return;
+    const nowSec = Math.floor(now / SEC);
+    const memo = new Map<string, WindowStats>();
+    const ctx: EvalContext = {
+      service: this.service,
+      now,
+      stats: (windowSec, route) => {
+        const k = `${windowSec}|${route ?? ''}`;
+        let s = memo.get(k);
+        if (!s) memo.set(k, (s = this.window.stats(nowSec, windowSec, route)));
+        return s;
+      },
+      routes: () => routes,
+      slo: (id) => this.slos.slo(id),
+      sloCounts: (id, windowMs) => this.slos.sum(id, windowMs, now),
+    };
+    for (const rule of this.rules())
+      for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) this.observe(rule, o.labels, o.value, now, now, out);
+  }
+
+  /** Traffic stopped: the same evaluations as a batch's, over every route the window holds. */
+  protected onTick(now: number, out: AlertNotice[]) {
+    const due = this.deadlines();
+    if (!due.length || Math.min(...due) > now) return;
+    this.tickedAt = now;
+    this.evaluateAll(now, this.window.routes(), out);
+  }
+
+  /**
+   * When a quiet service's values change without a batch: the last traffic leaving a rule's
+   * window (request rate, burn rates) and a pending `for` running out.
+   */
+  protected deadlines(): number[] {
+    if (this.lastBatchAt === null) return [];
+    const times: number[] = [];
+    for (const rule of this.rules()) {
+      const w = rule.kind === 'burn_rate' ? (rule.shortWindowMs ?? 0) : (rule.windowMs ?? DEFAULT_SIGNAL_WINDOW_MS);
+      times.push(this.lastBatchAt + w + SEC);
+    }
+    const byId = new Map(this.rules().map((r) => [r.id, r]));
+    for (const [key, st] of this.states) {
+      if (st.status !== 'pending' || st.activeAt === null) continue;
+      const rule = byId.get(key.slice(0, key.indexOf('|')));
+      if (rule) times.push(st.activeAt + rule.forMs);
+    }
+    return times.filter((t) => t > this.tickedAt);
+  }
+}
