@@ -91,4 +91,16 @@ describe('aggregateTraces', () => {
     expect(agg.problem).toMatch(/^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: /);
     expect([...agg.services.keys()]).toEqual([UNKNOWN_SERVICE]);
   });
+
+  it('counts requests at or under each SLO latency threshold exactly, only for the services that have one', () => {
+    const d = [10, 100, 100.001, 250, 250, 900];
+    const spans = d.map((ms) => span({ startTimeUnixNano: ns(now) - BigInt(Math.round(ms * 1e6)), endTimeUnixNano: ns(now), attributes: { 'http.route': '/a' } }));
+    const agg = aggregateTraces(req(spans), now, (s) => (s === 'svc' ? [100, 250] : []));
+    const b = agg.services.get('svc')!;
+    expect(b.thresholds).toEqual([100, 250]);
+    expect(b.entries.map((e) => e.le)).toEqual([{ '100': 2, '250': 5 }]);
+    const none = aggregateTraces(req(spans), now).services.get('svc')!;
+    expect(none.thresholds).toBeUndefined();
+    expect(none.entries[0]!.le).toBeUndefined();
+  });
 });
