@@ -3,6 +3,7 @@
 // Shared by the worker, the service object and the site.
 import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
+import type { LiveAnomalies } from './anomalies.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
@@ -163,12 +164,12 @@ export interface LiveSecond extends SignalPoint {
 }
 
 export type ServiceLiveMessage =
-  /** First message: the last 60 seconds and the current windows. */
-  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  /** First message: the last 60 seconds, the current windows and anomalies (protocol/anomalies.ts). */
+  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies }
   /**
    * At most once a second while traffic arrives: every second that changed since the last push,
    * with its values so far (a second may be sent again as late spans arrive: replace by `ts`).
    */
-  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies }
   | { type: 'pong' }
   | { type: 'error'; message: string };
