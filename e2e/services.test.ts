@@ -2,7 +2,7 @@
 // traces posted with an ingest key, the services list, the service page with its charts filled,
 // a second arriving live without a reload, one cursor on all charts, the route table sorted and
 // used as a filter, the range in the URL, a service without a matched host, and one charting its
-// own process metrics (OTLP/JSON to /v1/metrics).
+// own process metrics (OTLP/JSON to /v1/metrics), and the anomaly areas' wiring (still in warm-up).
 // Screenshots go to e2e/screenshots/ (README, browser tests).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -140,6 +140,14 @@ describe('services in Chromium', () => {
     await expect.poll(requestsDrawn, { timeout: 5000 }).toBe(sent.total);
     expect((await routeOrder()).sort()).toEqual([CART, HEALTH, USERS].sort());
     expect(await page.locator('[data-kpi="rps"] .v').textContent()).toMatch(/\/s$/);
+    // Anomalies (docs/anomalies.md): three minutes of traffic are still in the warm-up, so the
+    // golden-signal charts carry their (empty) marked areas and no KPI says "anomaly".
+    for (const id of ['latency', 'traffic', 'errors', 'error-rate']) expect(await page.locator(`[data-chart="${id}"]`).getAttribute('data-anomalies'), id).toBe('0');
+    expect(await page.locator('[data-chart="cpu"]').getAttribute('data-anomalies')).toBeNull(); // saturation is not scored
+    expect(await page.locator('[data-anomaly]').count()).toBe(0);
+    const an = await page.request.get(`${stack.url}/api/v1/services/${SERVICE}/anomalies`);
+    expect(an.status()).toBe(200);
+    expect(await an.json()).toMatchObject({ service: SERVICE, periods: [], current: { ready: false } });
     await shot('15-service');
   });
 

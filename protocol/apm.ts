@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
 import type { SloStatus } from '../durable-objects/core/slo.ts';
+import type { LiveAnomalies } from './anomalies.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
@@ -175,13 +176,13 @@ export interface LiveSecond extends SignalPoint {
 }
 
 export type ServiceLiveMessage =
-  /** First message: the last 60 seconds and the current windows. */
-  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; slos?: SloStatus[] }
+  /** First message: the last 60 seconds, the current windows and anomalies (protocol/anomalies.ts). */
+  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[] }
   /**
    * At most once a second while traffic arrives: every second that changed since the last push,
    * with its values so far (a second may be sent again as late spans arrive: replace by `ts`).
    * `slos` (hello and signals, when the service has SLOs): each SLO's live status (docs/slo.md).
    */
-  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; slos?: SloStatus[] }
+  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[] }
   | { type: 'pong' }
   | { type: 'error'; message: string };

@@ -22,6 +22,8 @@ import { rollupEntries } from '../core/service-rollup.ts';
 import { SignalWindow } from '../core/signals.ts';
 import { LatencySketch } from '../core/sketch.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live-subscribers.ts';
+import { ANOMALY_DEFAULTS, type AnomalyOptions } from '../core/anomaly.ts';
+import { ServiceAnomalies } from './anomalies.ts';
 import { BatchStore } from './batch-store.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
@@ -72,10 +74,14 @@ function pointOf(ts: number, requests: number, errors: number, sketch: LatencySk
 
 export class ServiceObject extends BaseObject<Env> {
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
+  /** Tests shorten the warm-up. */
+  static anomalyOptions: AnomalyOptions = ANOMALY_DEFAULTS;
 
   private store!: BatchStore;
   /** OTLP metrics: duration histograms' state, the signal source, custom series (./metrics.ts). */
   private metrics!: ServiceMetrics;
+  /** Z-scores of the golden signals against their per-minute baseline, and anomaly periods (./anomalies.ts). */
+  private anomalies!: ServiceAnomalies;
   // The route cap is applied (and persisted) here; the window only needs room for it.
   private window = new SignalWindow({ seconds: APM_LIMITS.secondsKept, maxRoutes: APM_LIMITS.maxRoutesPerService + 1, maxAheadSec: APM_LIMITS.acceptFutureMs / 1000 });
   private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
@@ -96,6 +102,7 @@ export class ServiceObject extends BaseObject<Env> {
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.store = new BatchStore(sql);
     this.metrics = new ServiceMetrics(sql);
+    this.anomalies = new ServiceAnomalies(sql, (this.constructor as typeof ServiceObject).anomalyOptions);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     this.routeSet = new Set(this.state.routes);
@@ -176,6 +183,7 @@ export class ServiceObject extends BaseObject<Env> {
       accepted += e.count;
       this.window.add(e.sec, e.route, e.count, e.errors, e.sketch);
       this.changed.add(e.sec);
+      this.anomalies.seen(e.sec * SEC);
       const ms = e.sec * SEC;
       if ((st.flushedUntil === null || ms >= st.flushedUntil) && (this.pendingFrom === null || ms < this.pendingFrom)) this.pendingFrom = ms;
       if (st.flushedUntil !== null && ms < st.flushedUntil && (st.dirtyFrom === null || ms < st.dirtyFrom)) {
@@ -191,6 +199,7 @@ export class ServiceObject extends BaseObject<Env> {
     st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
     if (changed) this.saveState();
     this.alertDue = this.alerts.onBatch(now, [...new Set(entries.map((e) => e.route))]);
+    this.scoreAnomalies(now);
     await this.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
@@ -293,7 +302,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.changed.clear();
     this.lastPush = now;
     if (seconds.length === 0) return;
-    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), ...this.liveSlos(now) };
+    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), anomalies: this.anomalies.live(), ...this.liveSlos(now) };
     this.subscribers.broadcast([msg]);
   }
 
@@ -304,7 +313,7 @@ export class ServiceObject extends BaseObject<Env> {
     const nowSec = Math.floor(Date.now() / SEC);
     const seconds: LiveSecond[] = [];
     for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
-    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), ...this.liveSlos(Date.now()) };
+    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), anomalies: this.anomalies.live(), ...this.liveSlos(Date.now()) };
     return this.subscribers.accept(hello);
   }
 
@@ -320,7 +329,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private async schedule(now: number, at?: number) {
-    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null, this.alertDue].filter((d): d is number => d !== null);
+    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null, this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
     if (dues.length === 0) return;
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -335,6 +344,7 @@ export class ServiceObject extends BaseObject<Env> {
       console.error(JSON.stringify({ msg: 'service alert alarm failed; retrying', service: this.state.service, error: String(err) }));
       return now + RETRY_MS;
     });
+    this.scoreAnomalies(now);
     if (this.changed.size && this.subscribers.count() > 0) this.push(now);
     else this.changed.clear();
     let retryAt: number | undefined;
@@ -376,6 +386,19 @@ export class ServiceObject extends BaseObject<Env> {
     this.window.prune(Math.floor(now / SEC));
     this.alerts.slos.prune(now);
     this.saveState();
+  }
+
+  // ---- anomalies (./anomalies.ts) -------------------------------------------------------------
+
+  /** At most once a second; a new period is pushed at once (a changed second or not). */
+  private scoreAnomalies(now: number) {
+    const nowSec = Math.floor(now / SEC);
+    this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) });
+    if (this.anomalies.takeChanged()) this.changed.add(nowSec);
+  }
+
+  anomalyPeriods(from: number, to: number) {
+    return { periods: this.anomalies.periods(from, to), current: this.anomalies.latest() };
   }
 
   // ---- queries ------------------------------------------------------------------------------

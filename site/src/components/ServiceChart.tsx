@@ -1,8 +1,10 @@
 // One chart of the service page. Drawn in full on a reset (history, a new series); afterwards a
 // change only hands ECharts the changed lines and the sliding axis (setOption merge by id). The
 // charts of a page share one cursor (lib/cursor.ts): hovering one shows the same instant on all.
-// Dragging across the plot selects a time range (onZoom).
+// Dragging across the plot selects a time range (onZoom). Anomaly periods of the chart's signals are
+// marked areas on an empty series of their own (lib/anomaly-areas.ts), for the whole service only.
 import { useEffect, useRef } from 'react';
+import { anomalyAreas, markAreaData } from '../lib/anomaly-areas.ts';
 import { joinCursor } from '../lib/cursor.ts';
 import { releaseDeferred, useReady } from '../lib/defer.ts';
 import { echarts, themeColors, type EChart } from '../lib/echarts.ts';
@@ -19,6 +21,8 @@ interface Props {
   group: string;
   onZoom?: (from: number, to: number) => void;
   defer?: boolean;
+  /** Mark the service's anomaly periods (off while one route is shown: they are the whole service's). */
+  anomalies?: boolean;
 }
 
 const stats = (lines: ChartLine[]) => {
@@ -33,7 +37,7 @@ const stats = (lines: ChartLine[]) => {
   return { points, lastTs };
 };
 
-export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer = false }: Props) {
+export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer = false, anomalies = true }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
@@ -48,6 +52,13 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
     const now = () => (live ? Math.max(Date.now(), store.latestTs) : to);
     const xRange = () => ({ min: live ? store.windowFrom : from, max: now() });
     let ids = '';
+    const marks = spec.anomalies && anomalies ? spec.anomalies : null;
+    const anomalySeries = () => {
+      const r = xRange();
+      const areas = anomalyAreas(store.anomalies, marks!, r.min, r.max, store.stepMs);
+      div.dataset.anomalies = String(areas.length);
+      return { id: 'anomalies', type: 'line', data: [], silent: true, tooltip: { show: false }, markArea: { silent: false, itemStyle: { color: 'rgba(239, 68, 68, 0.14)' }, label: { show: false }, emphasis: { label: { show: true, position: 'insideTop', color: c.text } }, data: markAreaData(areas) } };
+    };
 
     const mark = (lines: ChartLine[]) => {
       const s = stats(lines);
@@ -66,7 +77,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
         {
           animation: false,
           grid: { left: 8, right: 12, top: 28, bottom: 4, containLabel: true },
-          legend: { type: 'scroll', top: 0, left: 0, textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, itemWidth: 14, itemHeight: 8 },
+          legend: { type: 'scroll', top: 0, left: 0, data: lines.map((l) => l.name), textStyle: { color: c.muted }, pageTextStyle: { color: c.muted }, itemWidth: 14, itemHeight: 8 },
           tooltip: { trigger: 'axis', className: 'chart-tip', valueFormatter: (v: unknown) => (v === null || v === undefined || v === '-' ? '–' : fmt(Number(v))), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
           // Shown (a hidden toolbox builds no features) but invisible: only its zoom-select is used.
           toolbox: { show: true, left: -100, itemSize: 0, showTitle: false, feature: { dataZoom: { yAxisIndex: 'none', icon: { zoom: 'path://M0 0', back: 'path://M0 0' } } } },
@@ -81,7 +92,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
             ...(l.color && { color: l.color }),
             ...(l.area && { areaStyle: { opacity: 0.3 } }),
             data: l.data,
-          })),
+          })).concat(marks ? [anomalySeries() as never] : []),
         },
         { replaceMerge: ['series'] },
       );
@@ -94,7 +105,9 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       if (!spec.parts.some((p) => ch.parts.has(p)) && !ch.parts.has('clock')) return;
       const lines = spec.lines(store, now());
       if (ch.reset || lines.map((l) => l.id).join('\n') !== ids) return full();
-      chart.setOption({ xAxis: xRange(), series: lines.map((l) => ({ id: l.id, data: l.data })) }, { lazyUpdate: false });
+      const series: object[] = lines.map((l) => ({ id: l.id, data: l.data }));
+      if (marks) series.push(anomalySeries());
+      chart.setOption({ xAxis: xRange(), series }, { lazyUpdate: false });
       mark(lines);
     };
 
@@ -113,7 +126,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       ro.disconnect();
       chart.dispose();
     };
-  }, [spec, store, from, to, live, group, ready]);
+  }, [spec, store, from, to, live, group, ready, anomalies]);
 
   return (
     <div className="panel">

@@ -3,9 +3,12 @@
 // per-route table. History from the signals
 // API; live, the service's socket upserts each second (short windows) or triggers a refresh of
 // the newest buckets (longer windows), and the hosts' sockets append samples. No polling.
+// Anomaly periods (the whole service's) come with the history and each live message, drawn as
+// marked areas; the KPIs say which signal is anomalous now.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ServiceMetricHistory, ServiceSaturation } from '../../../protocol/apm-metrics.ts';
 import type { HistoryResponse } from '../../../protocol/query.ts';
+import type { AnomaliesResponse, AnomalySnapshot } from '../lib/anomaly-areas.ts';
 import { pointOfSecond, serviceStatus, type RoutesResponse, type ServiceSummary, type SignalsResponse, type SignalWindows } from '../lib/apm.ts';
 import { api, ApiError, qs } from '../lib/api.ts';
 import { formatErrorRate, formatValue } from '../lib/format.ts';
@@ -45,7 +48,12 @@ function hostPoints(h: HistoryResponse): HostPoint[] {
   return [...byTs.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-function Kpis({ windows, summary, route }: { windows: SignalWindows | null; summary: ServiceSummary | undefined; route: string | null }) {
+/** The windows in which a signal is flagged now, e.g. "1m, 5m" (empty: none). */
+function flaggedWindows(snap: AnomalySnapshot | null, signal: string): string {
+  return snap?.scores.filter((s) => s.signal === signal && s.flagged).map((s) => s.window).join(', ') ?? '';
+}
+
+function Kpis({ windows, summary, route, anomalies }: { windows: SignalWindows | null; summary: ServiceSummary | undefined; route: string | null; anomalies: AnomalySnapshot | null }) {
   const w = windows?.['1m'];
   const items: [string, string, string][] = [
     ['rps', 'Requests/s', formatValue(w?.rps ?? summary?.rps, 'req/s')],
@@ -60,12 +68,22 @@ function Kpis({ windows, summary, route }: { windows: SignalWindows | null; summ
         Last minute{route && <span className="muted small"> · the whole service, not only {route}</span>}
       </h2>
       <div className="kpis">
-        {items.map(([k, title, v]) => (
-          <div key={k} className="panel kpi" data-kpi={k}>
-            <h3>{title}</h3>
-            <div className="v">{v}</div>
-          </div>
-        ))}
+        {items.map(([k, title, v]) => {
+          const flagged = flaggedWindows(anomalies, k);
+          return (
+            <div key={k} className="panel kpi" data-kpi={k} {...(flagged && { 'data-anomaly': flagged })}>
+              <h3>
+                {title}
+                {flagged && (
+                  <span className="chip small" title={`anomalous over ${flagged} against the last hour's per-minute baseline (|z| >= 3)`} style={{ marginLeft: 6 }}>
+                    anomaly
+                  </span>
+                )}
+              </h3>
+              <div className="v">{v}</div>
+            </div>
+          );
+        })}
       </div>
     </section>
   );
@@ -79,6 +97,7 @@ function Dashboard({ name }: { name: string }) {
   /** No matched host: what the saturation API said, and the process metrics charted. */
   const [proc, setProc] = useState<{ source: ServiceSaturation['source']; cpu: ProcessMetric; memory: ProcessMetric } | null>(null);
   const [windows, setWindows] = useState<SignalWindows | null>(null);
+  const [anomalyNow, setAnomalyNow] = useState<AnomalySnapshot | null>(null);
   const [routes, setRoutes] = useState<{ data?: RoutesResponse; error?: string; loading: boolean }>({ loading: true });
   const services = useApi<{ services: ServiceSummary[] }>('/api/v1/services');
   const hostNames = useHostNames();
@@ -153,8 +172,12 @@ function Dashboard({ name }: { name: string }) {
     let tick: ReturnType<typeof setInterval> | null = null;
     const goLive = () => {
       live = new ServiceLiveSocket(name, {
-        onSeconds: (seconds, w) => {
+        onSeconds: (seconds, w, an) => {
           store.setWindows(w);
+          if (an) {
+            setAnomalyNow(an.current);
+            if (route === null) store.upsertAnomalies(an.periods);
+          }
           if (!seconds.length) return;
           if (q.perSecond) store.upsert(seconds.map((s) => pointOfSecond(s, route)));
           else {
@@ -170,6 +193,15 @@ function Dashboard({ name }: { name: string }) {
       tick = setInterval(() => store.slide(Date.now()), 1000);
     };
     setStatus(win.live ? 'connecting' : 'closed');
+    // The whole service's anomaly periods over the window (not while one route is shown).
+    if (route === null)
+      api<AnomaliesResponse>(serviceUrl(name, `anomalies?${qs({ from: Math.floor(q.from), to: Math.ceil(q.to) })}`), { signal: ac.signal })
+        .then((r) => {
+          store.upsertAnomalies(r.periods);
+          if (!win.live) setAnomalyNow(null);
+          else setAnomalyNow((cur) => cur ?? r.current);
+        })
+        .catch(fail);
     api<SignalsResponse>(signalsUrl(name, q, route), { signal: ac.signal })
       .then((r) => {
         if (ac.signal.aborted) return;
@@ -302,12 +334,12 @@ function Dashboard({ name }: { name: string }) {
           Could not load the signals: {error}
         </p>
       )}
-      <Kpis windows={windows} summary={summary} route={route} />
+      <Kpis windows={windows} summary={summary} route={route} anomalies={win.live ? anomalyNow : null} />
       <section className="group" aria-labelledby="g-signals" ref={signalsEl}>
         <h2 id="g-signals">Golden signals{route ? ` · ${route}` : ''}</h2>
         <div className="grid pair">
           {SIGNAL_PANELS.map((p) => (
-            <ServiceChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} group={GROUP} onZoom={onZoom} />
+            <ServiceChart key={p.id} spec={p} store={store} from={win.from} to={win.to} live={win.live} group={GROUP} onZoom={onZoom} anomalies={route === null} />
           ))}
         </div>
       </section>

@@ -4,6 +4,7 @@
 // history API. The socket stays open in a background tab (messages are cheap); the views stop
 // rendering while hidden and catch up on return (see store.ts, service-store.ts).
 import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
+import type { LiveAnomalies } from './anomaly-areas.ts';
 import { SERVICE_LIVE_PATH, type LiveSecond, type ServiceLiveMessage, type SignalWindows } from './apm.ts';
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
@@ -105,7 +106,7 @@ export class LiveSocket {
 
 export interface ServiceLiveHandlers {
   /** The hello's last 60 s, then every second that changed (a second may come again: replace by ts). */
-  onSeconds(seconds: LiveSecond[], windows: SignalWindows): void;
+  onSeconds(seconds: LiveSecond[], windows: SignalWindows, anomalies?: LiveAnomalies): void;
   /** After a reconnect, with the newest second seen before the drop (the hello covers only 60 s). */
   onGap?(sinceTs: number): void;
   onStatus?(s: LiveStatus): void;
@@ -123,7 +124,7 @@ export class ServiceLiveSocket {
         if (msg.type !== 'hello' && msg.type !== 'signals') return;
         const since = this.lastTs;
         for (const s of msg.seconds) this.lastTs = Math.max(this.lastTs, s.ts);
-        h.onSeconds(msg.seconds, msg.windows);
+        h.onSeconds(msg.seconds, msg.windows, msg.anomalies);
         if (msg.type === 'hello' && reconnect && since) h.onGap?.(since);
       },
       h.onStatus,

@@ -1,6 +1,7 @@
 // The service page's charts: the golden signals (latency P50/P95/P99, traffic, errors, error
 // rate) from the signal buckets, and saturation (CPU and memory of the hosts matched to the
 // service, else of its own process from its OTLP metrics). One chart component draws any of them (components/ServiceChart.tsx).
+import { CHART_SIGNALS, type AnomalySignal } from './anomaly-areas.ts';
 import { PALETTE } from './echarts.ts';
 import type { ProcessMetric } from './process-saturation.ts';
 import type { Part, ServiceStore } from './service-store.ts';
@@ -23,6 +24,8 @@ export interface ServiceChartSpec {
   lines: (store: ServiceStore, now: number) => ChartLine[];
   /** The y axis reaches at least this (100 for percentages of a whole). */
   max?: number;
+  /** Signals whose anomaly periods the chart marks (lib/anomaly-areas.ts). */
+  anomalies?: AnomalySignal[];
 }
 
 const RED = '#ef4444';
@@ -35,7 +38,7 @@ function series(store: ServiceStore, now: number): ChartSeries {
   return memo.s;
 }
 
-export const SIGNAL_PANELS: ServiceChartSpec[] = [
+const GOLDEN: ServiceChartSpec[] = [
   {
     id: 'latency',
     title: 'Latency',
@@ -54,6 +57,8 @@ export const SIGNAL_PANELS: ServiceChartSpec[] = [
   { id: 'errors', title: 'Errors (errors/s)', unit: 'errors/s', parts: ['signals'], lines: (st, now) => [{ id: 'eps', name: 'errors/s', data: series(st, now).errorsPerSec, color: RED, area: true }] },
   { id: 'error-rate', title: 'Error rate', unit: 'percent', parts: ['signals'], lines: (st, now) => [{ id: 'epct', name: 'errors % of requests', data: series(st, now).errorPct, color: RED }] },
 ];
+
+export const SIGNAL_PANELS: ServiceChartSpec[] = GOLDEN.map((p) => ({ ...p, parts: [...p.parts, 'anomalies'], anomalies: CHART_SIGNALS[p.id] }));
 
 export const CPU_METRIC = 'cpu.usage.total';
 export const MEMORY_METRIC = 'memory.usage.percent';

@@ -2,10 +2,11 @@
 // buckets upserted by ts), the matched hosts' CPU and memory, and the last-minute windows.
 // As in store.ts, changes are batched into one animation frame; while the tab is hidden nothing
 // is drawn (only which parts changed is remembered) and one draw catches up on return.
+import { upsertPeriods, type AnomalyPeriod } from './anomaly-areas.ts';
 import type { SignalPoint, SignalWindows } from './apm.ts';
 import { densify, settledUntil, upsertPoints } from './signals.ts';
 
-export type Part = 'signals' | 'saturation' | 'windows' | 'clock';
+export type Part = 'signals' | 'saturation' | 'windows' | 'clock' | 'anomalies';
 export type StoreChange = { reset: boolean; parts: Set<Part> };
 type Listener = (c: StoreChange) => void;
 export type HostPoint = [number, number];
@@ -23,6 +24,8 @@ export class ServiceStore {
   knownUntil = 0;
   latestTs = 0;
   windows: SignalWindows | null = null;
+  /** The service's anomaly periods in the window (lib/anomaly-areas.ts). */
+  anomalies: AnomalyPeriod[] = [];
   /** Bumped on every change of the buckets (charts sharing them compute their lines once). */
   version = 0;
 
@@ -67,6 +70,13 @@ export class ServiceStore {
     this.version++;
     for (const p of points) if (p.requests > 0) this.latestTs = Math.max(this.latestTs, p.ts);
     this.emit('signals', reset);
+  }
+
+  /** History's periods, or live ones (upserted by id). */
+  upsertAnomalies(periods: readonly AnomalyPeriod[]) {
+    if (!periods.length) return;
+    this.anomalies = upsertPeriods(this.anomalies, periods, this.windowFrom);
+    this.emit('anomalies');
   }
 
   setWindows(w: SignalWindows) {

@@ -1,0 +1,165 @@
+// A service object's anomaly state (docs/anomalies.md): the per-minute baseline (one SQLite row,
+// rewritten once a minute), the latest z-scores (computed at most once a second, from the same
+// window stats as the live push), and the anomaly periods (one row each, kept 30 days) for history.
+import type { AnomalyPeriod, AnomalySignal, AnomalySnapshot, AnomalyWindow, LiveAnomalies } from '../../protocol/anomalies.ts';
+import type { SignalWindows, WindowStats } from '../../protocol/apm.ts';
+import { ANOMALY_DEFAULTS, emptyBaseline, minutesDue, recordMinute, scoreWindows, trackPeriods, type AnomalyOptions, type Baseline, type PeriodState } from '../core/anomaly.ts';
+
+const SEC = 1000;
+/** A minute is recorded this long after it ends (spans still in the SDKs' export queues). */
+const GRACE_MS = 10_000;
+/** Flags less than this apart make one period. */
+export const PERIOD_GAP_MS = 30_000;
+/** Closed periods stay in the live messages this long (the per-second charts' span). */
+const LIVE_RECENT_MS = 15 * 60_000;
+const KEEP_MS = 30 * 86_400_000;
+const MAX_PERIODS = 5000;
+/** Without traffic, the scores are refreshed this often until the 15 m window is empty. */
+export const ANOMALY_TICK_MS = 5_000;
+const IDLE_AFTER_MS = 15 * 60_000;
+
+interface Stored extends Baseline {
+  /** Earliest second (ms) of traffic seen before the first minute was recorded. */
+  first: number | null;
+}
+
+export interface AnomalyInputs {
+  windows: () => SignalWindows;
+  /** The whole service's stats over the 60 s starting at `minuteStart`. */
+  minute: (minuteStart: number) => WindowStats;
+}
+
+interface PeriodRow {
+  id: number;
+  signal: string;
+  win: string;
+  from_ms: number;
+  to_ms: number;
+  open: number;
+  peak_z: number;
+  [k: string]: SqlStorageValue;
+}
+
+const toPeriod = (p: PeriodState, open: boolean): AnomalyPeriod => ({ id: p.id!, signal: p.signal, window: p.window, from: p.from, to: p.to, open, peakZ: p.peakZ });
+
+export class ServiceAnomalies {
+  private base: Stored;
+  private open: PeriodState[];
+  private recent: AnomalyPeriod[] = [];
+  private current: AnomalySnapshot | null = null;
+  private evaluatedSec = -1;
+  /** A period started or ended since takeChanged() was last asked. */
+  private changed = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly opts: AnomalyOptions = ANOMALY_DEFAULTS,
+  ) {
+    sql.exec('CREATE TABLE IF NOT EXISTS anomaly_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    sql.exec(`CREATE TABLE IF NOT EXISTS anomaly_periods (
+      id INTEGER PRIMARY KEY,
+      signal TEXT NOT NULL,
+      win TEXT NOT NULL,
+      from_ms INTEGER NOT NULL,
+      to_ms INTEGER NOT NULL,
+      open INTEGER NOT NULL,
+      peak_z REAL NOT NULL
+    )`);
+    sql.exec('CREATE INDEX IF NOT EXISTS anomaly_periods_to ON anomaly_periods (to_ms)');
+    const row = sql.exec<{ value: string }>("SELECT value FROM anomaly_state WHERE key = 'baseline'").toArray()[0];
+    this.base = row ? (JSON.parse(row.value) as Stored) : { ...emptyBaseline(), first: null };
+    // Periods open at the restart go on (or close at the next evaluation past the gap).
+    this.open = sql
+      .exec<PeriodRow>('SELECT * FROM anomaly_periods WHERE open = 1')
+      .toArray()
+      .map((r) => ({ id: r.id, signal: r.signal as AnomalySignal, window: r.win as AnomalyWindow, from: r.from_ms, to: r.to_ms, peakZ: r.peak_z }));
+  }
+
+  /** Traffic for second `sec` (ms) arrived: the baseline starts at the first minute with traffic. */
+  seen(ms: number) {
+    if (this.base.until === null && (this.base.first === null || ms < this.base.first)) this.base.first = ms;
+  }
+
+  /** Records due minutes and scores the windows, at most once per second of `now`. */
+  evaluate(now: number, input: AnomalyInputs): AnomalySnapshot | null {
+    const sec = Math.floor(now / SEC);
+    if (sec === this.evaluatedSec) return this.current;
+    this.evaluatedSec = sec;
+    if (this.base.first === null && this.base.until === null) return null; // no traffic yet
+    const due = minutesDue(this.base, this.base.first ?? now, now, GRACE_MS, this.opts);
+    for (const m of due) recordMinute(this.base, m, input.minute(m), this.opts);
+    const snap = scoreWindows(this.base, input.windows(), sec * SEC, this.opts);
+    this.current = snap;
+    const step = trackPeriods(this.open, snap, PERIOD_GAP_MS);
+    this.open = step.open;
+    for (const p of step.started) {
+      const r = this.sql.exec<{ id: number }>('INSERT INTO anomaly_periods (signal, win, from_ms, to_ms, open, peak_z) VALUES (?, ?, ?, ?, 1, ?) RETURNING id', p.signal, p.window, p.from, p.to, p.peakZ).one();
+      p.id = r.id;
+    }
+    for (const p of step.ended) {
+      this.sql.exec('UPDATE anomaly_periods SET to_ms = ?, open = 0, peak_z = ? WHERE id = ?', p.to, p.peakZ, p.id!);
+      this.recent.push(toPeriod(p, false));
+    }
+    this.recent = this.recent.filter((p) => p.to > now - LIVE_RECENT_MS);
+    if (step.started.length || step.ended.length) this.changed = true;
+    if (due.length) this.persist(now);
+    return snap;
+  }
+
+  /** Once a minute: the baseline row, open periods' progress, and the 30-day retention. */
+  private persist(now: number) {
+    this.sql.exec("INSERT OR REPLACE INTO anomaly_state (key, value) VALUES ('baseline', ?)", JSON.stringify(this.base));
+    for (const p of this.open) this.sql.exec('UPDATE anomaly_periods SET to_ms = ?, peak_z = ? WHERE id = ?', p.to, p.peakZ, p.id!);
+    this.sql.exec('DELETE FROM anomaly_periods WHERE open = 0 AND (to_ms < ? OR id <= (SELECT MAX(id) FROM anomaly_periods) - ?)', now - KEEP_MS, MAX_PERIODS);
+  }
+
+  /** Closes every open period (the service went quiet: nothing left to score). */
+  private closeAll(now: number) {
+    for (const p of this.open) {
+      this.sql.exec('UPDATE anomaly_periods SET to_ms = ?, open = 0, peak_z = ? WHERE id = ?', p.to, p.peakZ, p.id!);
+      this.recent.push(toPeriod(p, false));
+    }
+    if (this.open.length) this.changed = true;
+    this.open = [];
+    this.recent = this.recent.filter((p) => p.to > now - LIVE_RECENT_MS);
+  }
+
+  /** When the alarm should score again without traffic (a drop shows; periods close), or null. */
+  tickAt(now: number, lastSeen: number | null): number | null {
+    if (lastSeen === null) return null;
+    if (now - lastSeen >= IDLE_AFTER_MS) {
+      if (this.open.length) this.closeAll(now);
+      return null;
+    }
+    return now + ANOMALY_TICK_MS;
+  }
+
+  takeChanged(): boolean {
+    const c = this.changed;
+    this.changed = false;
+    return c;
+  }
+
+  latest(): AnomalySnapshot | null {
+    return this.current;
+  }
+
+  /** For the live messages: the latest scores, the open periods and those closed lately. */
+  live(): LiveAnomalies {
+    return { current: this.current, periods: [...this.recent, ...this.open.map((p) => toPeriod(p, true))] };
+  }
+
+  /** Periods overlapping [from, to), oldest first; open ones with their progress so far. */
+  periods(from: number, to: number): AnomalyPeriod[] {
+    const openById = new Map(this.open.map((p) => [p.id!, p]));
+    const rows = this.sql.exec<PeriodRow>('SELECT * FROM anomaly_periods WHERE to_ms >= ? AND from_ms < ? ORDER BY from_ms, id LIMIT 1000', from, to).toArray();
+    const out = rows.map((r): AnomalyPeriod => {
+      const o = openById.get(r.id);
+      openById.delete(r.id);
+      return o ? toPeriod(o, true) : { id: r.id, signal: r.signal as AnomalySignal, window: r.win as AnomalyWindow, from: r.from_ms, to: r.to_ms, open: r.open === 1, peakZ: r.peak_z };
+    });
+    // Open periods whose stored `to` lags behind their progress.
+    for (const o of openById.values()) if (o.to >= from && o.from < to) out.push(toPeriod(o, true));
+    return out.sort((a, b) => a.from - b.from || a.id - b.id);
+  }
+}
