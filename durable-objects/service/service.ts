@@ -25,6 +25,8 @@ import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live
 import { BatchStore } from './batch-store.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
+import { TraceSampler } from './trace-sampler.ts';
+import type { SamplingDecision, SpanSampling } from '../../protocol/traces.ts';
 
 const SEC = 1000;
 const MINUTE = 60_000;
@@ -83,6 +85,8 @@ export class ServiceObject extends BaseObject<Env> {
   private changed = new Set<number>();
   private lastPush = 0;
   private prunedAt = 0;
+  /** Which spans the worker stores (./trace-sampler.ts, docs/traces.md). */
+  private traces = new TraceSampler();
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -114,7 +118,25 @@ export class ServiceObject extends BaseObject<Env> {
     return { route, added: true };
   }
 
-  async ingest(tenantId: string, batch: ServiceBatch, now = Date.now()): Promise<ServiceIngestResult> {
+  async ingest(tenantId: string, batch: ServiceBatch & { sampling?: SpanSampling }, now = Date.now()): Promise<ServiceIngestResult & { sampling?: SamplingDecision }> {
+    const r = await this.ingestSignals(tenantId, batch, now);
+    // Decided for a retried (duplicate) body too: its first attempt's spans may not have been written.
+    return batch.sampling ? { ...r, sampling: this.sampleSpans(tenantId, batch.service, batch.sampling, now) } : r;
+  }
+
+  /** The storage decision for a service's spans of one request (also for spans that are no requests). */
+  sampleSpans(tenantId: string, service: string, sampling: SpanSampling, now = Date.now()): SamplingDecision {
+    if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.service !== service)) throw new Error('object identity mismatch');
+    const routeOf = (r: string) => (this.routeSet.has(r) || this.routeSet.size < APM_LIMITS.maxRoutesPerService ? r : OTHER_ROUTE);
+    return this.traces.decide(sampling, now, routeOf);
+  }
+
+  /** The slowest stored spans per route and minute in [from, to) still in memory. */
+  exemplars(from: number, to: number, route?: string) {
+    return this.traces.exemplars(from, to, route);
+  }
+
+  private async ingestSignals(tenantId: string, batch: ServiceBatch, now: number): Promise<ServiceIngestResult> {
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
     let changed = false;

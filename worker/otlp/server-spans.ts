@@ -86,6 +86,16 @@ interface ServiceAcc {
   cells: Map<string, Cell>;
 }
 
+/** A span that passed validation, with what span storage needs (worker/otlp/span-sampling.ts). */
+export interface AcceptedSpan {
+  service: string;
+  resource: Attrs;
+  span: Span;
+  /** The route a server span counts under; null for other kinds. */
+  route: string | null;
+  error: boolean;
+}
+
 export interface AggregatedTraces {
   /** Per service: the batch for its object (batchId still to be set by the caller). */
   services: Map<string, Omit<ServiceBatch, 'batchId'>>;
@@ -95,6 +105,8 @@ export interface AggregatedTraces {
   rejected: number;
   /** The first rejection's reason, with where it was. */
   problem: string;
+  /** Every accepted span, server or not, in request order. */
+  accepted: AcceptedSpan[];
 }
 
 export function aggregateTraces(req: TracesRequest, now: number): AggregatedTraces {
@@ -107,6 +119,7 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
   let requests = 0;
   let rejected = 0;
   let problem = '';
+  const accepted: AcceptedSpan[] = [];
   const reject = (where: string, why: string) => {
     rejected++;
     if (!problem) problem = `${where}: ${why}`;
@@ -123,7 +136,10 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
         if (bad) return reject(where, bad);
         const endMs = Number(span.endTimeUnixNano) / 1e6;
         if (endMs < minEnd || endMs > maxEnd) return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
-        if (span.kind !== SPAN_KIND_SERVER) return; // accepted; not a request of this service
+        if (span.kind !== SPAN_KIND_SERVER) {
+          accepted.push({ service, resource: ra, span, route: null, error: isError(span) });
+          return; // accepted; not a request of this service
+        }
         if (!acc) {
           acc = accs.get(service);
           if (!acc) {
@@ -141,7 +157,9 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
         let cell = acc.cells.get(key);
         if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch() }));
         cell.count++;
-        if (isError(span)) cell.errors++;
+        const error = isError(span);
+        if (error) cell.errors++;
+        accepted.push({ service, resource: ra, span, route, error });
         cell.sketch.add(endMs - Number(span.startTimeUnixNano) / 1e6);
         requests++;
       });
@@ -153,5 +171,5 @@ export function aggregateTraces(req: TracesRequest, now: number): AggregatedTrac
     for (const c of acc.cells.values()) entries.push({ sec: c.sec, route: c.route, count: c.count, errors: c.errors, sketch: c.sketch.toWire() });
     if (entries.length) services.set(service, { service, hosts: [...acc.hosts], entries });
   }
-  return { services, spans, requests, rejected, problem };
+  return { services, spans, requests, rejected, problem, accepted };
 }
