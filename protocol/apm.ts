@@ -3,6 +3,7 @@
 // Shared by the worker, the service object and the site.
 import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
+import { Exemplar } from './traces.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
@@ -140,6 +141,8 @@ export const SignalsResponse = z.object({
   tier: SignalsTier,
   stepMs: z.number(),
   points: z.array(SignalPoint),
+  /** The slowest stored spans of the range (docs/apm.md, "Exemplars"): click-through to their traces. */
+  exemplars: z.array(Exemplar),
 });
 export type SignalsResponse = z.infer<typeof SignalsResponse>;
 
@@ -164,11 +167,12 @@ export interface LiveSecond extends SignalPoint {
 
 export type ServiceLiveMessage =
   /** First message: the last 60 seconds and the current windows. */
-  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; exemplars?: Exemplar[] }
   /**
    * At most once a second while traffic arrives: every second that changed since the last push,
    * with its values so far (a second may be sent again as late spans arrive: replace by `ts`).
+   * `exemplars`: the slowest stored spans of the last two minutes (merge by spanId).
    */
-  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows }
+  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; exemplars?: Exemplar[] }
   | { type: 'pong' }
   | { type: 'error'; message: string };

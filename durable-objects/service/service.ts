@@ -269,7 +269,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.changed.clear();
     this.lastPush = now;
     if (seconds.length === 0) return;
-    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now) };
+    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), exemplars: this.traces.exemplars(floorTo(now, MINUTE) - MINUTE, now + MINUTE) };
     this.subscribers.broadcast([msg]);
   }
 
@@ -280,7 +280,7 @@ export class ServiceObject extends BaseObject<Env> {
     const nowSec = Math.floor(Date.now() / SEC);
     const seconds: LiveSecond[] = [];
     for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
-    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows() };
+    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), exemplars: this.traces.exemplars((nowSec - HELLO_SECONDS) * SEC, (nowSec + 1) * SEC) };
     return this.subscribers.accept(hello);
   }
 

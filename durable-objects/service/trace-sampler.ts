@@ -3,7 +3,7 @@
 // route's slowest this minute. The state is small and in memory only: after a restart the budget
 // starts at the full rate again (the in-minute rise still holds the cap) and the top-k start
 // empty (a few more spans are kept as slow for the rest of those minutes).
-import type { Exemplar, SamplingDecision, SpanSampling } from '../../protocol/traces.ts';
+import { TRACE_SAMPLING, type Exemplar, type SamplingDecision, type SpanSampling } from '../../protocol/traces.ts';
 import { SampleBudget, SlowestPerMinute } from '../core/trace-sampling.ts';
 
 export class TraceSampler {
@@ -23,12 +23,20 @@ export class TraceSampler {
     return { level, slow };
   }
 
-  /** The slowest spans of each minute in [from, to) (exemplars for the latency chart). */
+  /**
+   * The slowest spans of each minute in [from, to) (exemplars for the latency chart): a route's
+   * top 5, or without a route the 5 slowest of the minute across routes.
+   */
   exemplars(from: number, to: number, route?: string): Exemplar[] {
-    const out: Exemplar[] = [];
+    const perMinute = new Map<number, Exemplar[]>();
     for (const e of this.slowest.entries(Math.floor(from / 60_000), Math.floor((to - 1) / 60_000), route)) {
-      out.push({ ts: e.endMs, ms: e.ms, route: e.route, traceId: e.traceId, spanId: e.spanId });
+      if (e.endMs < from || e.endMs >= to) continue;
+      let list = perMinute.get(e.minute);
+      if (!list) perMinute.set(e.minute, (list = []));
+      list.push({ ts: e.endMs, ms: e.ms, route: e.route, traceId: e.traceId, spanId: e.spanId });
     }
+    const out: Exemplar[] = [];
+    for (const list of perMinute.values()) out.push(...list.sort((a, b) => b.ms - a.ms).slice(0, TRACE_SAMPLING.slowestPerRouteMinute));
     return out.sort((a, b) => a.ts - b.ts || b.ms - a.ms);
   }
 

@@ -2,7 +2,7 @@
 // expanded by json_to_recordset, so the statement's text never depends on the rows), a trace by
 // id, and the newest-first search. Request input is always a bound parameter.
 import { sql, type SQL } from 'drizzle-orm';
-import { TRACE_LIMITS, type StoredSpan, type TraceSummary } from '../../protocol/traces.ts';
+import { TRACE_LIMITS, type Exemplar, type StoredSpan, type TraceSummary } from '../../protocol/traces.ts';
 import type { SpanRow } from '../otlp/span-rows.ts';
 import { executeWithPartitions, type SqlExec } from './partitions.ts';
 
@@ -105,4 +105,17 @@ export async function searchSpans(db: SqlExec, tenantId: string, q: SpanSearch):
     error: Boolean(r.error),
     kept: r.kept as TraceSummary['kept'],
   }));
+}
+
+/** Exemplars past the object's memory: a range's slowest stored slow spans (bounded by the caller's range). */
+export async function slowSpans(db: SqlExec, tenantId: string, service: string, from: number, to: number, route: string | undefined, limit: number): Promise<Exemplar[]> {
+  const res = await db.execute(sql`
+    SELECT trace_id, span_id, route, duration_ms, ${startUs} AS start_us FROM spans
+    WHERE tenant_id = ${tenantId} AND service = ${service} AND kept = 'slow' AND route IS NOT NULL
+      AND start_time >= ${new Date(from).toISOString()}::timestamptz AND start_time < ${new Date(to).toISOString()}::timestamptz
+      ${route === undefined ? sql`` : sql`AND route = ${route}`}
+    ORDER BY duration_ms DESC LIMIT ${limit}`);
+  return res.rows
+    .map((r) => ({ ts: Math.round(Number(r.start_us) / 1000 + Number(r.duration_ms)), ms: Number(r.duration_ms), route: String(r.route), traceId: String(r.trace_id), spanId: String(r.span_id) }))
+    .sort((a, b) => a.ts - b.ts);
 }

@@ -10,6 +10,7 @@ import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { TRACE_LIMITS, TRACE_SAMPLING, type TraceResponse, type TraceSearchResponse } from '../../../protocol/traces.ts';
+import type { SignalsResponse } from '../../../protocol/apm.ts';
 import { levelFor, traceLevel } from '../../../durable-objects/core/trace-sampling.ts';
 import { waitFor } from '../../../test/alert-helpers.ts';
 import { get, seedTenant } from '../../../test/helpers.ts';
@@ -177,6 +178,44 @@ describe('stored spans', () => {
     expect(s.attributes[`${'k'.repeat(TRACE_LIMITS.maxKeyLength)}…`]).toBe('long key');
     expect(s.attributes.odd).toBe('nul\uFFFD lone \uFFFD end');
     expect(s.dropped).toEqual({ attributes: 0, events: 0, links: 0, truncated: 1 });
+  });
+});
+
+describe('exemplars', () => {
+  it("the service's signals carry its slowest stored spans, whose traces open, on the per-second and rollup tiers", async () => {
+    const { tenant, ingestKey, readKey } = await seedTenant();
+    const end = Date.now() - 2000;
+    const slowA = hex(16);
+    const slowB = hex(16);
+    const spans: TestSpan[] = [
+      ...Array.from({ length: 20 }, (_, i) => ({ route: '/a', durationMs: 5 + i, end })),
+      { route: '/a', durationMs: 800, end, traceId: slowA },
+      ...Array.from({ length: 20 }, (_, i) => ({ route: '/b', durationMs: 3 + i, end })),
+      { route: '/b', durationMs: 600, end, traceId: slowB },
+    ];
+    expect((await postTraces(ingestKey, otlpTraces('exemplar-svc', spans))).status).toBe(200);
+    await stored(tenant.id, 10); // 5 per route (the sample keeps more)
+    await waitFor(() => get(readKey, '/api/v1/services/exemplar-svc/signals?points=2'), (r) => r.status === 200);
+    const signals = async (q: string) => {
+      const r = await get(readKey, `/api/v1/services/exemplar-svc/signals?${q}`);
+      expect(r.status).toBe(200);
+      return (await r.json()) as SignalsResponse;
+    };
+    const live = await signals(`from=${end - 60_000}&points=60`);
+    expect(live.tier).toBe('1s');
+    expect(live.exemplars.length).toBeGreaterThanOrEqual(2);
+    expect(live.exemplars.length).toBeLessThanOrEqual(TRACE_SAMPLING.slowestPerRouteMinute);
+    const top = [...live.exemplars].sort((a, b) => b.ms - a.ms);
+    expect(top.slice(0, 2).map((e) => [e.traceId, e.route])).toEqual([[slowA, 'GET /a'], [slowB, 'GET /b']]);
+    expect(top[0]!.ms).toBeCloseTo(800, 3);
+    const routeB = await signals(`from=${end - 60_000}&points=60&route=${encodeURIComponent('GET /b')}`);
+    expect(routeB.exemplars.every((e) => e.route === 'GET /b')).toBe(true);
+    expect(routeB.exemplars).toHaveLength(TRACE_SAMPLING.slowestPerRouteMinute);
+    // The rollup tier (a 2 h range) reads them from the stored spans.
+    const wide = await signals(`from=${end - 2 * 3600_000}&points=100`);
+    expect(wide.tier).not.toBe('1s');
+    expect(wide.exemplars.slice().sort((a, b) => b.ms - a.ms)[0]!.traceId).toBe(slowA);
+    for (const id of [slowA, slowB]) expect((await get(readKey, `/api/v1/traces/${id}`)).status).toBe(200);
   });
 });
 
