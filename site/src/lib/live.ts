@@ -5,6 +5,7 @@
 // rendering while hidden and catch up on return (see store.ts, service-store.ts).
 import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
 import { SERVICE_LIVE_PATH, type LiveSecond, type ServiceLiveMessage, type SignalWindows } from './apm.ts';
+import type { Exemplar } from './traces.ts';
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
 
@@ -108,6 +109,8 @@ export interface ServiceLiveHandlers {
   onSeconds(seconds: LiveSecond[], windows: SignalWindows): void;
   /** After a reconnect, with the newest second seen before the drop (the hello covers only 60 s). */
   onGap?(sinceTs: number): void;
+  /** The slowest stored spans of the last minutes (merge by span id). */
+  onExemplars?(list: Exemplar[]): void;
   onStatus?(s: LiveStatus): void;
 }
 
@@ -124,6 +127,7 @@ export class ServiceLiveSocket {
         const since = this.lastTs;
         for (const s of msg.seconds) this.lastTs = Math.max(this.lastTs, s.ts);
         h.onSeconds(msg.seconds, msg.windows);
+        if (msg.exemplars?.length) h.onExemplars?.(msg.exemplars);
         if (msg.type === 'hello' && reconnect && since) h.onGap?.(since);
       },
       h.onStatus,
