@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
 import type { SloStatus } from '../durable-objects/core/slo.ts';
 import type { LiveAnomalies } from './anomalies.ts';
+import type { Exemplar } from './traces.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
@@ -153,6 +154,8 @@ export const SignalsResponse = z.object({
   tier: SignalsTier,
   stepMs: z.number(),
   points: z.array(SignalPoint),
+  /** The slowest stored spans of the range (docs/apm.md, "Exemplars"): click-through to their traces. */
+  exemplars: z.array(Exemplar),
 });
 export type SignalsResponse = z.infer<typeof SignalsResponse>;
 
@@ -177,12 +180,13 @@ export interface LiveSecond extends SignalPoint {
 
 export type ServiceLiveMessage =
   /** First message: the last 60 seconds, the current windows and anomalies (protocol/anomalies.ts). */
-  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[] }
+  | { type: 'hello'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[]; exemplars?: Exemplar[] }
   /**
    * At most once a second while traffic arrives: every second that changed since the last push,
    * with its values so far (a second may be sent again as late spans arrive: replace by `ts`).
+   * `exemplars`: the slowest stored spans of the last two minutes (merge by spanId).
    * `slos` (hello and signals, when the service has SLOs): each SLO's live status (docs/slo.md).
    */
-  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[] }
+  | { type: 'signals'; service: string; seconds: LiveSecond[]; windows: SignalWindows; anomalies: LiveAnomalies; slos?: SloStatus[]; exemplars?: Exemplar[] }
   | { type: 'pong' }
   | { type: 'error'; message: string };

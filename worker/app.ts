@@ -5,6 +5,7 @@ import { otlpError } from './otlp/http.ts';
 import { documentMetrics, registerMetrics } from './routes/otlp/metrics.ts';
 import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
 import { registerServiceQueries } from './routes/services/index.ts';
+import { registerTraceQueries } from './routes/traces/index.ts';
 import { notFoundOrAsset } from './assets.ts';
 import { registerPlatform, usePlatform } from './platform.ts';
 import { errorResponse, unsupportedMediaType, validationError, zodIssues } from './errors.ts';
@@ -79,6 +80,7 @@ export function createApp() {
   registerSlos(app);
   registerInstall(app);
   registerServiceQueries(app);
+  registerTraceQueries(app);
   // OTLP/HTTP ingest answers errors as google.rpc.Status, so it has its own error handler.
   const otlp = new Hono<AppEnv>();
   otlp.onError(otlpError);

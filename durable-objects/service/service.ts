@@ -31,6 +31,8 @@ import type { AlertConfig } from '../../worker/db/alerts.ts';
 import type { ConfigOffer } from '../alert-engine.ts';
 import { thresholdsFor } from '../core/slo.ts';
 import { ServiceAlerts } from './service-alerts.ts';
+import { TraceSampler } from './trace-sampler.ts';
+import type { SamplingDecision, SpanSampling } from '../../protocol/traces.ts';
 
 const SEC = 1000;
 const MINUTE = 60_000;
@@ -96,6 +98,8 @@ export class ServiceObject extends BaseObject<Env> {
   /** Service rules and SLOs, evaluated as each batch is stored (./service-alerts.ts). */
   private alerts!: ServiceAlerts;
   private alertDue: number | null = null;
+  /** Which spans the worker stores (./trace-sampler.ts, docs/traces.md). */
+  private traces = new TraceSampler();
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -133,13 +137,32 @@ export class ServiceObject extends BaseObject<Env> {
     return { route, added: true };
   }
 
-  /**
+    /**
    * Stores a batch, counts it for the SLOs and evaluates the service rules. `offer` is the
    * tenant's alert config version the worker knows: an object holding an older one answers
    * `needConfig` without storing anything (as host objects do); one whose SLOs need latency
    * thresholds the batch was not counted for answers `needThresholds`.
    */
-  async ingest(tenantId: string, batch: ServiceBatch, offer?: ConfigOffer, now = Date.now()): Promise<ServiceIngestResult> {
+  async ingest(tenantId: string, batch: ServiceBatch & { sampling?: SpanSampling }, offer?: ConfigOffer, now = Date.now()): Promise<ServiceIngestResult & { sampling?: SamplingDecision }> {
+    const r = await this.ingestSignals(tenantId, batch, offer, now);
+    if (r.needConfig || r.needThresholds) return r;
+    // Decided for a retried (duplicate) body too: its first attempt's spans may not have been written.
+    return batch.sampling ? { ...r, sampling: this.sampleSpans(tenantId, batch.service, batch.sampling, now) } : r;
+  }
+
+  /** The storage decision for a service's spans of one request (also for spans that are no requests). */
+  sampleSpans(tenantId: string, service: string, sampling: SpanSampling, now = Date.now()): SamplingDecision {
+    if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.service !== service)) throw new Error('object identity mismatch');
+    const routeOf = (r: string) => (this.routeSet.has(r) || this.routeSet.size < APM_LIMITS.maxRoutesPerService ? r : OTHER_ROUTE);
+    return this.traces.decide(sampling, now, routeOf);
+  }
+
+  /** The slowest stored spans per route and minute in [from, to) still in memory. */
+  exemplars(from: number, to: number, route?: string) {
+    return this.traces.exemplars(from, to, route);
+  }
+
+  private async ingestSignals(tenantId: string, batch: ServiceBatch, offer: ConfigOffer | undefined, now: number): Promise<ServiceIngestResult> {
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
     if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
@@ -302,7 +325,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.changed.clear();
     this.lastPush = now;
     if (seconds.length === 0) return;
-    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), anomalies: this.anomalies.live(), ...this.liveSlos(now) };
+    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), anomalies: this.anomalies.live(), exemplars: this.traces.exemplars(floorTo(now, MINUTE) - MINUTE, now + MINUTE), ...this.liveSlos(now) };
     this.subscribers.broadcast([msg]);
   }
 
@@ -313,7 +336,7 @@ export class ServiceObject extends BaseObject<Env> {
     const nowSec = Math.floor(Date.now() / SEC);
     const seconds: LiveSecond[] = [];
     for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
-    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), anomalies: this.anomalies.live(), ...this.liveSlos(Date.now()) };
+    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), anomalies: this.anomalies.live(), exemplars: this.traces.exemplars((nowSec - HELLO_SECONDS) * SEC, (nowSec + 1) * SEC), ...this.liveSlos(Date.now()) };
     return this.subscribers.accept(hello);
   }
 

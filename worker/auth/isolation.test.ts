@@ -11,7 +11,8 @@ import { apiKeys, auditLog, hosts, invitations, memberships, tenants } from '../
 import { batch, post, sample } from '../../test/helpers.ts';
 import { fill, listOps } from '../../test/openapi-ops.ts';
 import { Browser, lastEmailTo, newEmail, signUp } from '../../test/session.ts';
-import { uniq } from '../../test/alert-helpers.ts';
+import { uniq, waitFor } from '../../test/alert-helpers.ts';
+import { otlpTraces, postTraces } from '../../test/otlp.ts';
 
 const MARK = 73.4567; // a value only A's host ever reports
 
@@ -54,6 +55,11 @@ describe('tenant isolation', () => {
     const aIngest = (await a.call('POST', '/api/v1/keys', { name: 'a ingest', scope: 'ingest' })).body;
     const host = `a-host-${uniq()}`;
     expect((await post(aIngest.key, batch(host, [sample(Date.now() - 2000, MARK)]))).status).toBe(200);
+    // A stored trace of a service of A's (its id goes into every {traceId}).
+    const traceId = crypto.randomUUID().replace(/-/g, '');
+    const aService = `a-svc-${uniq()}`;
+    expect((await postTraces(aIngest.key, otlpTraces(aService, [{ route: '/a', durationMs: 5, end: Date.now() - 1000, traceId }]))).status).toBe(200);
+    expect((await waitFor(() => a.call('GET', `/api/v1/traces/${traceId}`), (r) => r.status === 200)).status).toBe(200);
     const rule = (await a.call('POST', '/api/v1/alerts/rules', { name: 'a rule', metric: 'cpu.usage.total', comparator: '>', threshold: 99, severity: 'CRITICAL' })).body;
     const chanHost = `chan-${uniq()}.example`; // distinctive: B's own host names end in ".example" too
     const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: `https://${chanHost}/hook`, secret: 'a-secret-of-16-chars' } })).body;
@@ -69,7 +75,7 @@ describe('tenant isolation', () => {
     const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id, slo: slo.id };
     for (const [k, v] of Object.entries(ids)) expect(v, k).toBeTruthy();
     const aValues = { tenant: a.orgId, host };
-    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, slo.id, slo.name, slo.service, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
+    const secrets = [traceId, aService, aIngest.key, a.orgId, rule.id, channel.id, silence.id, slo.id, slo.name, slo.service, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
 
     // Organization B: an owner session and every key scope.
     const b = await signUp(undefined, `Org B ${uniq()}`);
@@ -84,7 +90,7 @@ describe('tenant isolation', () => {
     let attempts = 0;
     for (const op of ops) {
       // Every id-like parameter gets each of A's ids in turn; {userId} gets A's member; {host} A's host.
-      const variants = /\{id\}/.test(op.path) ? Object.values(ids).map((id) => ({ id })) : [{ userId: aMember.me!.user.id, host }];
+      const variants = /\{id\}/.test(op.path) ? Object.values(ids).map((id) => ({ id })) : [{ userId: aMember.me!.user.id, host, traceId, service: aService }];
       for (const params of variants) {
         const query = op.method === 'GET' ? `?host=${encodeURIComponent(host)}&metric=cpu.usage.total` : '';
         const path = fill(op.path, params) + query;

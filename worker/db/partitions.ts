@@ -1,9 +1,10 @@
-// Retention by partition: each rollup tier (host metrics, service signals, service custom series) is
-// range-partitioned by day. Maintenance creates the partitions a write may need (back to the
+// Retention by partition: each rollup tier (host metrics, service signals, service custom series)
+// and the stored spans are range-partitioned by day. Maintenance creates the partitions a write may need (back to the
 // retention edge, two days ahead) and drops whole days once every row in them is past retention.
 // Names are computed from a fixed table list and dates, never from input.
 import { sql, type SQL } from 'drizzle-orm';
 import { TIERS } from '../../protocol/query.ts';
+import { TRACE_SAMPLING } from '../../protocol/traces.ts';
 
 export interface SqlExec {
   execute(query: SQL): Promise<{ rows: Record<string, unknown>[] }>;
@@ -12,7 +13,7 @@ export interface SqlExec {
 export type RollupTier = '1m' | '5m';
 const DAY = 86_400_000;
 
-/** Every day-partitioned table and the tier whose retention it keeps. */
+/** Every day-partitioned table and how long it keeps rows (a rollup tier's retention, or its own). */
 export const PARTITIONED = {
   rollup_1m: '1m',
   rollup_5m: '5m',
@@ -20,11 +21,15 @@ export const PARTITIONED = {
   service_rollup_5m: '5m',
   service_metric_1m: '1m',
   service_metric_5m: '5m',
-} as const satisfies Record<string, RollupTier>;
+  spans: { retentionMs: TRACE_SAMPLING.retentionMs },
+} as const satisfies Record<string, RollupTier | { retentionMs: number }>;
 export type PartitionedTable = keyof typeof PARTITIONED;
 const TABLES = Object.keys(PARTITIONED) as PartitionedTable[];
 
-export const retentionMs = (table: PartitionedTable) => TIERS[PARTITIONED[table]].retentionMs;
+export function retentionMs(table: PartitionedTable): number {
+  const p: RollupTier | { retentionMs: number } = PARTITIONED[table];
+  return typeof p === 'string' ? TIERS[p].retentionMs : p.retentionMs;
+}
 
 const dayStart = (t: number) => Math.floor(t / DAY) * DAY;
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -90,6 +90,16 @@ interface ServiceAcc {
   thresholds: readonly number[];
 }
 
+/** A span that passed validation, with what span storage needs (worker/otlp/span-sampling.ts). */
+export interface AcceptedSpan {
+  service: string;
+  resource: Attrs;
+  span: Span;
+  /** The route a server span counts under; null for other kinds. */
+  route: string | null;
+  error: boolean;
+}
+
 export interface AggregatedTraces {
   /** Per service: the batch for its object (batchId still to be set by the caller). */
   services: Map<string, Omit<ServiceBatch, 'batchId'>>;
@@ -99,6 +109,8 @@ export interface AggregatedTraces {
   rejected: number;
   /** The first rejection's reason, with where it was. */
   problem: string;
+  /** Every accepted span, server or not, in request order. */
+  accepted: AcceptedSpan[];
 }
 
 /**
@@ -115,6 +127,7 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
   let requests = 0;
   let rejected = 0;
   let problem = '';
+  const accepted: AcceptedSpan[] = [];
   const reject = (where: string, why: string) => {
     rejected++;
     if (!problem) problem = `${where}: ${why}`;
@@ -131,7 +144,10 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         if (bad) return reject(where, bad);
         const endMs = Number(span.endTimeUnixNano) / 1e6;
         if (endMs < minEnd || endMs > maxEnd) return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
-        if (span.kind !== SPAN_KIND_SERVER) return; // accepted; not a request of this service
+        if (span.kind !== SPAN_KIND_SERVER) {
+          accepted.push({ service, resource: ra, span, route: null, error: isError(span) });
+          return; // accepted; not a request of this service
+        }
         if (!acc) {
           acc = accs.get(service);
           if (!acc) {
@@ -149,7 +165,9 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         let cell = acc.cells.get(key);
         if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch(), le: acc.thresholds.length ? new Array<number>(acc.thresholds.length).fill(0) : null }));
         cell.count++;
-        if (isError(span)) cell.errors++;
+        const error = isError(span);
+        if (error) cell.errors++;
+        accepted.push({ service, resource: ra, span, route, error });
         const ms = endMs - Number(span.startTimeUnixNano) / 1e6;
         cell.sketch.add(ms);
         if (cell.le) for (let t = 0; t < acc.thresholds.length; t++) if (ms <= acc.thresholds[t]!) cell.le[t]!++;
@@ -167,5 +185,5 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
     }
     if (entries.length) services.set(service, { service, hosts: [...acc.hosts], entries, ...(acc.thresholds.length && { thresholds: [...acc.thresholds] }) });
   }
-  return { services, spans, requests, rejected, problem };
+  return { services, spans, requests, rejected, problem, accepted };
 }

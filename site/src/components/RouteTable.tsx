@@ -1,9 +1,11 @@
 // The per-route table of a service: a header click sorts (again: the other way), a route click
-// filters the page's charts to that route (kept in the URL as &route=).
+// filters the page's charts to that route (kept in the URL as &route=); "traces" opens the trace
+// search for the route.
 import { useState } from 'react';
 import type { RouteRow } from '../lib/apm.ts';
 import { formatErrorRate, formatValue } from '../lib/format.ts';
 import { nextSort, sortRoutes, type RouteSort, type RouteSortKey } from '../lib/service-view.ts';
+import { searchHref } from '../lib/traces.ts';
 
 const COLS: { key: RouteSortKey; title: string; num: boolean; phone?: boolean }[] = [
   { key: 'route', title: 'Route', num: false },
@@ -30,7 +32,7 @@ function cell(r: RouteRow, key: RouteSortKey): string {
   }
 }
 
-export function RouteTable({ rows, selected, onSelect }: { rows: RouteRow[]; selected: string | null; onSelect: (route: string | null) => void }) {
+export function RouteTable({ rows, selected, onSelect, service }: { rows: RouteRow[]; selected: string | null; onSelect: (route: string | null) => void; service?: string }) {
   const [sort, setSort] = useState<RouteSort>({ key: 'requests', dir: 'desc' });
   const sorted = sortRoutes(rows, sort);
   return (
@@ -57,6 +59,11 @@ export function RouteTable({ rows, selected, onSelect }: { rows: RouteRow[]; sel
                     <button type="button" className="link" onClick={() => onSelect(r.route === selected ? null : r.route)} title={r.route === selected ? 'Show the whole service' : 'Show only this route in the charts'}>
                       {r.route}
                     </button>
+                    {service && (
+                      <a className="small" style={{ marginLeft: 8 }} href={searchHref({ service, route: r.route })} data-route-traces title={`Stored traces of ${r.route}`}>
+                        traces
+                      </a>
+                    )}
                   </td>
                 ) : (
                   <td key={c.key} className={c.phone === false ? 'hide-phone' : undefined} data-col={c.key} style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>

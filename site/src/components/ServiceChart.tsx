@@ -59,6 +59,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       div.dataset.anomalies = String(areas.length);
       return { id: 'anomalies', type: 'line', data: [], silent: true, tooltip: { show: false }, markArea: { silent: false, itemStyle: { color: 'rgba(239, 68, 68, 0.14)' }, label: { show: false }, emphasis: { label: { show: true, position: 'insideTop', color: c.text } }, data: markAreaData(areas) } };
     };
+    let current: ChartLine[] = [];
 
     const mark = (lines: ChartLine[]) => {
       const s = stats(lines);
@@ -72,6 +73,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
 
     const full = () => {
       const lines = spec.lines(store, now());
+      current = lines;
       ids = lines.map((l) => l.id).join('\n');
       chart.setOption(
         {
@@ -86,8 +88,8 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
           series: lines.map((l) => ({
             id: l.id,
             name: l.name,
-            type: 'line',
-            showSymbol: false,
+            type: l.scatter ? 'scatter' : 'line',
+            ...(l.scatter ? { symbolSize: 7, cursor: 'pointer', tooltip: { trigger: 'item', valueFormatter: (v: unknown) => fmt(Number(v)) } } : { showSymbol: false }),
             lineStyle: { width: 1.5 },
             ...(l.color && { color: l.color }),
             ...(l.area && { areaStyle: { opacity: 0.3 } }),
@@ -107,6 +109,7 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       if (ch.reset || lines.map((l) => l.id).join('\n') !== ids) return full();
       const series: object[] = lines.map((l) => ({ id: l.id, data: l.data }));
       if (marks) series.push(anomalySeries());
+      current = lines;
       chart.setOption({ xAxis: xRange(), series }, { lazyUpdate: false });
       mark(lines);
     };
@@ -116,6 +119,12 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
     chart.on('datazoom', (e: unknown) => {
       const b = (e as { batch?: { startValue?: number; endValue?: number }[] }).batch?.[0];
       if (b?.startValue !== undefined && b.endValue !== undefined && b.endValue - b.startValue > 10_000) zoomRef.current?.(b.startValue, b.endValue);
+    });
+    // A click on a dot of a scatter series (exemplars) opens what it links to (its trace).
+    chart.on('click', (e: unknown) => {
+      const p = e as { seriesId?: string; dataIndex?: number };
+      const href = current.find((l) => l.id === p.seriesId)?.links?.[p.dataIndex ?? -1];
+      if (href) location.assign(href);
     });
     const leaveCursor = joinCursor(group, chart);
     const ro = new ResizeObserver(() => chart.resize());

@@ -187,6 +187,7 @@ function Dashboard({ name }: { name: string }) {
           refreshRoutes();
         },
         onGap: (since) => void refill(since),
+        onExemplars: (list) => store.setExemplars(list, true),
         onStatus: setStatus,
       });
       // The window slides with the clock (drawn only while visible; no request).
@@ -206,6 +207,7 @@ function Dashboard({ name }: { name: string }) {
       .then((r) => {
         if (ac.signal.aborted) return;
         store.setSignals(r.points, r.stepMs, Math.min(r.to, settledUntil(Date.now(), r.stepMs)));
+        store.setExemplars(r.exemplars ?? []);
         setLoaded((l) => ({ ...l, signals: true }));
         if (win.live) goLive();
       })
@@ -372,7 +374,7 @@ function Dashboard({ name }: { name: string }) {
           Over the selected range. Click a column to sort, a route to show only it in the charts.
         </p>
         <Async state={routes} empty={(d) => (d.routes.length ? null : 'No requests in this range.')}>
-          {(d) => <RouteTable rows={d.routes} selected={route} onSelect={selectRoute} />}
+          {(d) => <RouteTable rows={d.routes} selected={route} onSelect={selectRoute} service={name} />}
         </Async>
       </section>
     </>

@@ -6,6 +6,7 @@
 import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
 import type { LiveAnomalies } from './anomaly-areas.ts';
 import { SERVICE_LIVE_PATH, type LiveSecond, type ServiceLiveMessage, type SignalWindows } from './apm.ts';
+import type { Exemplar } from './traces.ts';
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
 
@@ -109,6 +110,8 @@ export interface ServiceLiveHandlers {
   onSeconds(seconds: LiveSecond[], windows: SignalWindows, anomalies?: LiveAnomalies): void;
   /** After a reconnect, with the newest second seen before the drop (the hello covers only 60 s). */
   onGap?(sinceTs: number): void;
+  /** The slowest stored spans of the last minutes (merge by span id). */
+  onExemplars?(list: Exemplar[]): void;
   onStatus?(s: LiveStatus): void;
 }
 
@@ -125,6 +128,7 @@ export class ServiceLiveSocket {
         const since = this.lastTs;
         for (const s of msg.seconds) this.lastTs = Math.max(this.lastTs, s.ts);
         h.onSeconds(msg.seconds, msg.windows, msg.anomalies);
+        if (msg.exemplars?.length) h.onExemplars?.(msg.exemplars);
         if (msg.type === 'hello' && reconnect && since) h.onGap?.(since);
       },
       h.onStatus,

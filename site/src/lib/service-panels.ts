@@ -6,6 +6,7 @@ import { PALETTE } from './echarts.ts';
 import type { ProcessMetric } from './process-saturation.ts';
 import type { Part, ServiceStore } from './service-store.ts';
 import { chartSeries, type ChartSeries } from './signals.ts';
+import { traceHref } from './traces.ts';
 
 export interface ChartLine {
   id: string;
@@ -13,6 +14,9 @@ export interface ChartLine {
   data: [number, number | null][];
   color?: string;
   area?: boolean;
+  /** Dots instead of a line; a click on dot i opens links[i]. */
+  scatter?: boolean;
+  links?: string[];
 }
 
 export interface ServiceChartSpec {
@@ -43,13 +47,15 @@ const GOLDEN: ServiceChartSpec[] = [
     id: 'latency',
     title: 'Latency',
     unit: 'latency',
-    parts: ['signals'],
+    parts: ['signals', 'exemplars'],
     lines: (st, now) => {
       const s = series(st, now);
       return [
         { id: 'p50', name: 'P50', data: s.p50, color: PALETTE[2] },
         { id: 'p95', name: 'P95', data: s.p95, color: PALETTE[1] },
         { id: 'p99', name: 'P99', data: s.p99, color: PALETTE[3] },
+        // Each route's slowest stored spans per minute: a click opens the trace.
+        { id: 'exemplars', name: 'slowest traces', data: st.exemplars.map((e) => [e.ts, e.ms]), links: st.exemplars.map((e) => traceHref(e.traceId, e.spanId)), scatter: true, color: PALETTE[3] },
       ];
     },
   },

@@ -4,9 +4,10 @@
 // is drawn (only which parts changed is remembered) and one draw catches up on return.
 import { upsertPeriods, type AnomalyPeriod } from './anomaly-areas.ts';
 import type { SignalPoint, SignalWindows } from './apm.ts';
+import type { Exemplar } from './traces.ts';
 import { densify, settledUntil, upsertPoints } from './signals.ts';
 
-export type Part = 'signals' | 'saturation' | 'windows' | 'clock' | 'anomalies';
+export type Part = 'signals' | 'saturation' | 'windows' | 'clock' | 'anomalies' | 'exemplars';
 export type StoreChange = { reset: boolean; parts: Set<Part> };
 type Listener = (c: StoreChange) => void;
 export type HostPoint = [number, number];
@@ -26,6 +27,8 @@ export class ServiceStore {
   windows: SignalWindows | null = null;
   /** The service's anomaly periods in the window (lib/anomaly-areas.ts). */
   anomalies: AnomalyPeriod[] = [];
+  /** The slowest stored spans of the window (latency chart dots that open their trace). */
+  exemplars: Exemplar[] = [];
   /** Bumped on every change of the buckets (charts sharing them compute their lines once). */
   version = 0;
 
@@ -79,6 +82,14 @@ export class ServiceStore {
     this.emit('anomalies');
   }
 
+  /** A history answer's exemplars (replace), or live ones (merged by span). */
+  setExemplars(list: Exemplar[], merge = false) {
+    const byId = new Map((merge ? this.exemplars : []).map((e) => [e.spanId, e]));
+    for (const e of list) byId.set(e.spanId, e);
+    this.exemplars = [...byId.values()].filter((e) => e.ts >= this.windowFrom).sort((a, b) => a.ts - b.ts);
+    this.emit('exemplars');
+  }
+
   setWindows(w: SignalWindows) {
     this.windows = w;
     this.emit('windows');
@@ -90,6 +101,7 @@ export class ServiceStore {
     this.knownUntil = Math.max(this.knownUntil, settledUntil(now, this.stepMs));
     this.points = upsertPoints(this.points, [], this.windowFrom);
     this.version++;
+    if (this.exemplars.length && this.exemplars[0]!.ts < this.windowFrom) this.exemplars = this.exemplars.filter((e) => e.ts >= this.windowFrom);
     for (const h of this.hosts.values()) {
       let drop = 0;
       while (drop < h.points.length - 1 && h.points[drop]![0] < this.windowFrom) drop++;

@@ -14,6 +14,17 @@ import { TimeParam } from '../metrics/params.ts';
 import { authErrors, ErrorSchema } from '../schemas.ts';
 import { fromBase64, MergedBucket, resolveRange, ServiceParams, serviceStub } from './common.ts';
 import { sql } from 'drizzle-orm';
+import type { Exemplar } from '../../../protocol/traces.ts';
+import { slowSpans } from '../../db/spans.ts';
+
+/** Exemplars over a rollup range come from the stored slow spans, for ranges up to EXEMPLAR_RANGE_MS. */
+const EXEMPLAR_RANGE_MS = 6 * 3600_000;
+const MAX_EXEMPLARS = 200;
+
+function rangeExemplars(env: Env, tenantId: string, service: string, from: number, to: number, route: string | undefined): Promise<Exemplar[]> {
+  if (to - from > EXEMPLAR_RANGE_MS) return Promise.resolve([]);
+  return withDb(env, (db) => slowSpans(db, tenantId, service, from, to, route, MAX_EXEMPLARS));
+}
 
 export const RouteParam = z.string().min(1).max(APM_LIMITS.maxRouteLength).openapi({ description: 'a route as listed by /routes, e.g. "GET /users/{id}"' });
 
@@ -23,7 +34,7 @@ const route = createRoute({
   tags: ['services'],
   summary: "A service's (or one route's) latency percentiles, requests and errors over time",
   description:
-    'Buckets from the per-second tier for ranges within the last 15 minutes, else the 1 m rollups (7 d) or the 5 m rollups (30 d), the coarsest whose resolution fits `points`. Default range: the last hour.',
+    'Buckets from the per-second tier for ranges within the last 15 minutes, else the 1 m rollups (7 d) or the 5 m rollups (30 d), the coarsest whose resolution fits `points`. Default range: the last hour. `exemplars`: stored slow spans of the range (each route\'s slowest per minute; at most 200, for ranges up to 6 hours), to open their traces.',
   ...guard('metrics:read'),
   request: {
     params: ServiceParams,
@@ -53,9 +64,11 @@ export function registerServiceSignals(app: OpenAPIHono<AppEnv>) {
     const stub = await serviceStub(c.env, tenantId, service);
     const { tier, stepMs } = planSignals(from, to, now, q.points);
     let points: SignalPoint[];
+    let exemplars: Exemplar[];
     if (tier === '1s') {
-      points = await stub.signals(from, to, stepMs, q.route);
+      [points, exemplars] = await Promise.all([stub.signals(from, to, stepMs, q.route), stub.exemplars(from, to, q.route)]);
     } else {
+      exemplars = await rangeExemplars(c.env, tenantId, service, from, to, q.route);
       const t = tier === '1m' ? serviceRollup1m : serviceRollup5m;
       const [rows, tail] = await Promise.all([
         withDb(c.env, (db) =>
@@ -77,6 +90,6 @@ export function registerServiceSignals(app: OpenAPIHono<AppEnv>) {
       for (const r of tail) at(r.ts).add(r.requests, r.errors, r.sketch);
       points = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([ts, m]) => ({ ts, requests: m.requests, errors: m.errors, ...m.quantiles() }));
     }
-    return c.json({ service, route: q.route ?? null, from, to, tier, stepMs, points }, 200);
+    return c.json({ service, route: q.route ?? null, from, to, tier, stepMs, points, exemplars }, 200);
   });
 }

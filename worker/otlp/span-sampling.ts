@@ -1,0 +1,83 @@
+// Which of a request's accepted spans are stored (docs/traces.md, "Sampling"). Per request, in the
+// worker: each service's spans are summarised (spans per trace level, the slowest server spans per
+// route and minute) for its object, which answers the service's level this minute and which slow
+// candidates are among their route's slowest; then whole traces of the request are kept:
+// - a trace with an error span in the request: all its spans in the request ('error');
+// - a trace with a kept slow span: all its spans in the request ('slow');
+// - otherwise a span is kept when its trace's level reaches its service's level ('sample').
+import { TRACE_SAMPLING, type KeptReason, type SamplingDecision, type SpanSampling } from '../../protocol/traces.ts';
+import { traceLevel } from '../../durable-objects/core/trace-sampling.ts';
+import type { AcceptedSpan } from './server-spans.ts';
+
+export interface TraceFacts {
+  level: number;
+  error: boolean;
+}
+
+export interface SamplingPlan {
+  /** Per service: its spans and the summary for its object. */
+  services: Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>;
+  traces: Map<string, TraceFacts>;
+}
+
+const durationMs = (a: AcceptedSpan) => Number(a.span.endTimeUnixNano - a.span.startTimeUnixNano) / 1e6;
+
+export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
+  const traces = new Map<string, TraceFacts>();
+  for (const a of accepted) {
+    let t = traces.get(a.span.traceId);
+    if (!t) traces.set(a.span.traceId, (t = { level: traceLevel(a.span.traceId), error: false }));
+    if (a.error) t.error = true;
+  }
+  const k = TRACE_SAMPLING.slowestPerRouteMinute;
+  const services = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, AcceptedSpan[]> }>();
+  for (const a of accepted) {
+    let s = services.get(a.service);
+    if (!s) services.set(a.service, (s = { spans: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
+    s.spans.push(a);
+    const t = traces.get(a.span.traceId)!;
+    if (!t.error) s.sampling.levels[t.level]!++; // error traces are kept anyway: not the sample's budget
+    if (a.route === null) continue;
+    const key = `${Math.floor(Number(a.span.endTimeUnixNano / 1_000_000n) / 60_000)}\u0000${a.route}`;
+    let top = s.top.get(key);
+    if (!top) s.top.set(key, (top = []));
+    const ms = durationMs(a);
+    if (top.length < k) top.push(a);
+    else {
+      let min = 0;
+      for (let i = 1; i < top.length; i++) if (durationMs(top[i]!) < durationMs(top[min]!)) min = i;
+      if (ms > durationMs(top[min]!)) top[min] = a;
+    }
+  }
+  const out = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>();
+  for (const [service, s] of services) {
+    for (const top of s.top.values())
+      for (const a of top)
+        s.sampling.slow.push({ route: a.route!, endMs: Number(a.span.endTimeUnixNano / 1_000_000n), ms: durationMs(a), spanId: a.span.spanId, traceId: a.span.traceId });
+    out.set(service, { spans: s.spans, sampling: s.sampling });
+  }
+  return { services: out, traces };
+}
+
+/** The spans to store, with why, given each service's decision (a service without one stores only promoted traces). */
+export function selectSpans(plan: SamplingPlan, decisions: Map<string, SamplingDecision>): { span: AcceptedSpan; kept: KeptReason }[] {
+  const slowTraces = new Set<string>();
+  for (const [service, s] of plan.services) {
+    const d = decisions.get(service);
+    if (!d) continue;
+    s.sampling.slow.forEach((c, i) => {
+      if (d.slow[i]) slowTraces.add(c.traceId);
+    });
+  }
+  const out: { span: AcceptedSpan; kept: KeptReason }[] = [];
+  for (const [service, s] of plan.services) {
+    const level = decisions.get(service)?.level ?? TRACE_SAMPLING.maxLevel;
+    for (const a of s.spans) {
+      const t = plan.traces.get(a.span.traceId)!;
+      if (t.error) out.push({ span: a, kept: 'error' });
+      else if (slowTraces.has(a.span.traceId)) out.push({ span: a, kept: 'slow' });
+      else if (t.level >= level) out.push({ span: a, kept: 'sample' });
+    }
+  }
+  return out;
+}
