@@ -2,7 +2,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { otlpError } from './otlp/http.ts';
+import { documentLogs, registerLogs } from './routes/otlp/logs.ts';
 import { documentMetrics, registerMetrics } from './routes/otlp/metrics.ts';
+import { registerLogRoutes } from './routes/logs/index.ts';
 import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
 import { registerServiceQueries } from './routes/services/index.ts';
 import { notFoundOrAsset } from './assets.ts';
@@ -77,14 +79,17 @@ export function createApp() {
   registerAlertList(app);
   registerInstall(app);
   registerServiceQueries(app);
+  registerLogRoutes(app);
   // OTLP/HTTP ingest answers errors as google.rpc.Status, so it has its own error handler.
   const otlp = new Hono<AppEnv>();
   otlp.onError(otlpError);
   registerTraces(otlp);
   registerMetrics(otlp);
+  registerLogs(otlp);
   app.route('/', otlp);
   documentTraces(app);
   documentMetrics(app);
+  documentLogs(app);
   registerPlatform(app); // last: /api/docs, and 413/415/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {

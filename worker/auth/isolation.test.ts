@@ -9,6 +9,7 @@ import { withDb } from '../db/client.ts';
 import { alertChannels, alertRules, silences } from '../db/alerts-schema.ts';
 import { apiKeys, auditLog, hosts, invitations, memberships, tenants } from '../db/schema.ts';
 import { batch, post, sample } from '../../test/helpers.ts';
+import { postShipperLogs } from '../../test/logs.ts';
 import { fill, listOps } from '../../test/openapi-ops.ts';
 import { Browser, lastEmailTo, newEmail, signUp } from '../../test/session.ts';
 import { uniq } from '../../test/alert-helpers.ts';
@@ -52,6 +53,8 @@ describe('tenant isolation', () => {
     const aIngest = (await a.call('POST', '/api/v1/keys', { name: 'a ingest', scope: 'ingest' })).body;
     const host = `a-host-${uniq()}`;
     expect((await post(aIngest.key, batch(host, [sample(Date.now() - 2000, MARK)]))).status).toBe(200);
+    const logMark = `alogline${uniq()}`; // a word only A's log line has
+    expect((await postShipperLogs(aIngest.key, JSON.stringify({ msg: `${logMark} in A`, service: `a-svc-${logMark}` }))).status).toBe(200);
     const rule = (await a.call('POST', '/api/v1/alerts/rules', { name: 'a rule', metric: 'cpu.usage.total', comparator: '>', threshold: 99, severity: 'CRITICAL' })).body;
     const chanHost = `chan-${uniq()}.example`; // distinctive: B's own host names end in ".example" too
     const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: `https://${chanHost}/hook`, secret: 'a-secret-of-16-chars' } })).body;
@@ -66,7 +69,7 @@ describe('tenant isolation', () => {
     const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id };
     for (const [k, v] of Object.entries(ids)) expect(v, k).toBeTruthy();
     const aValues = { tenant: a.orgId, host };
-    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
+    const secrets = [aIngest.key, a.orgId, rule.id, channel.id, silence.id, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK), logMark];
 
     // Organization B: an owner session and every key scope.
     const b = await signUp(undefined, `Org B ${uniq()}`);
@@ -101,6 +104,9 @@ describe('tenant isolation', () => {
     expect(await snapshot(a.orgId)).toEqual(before);
     const cur = await a.call('GET', `/api/v1/metrics/current?host=${host}`);
     expect(JSON.stringify(cur.body)).toContain(String(MARK));
+    // A's log lines are A's alone: still exactly the one, and B wrote none into A.
+    const aLogs = await a.call('GET', '/api/v1/logs');
+    expect(aLogs.body.lines.map((l: { message: string }) => l.message)).toEqual([`${logMark} in A`]);
     // The pending invitation and the member were not touched through B either.
     expect((await a.call('GET', '/api/v1/invitations')).body.invitations.map((i: { email: string }) => i.email)).toContain(inviteEmail);
   }, 120_000);

@@ -1,8 +1,9 @@
-// Retention by partition: each rollup tier (host metrics, service signals, service custom series) is
-// range-partitioned by day. Maintenance creates the partitions a write may need (back to the
+// Retention by partition: each rollup tier (host metrics, service signals, service custom series)
+// and the log lines are range-partitioned by day. Maintenance creates the partitions a write may need (back to the
 // retention edge, two days ahead) and drops whole days once every row in them is past retention.
 // Names are computed from a fixed table list and dates, never from input.
 import { sql, type SQL } from 'drizzle-orm';
+import { LOG_LIMITS } from '../../protocol/logs.ts';
 import { TIERS } from '../../protocol/query.ts';
 
 export interface SqlExec {
@@ -10,9 +11,12 @@ export interface SqlExec {
 }
 
 export type RollupTier = '1m' | '5m';
+/** What sets a table's retention: a rollup tier's, or the log lines' (LOG_LIMITS.retentionMs). */
+export type Retention = RollupTier | 'logs';
+const RETENTION_MS: Record<Retention, number> = { '1m': TIERS['1m'].retentionMs, '5m': TIERS['5m'].retentionMs, logs: LOG_LIMITS.retentionMs };
 const DAY = 86_400_000;
 
-/** Every day-partitioned table and the tier whose retention it keeps. */
+/** Every day-partitioned table and whose retention it keeps. */
 export const PARTITIONED = {
   rollup_1m: '1m',
   rollup_5m: '5m',
@@ -20,11 +24,12 @@ export const PARTITIONED = {
   service_rollup_5m: '5m',
   service_metric_1m: '1m',
   service_metric_5m: '5m',
-} as const satisfies Record<string, RollupTier>;
+  log_lines: 'logs',
+} as const satisfies Record<string, Retention>;
 export type PartitionedTable = keyof typeof PARTITIONED;
 const TABLES = Object.keys(PARTITIONED) as PartitionedTable[];
 
-export const retentionMs = (table: PartitionedTable) => TIERS[PARTITIONED[table]].retentionMs;
+export const retentionMs = (table: PartitionedTable) => RETENTION_MS[PARTITIONED[table]];
 
 const dayStart = (t: number) => Math.floor(t / DAY) * DAY;
 const ymd = (t: number) => new Date(t).toISOString().slice(0, 10);
