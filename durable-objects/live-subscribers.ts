@@ -29,13 +29,15 @@ const TAG = 'live';
 
 interface Attachment {
   expires: number;
+  /** What the subscriber asked for (a log tail's filter), given to `broadcastEach`. */
+  data?: unknown;
 }
 /** Client messages are keepalives; anything longer is not one. */
 const MAX_CLIENT_MESSAGE = 256;
 
 export class LiveSubscribers {
-  /** Memory-mode sockets and when each must reauthenticate; hibernated ones are asked of the runtime every time. */
-  private readonly memory = new Map<WebSocket, number>();
+  /** Memory-mode sockets, when each must reauthenticate and its data; hibernated ones are asked of the runtime every time. */
+  private readonly memory = new Map<WebSocket, Attachment>();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -50,8 +52,8 @@ export class LiveSubscribers {
     return this.ctx.getWebSockets(TAG).length + this.memory.size;
   }
 
-  /** Completes an upgrade: a 101 response whose socket gets `hello` first. */
-  accept<M extends Message>(hello: M): Response {
+  /** Completes an upgrade: a 101 response whose socket gets `hello` first; `data` stays with the socket. */
+  accept<M extends Message>(hello: M, data?: unknown): Response {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     const opts = this.options();
     if (this.count() >= opts.maxSubscribers) {
@@ -65,10 +67,10 @@ export class LiveSubscribers {
     const expires = Date.now() + opts.maxAgeMs;
     if (opts.hibernate) {
       this.ctx.acceptWebSocket(server, [TAG]);
-      server.serializeAttachment({ expires } satisfies Attachment);
+      server.serializeAttachment({ expires, data } satisfies Attachment);
     } else {
       server.accept();
-      this.memory.set(server, expires);
+      this.memory.set(server, { expires, data });
       server.addEventListener('message', (e) => this.onMessage(server, e.data));
       server.addEventListener('close', (e) => this.onClose(server, e.code));
       server.addEventListener('error', () => this.drop(server));
@@ -77,20 +79,35 @@ export class LiveSubscribers {
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  private sockets(): [WebSocket, Attachment][] {
+    return [
+      ...this.ctx.getWebSockets(TAG).map((ws): [WebSocket, Attachment] => [ws, (ws.deserializeAttachment() as Attachment | null) ?? { expires: 0 }]),
+      ...this.memory,
+    ];
+  }
+
   /** Sends every message to every subscriber, in order; a socket that fails is dropped. */
   broadcast<M extends Message>(messages: M[]): void {
     if (messages.length === 0) return;
-    const sockets: [WebSocket, number][] = [
-      ...this.ctx.getWebSockets(TAG).map((ws): [WebSocket, number] => [ws, (ws.deserializeAttachment() as Attachment | null)?.expires ?? 0]),
-      ...this.memory,
-    ];
+    const texts = messages.map((m) => JSON.stringify(m));
+    this.broadcastEach(() => texts);
+  }
+
+  /**
+   * Sends each subscriber what `pick` returns for it (messages, or their JSON texts), in order;
+   * `pick` gets the socket's `data` from `accept`.
+   */
+  broadcastEach<M extends Message>(pick: (data: unknown, ws: WebSocket) => (M | string)[]): void {
+    const sockets = this.sockets();
     if (sockets.length === 0) return;
     const now = Date.now();
-    const texts = messages.map((m) => JSON.stringify(m));
-    for (const [ws, expires] of sockets) {
+    for (const [ws, { expires, data }] of sockets) {
       if (ws.readyState !== WebSocket.OPEN) continue; // closing: its close event cleans up
-      if (now >= expires) this.drop(ws, LIVE_CLOSE.reauthenticate);
-      else for (const t of texts) if (!this.sendText(ws, t)) break;
+      if (now >= expires) {
+        this.drop(ws, LIVE_CLOSE.reauthenticate);
+        continue;
+      }
+      for (const m of pick(data, ws)) if (!this.sendText(ws, typeof m === 'string' ? m : JSON.stringify(m))) break;
     }
   }
 

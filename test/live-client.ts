@@ -4,15 +4,15 @@ import { SELF } from 'cloudflare:test';
 import { LIVE_PATH, type LiveServerMessage } from '../protocol/live.ts';
 import { BASE } from './helpers.ts';
 
-export class LiveClient {
-  private queue: LiveServerMessage[] = [];
-  private waiting: ((m: LiveServerMessage) => void) | null = null;
+export class LiveClient<M = LiveServerMessage> {
+  private queue: M[] = [];
+  private waiting: ((m: M) => void) | null = null;
   readonly closed: Promise<{ code: number; reason: string }>;
 
   constructor(readonly ws: WebSocket) {
     ws.accept();
     ws.addEventListener('message', (e) => {
-      const m = JSON.parse(e.data as string) as LiveServerMessage;
+      const m = JSON.parse(e.data as string) as M;
       if (this.waiting) {
         const w = this.waiting;
         this.waiting = null;
@@ -23,7 +23,7 @@ export class LiveClient {
   }
 
   /** The next message; rejects if none comes within `ms` (a deadline, not a measurement). */
-  next(ms = 5000): Promise<LiveServerMessage> {
+  next(ms = 5000): Promise<M> {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => {

@@ -62,3 +62,39 @@ export function otlpTraces(service: string, spans: TestSpan[], resource: Record<
   };
 }
 
+
+export interface TestLogRecord {
+  /** Epoch ms. */
+  time: number;
+  body?: unknown;
+  severityNumber?: number;
+  severityText?: string;
+  traceId?: string;
+  spanId?: string;
+  attrs?: Record<string, unknown>;
+}
+
+/** An OTLP/JSON ExportLogsServiceRequest, one resource (service.name + `resource`). */
+export function otlpLogs(service: string, records: TestLogRecord[], resource: Record<string, string> = {}) {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: Object.entries({ 'service.name': service, ...resource }).map(([k, v]) => attr(k, v)) },
+        scopeLogs: [
+          {
+            scope: { name: 'test' },
+            logRecords: records.map((r) => ({
+              timeUnixNano: String(BigInt(Math.round(r.time * 1e6))),
+              ...(r.severityNumber !== undefined && { severityNumber: r.severityNumber }),
+              ...(r.severityText !== undefined && { severityText: r.severityText }),
+              ...(r.body !== undefined && { body: typeof r.body === 'string' ? { stringValue: r.body } : attr('', r.body).value }),
+              attributes: Object.entries(r.attrs ?? {}).map(([k, v]) => attr(k, v)),
+              ...(r.traceId && { traceId: r.traceId }),
+              ...(r.spanId && { spanId: r.spanId }),
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -2,7 +2,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { otlpError } from './otlp/http.ts';
+import { documentLogs, registerLogs } from './routes/otlp/logs.ts';
 import { documentMetrics, registerMetrics } from './routes/otlp/metrics.ts';
+import { registerLogRoutes } from './routes/logs/index.ts';
 import { documentTraces, registerTraces } from './routes/otlp/traces.ts';
 import { registerServiceQueries } from './routes/services/index.ts';
 import { registerTraceQueries } from './routes/traces/index.ts';
@@ -81,14 +83,17 @@ export function createApp() {
   registerInstall(app);
   registerServiceQueries(app);
   registerTraceQueries(app);
+  registerLogRoutes(app);
   // OTLP/HTTP ingest answers errors as google.rpc.Status, so it has its own error handler.
   const otlp = new Hono<AppEnv>();
   otlp.onError(otlpError);
   registerTraces(otlp);
   registerMetrics(otlp);
+  registerLogs(otlp);
   app.route('/', otlp);
   documentTraces(app);
   documentMetrics(app);
+  documentLogs(app);
   registerPlatform(app); // last: /api/docs, and 413/415/429 documented on every route
 
   app.doc31('/api/v1/openapi.json', {

@@ -83,7 +83,7 @@ const capJson = bodyLimit({
     throw new ApiError(413, 'body_too_large', `request body exceeds the ${BODY_LIMITS.jsonBytes}-byte limit for this endpoint`, '(body)');
   },
 });
-const OWN_BODY_LIMIT = new Set(['/api/v1/metrics/collect']);
+const OWN_BODY_LIMIT = new Set(['/api/v1/metrics/collect', '/api/v1/logs']);
 export const jsonBodyLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (OWN_BODY_LIMIT.has(c.req.path)) return next();
   return capJson(c, next);

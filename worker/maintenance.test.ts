@@ -40,6 +40,17 @@ describe('retention by partition (cron trigger)', () => {
                      VALUES (${tenant}, 'h', 'cpu.usage.total', '', ${new Date(now)}, 1, 5, 5, 5, 5)`),
     );
 
+    // A log line that day: kept 7 days (docs/logs.md), then its day is dropped whole.
+    await withDb(env, (db) =>
+      db.execute(sql`INSERT INTO log_lines (tenant_id, ts, service, severity, level, message) VALUES (${tenant}, ${new Date(now)}, 's', 9, 'info', 'kept a week')`),
+    );
+    expect(await withDb(env, (db) => listPartitions(db, 'log_lines'))).toContain(partitionName('log_lines', now + 2 * DAY));
+    await scheduled(now + 6 * DAY);
+    expect(await count('log_lines', tenant)).toBe(1);
+    await scheduled(now - 3600_000 + 8 * DAY);
+    expect(await count('log_lines', tenant)).toBe(0);
+    expect(await withDb(env, (db) => listPartitions(db, 'log_lines'))).not.toContain(partitionName('log_lines', now));
+
     // 29 days later the 5m row is within its 30 days; the 1m row is past its 7.
     await scheduled(now + 29 * DAY);
     expect(await count('rollup_5m', tenant)).toBe(1);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { uniq } from '../test/alert-helpers.ts';
 import { batch, BASE, get, post, sample, seedTenant } from '../test/helpers.ts';
 import { otlpTraces, postTraces } from '../test/otlp.ts';
+import { otlpLogs, postOtlpLogs, postShipperLogs, searchLogs } from '../test/logs.ts';
 import { Browser, newEmail, PASSWORD, signUp } from '../test/session.ts';
 import { withDb } from './db/client.ts';
 import { createApiKey } from './db/tenants.ts';
@@ -231,6 +232,37 @@ describe('OTLP spans: per organization, counted per thousand spans', () => {
     const wait = Number(over.headers.get('retry-after'));
     expect(wait).toBeGreaterThanOrEqual(1);
     expect(wait).toBeLessThanOrEqual(rule.period);
+  });
+});
+
+describe('log lines: per organization, counted per thousand lines, both log routes', () => {
+  it(`allows ${RATE_LIMITS.logLines.limit} thousand lines per ${RATE_LIMITS.logLines.period} s, then 429 with Retry-After (JSON envelope and google.rpc.Status); another organization goes on`, async () => {
+    const rule = RATE_LIMITS.logLines;
+    const pairs = await Promise.all([0, 1].map(() => Promise.all([seedTenant('Lines A'), seedTenant('Lines B')])));
+    let attempt = 0;
+    const { t, last, over, overOtlp, other } = await inOneWindow(rule.period, async () => {
+      const [t, u] = pairs[attempt++]!;
+      // All but one count used up directly on the binding (600 requests would take long here).
+      for (let i = 0; i < rule.limit - 1; i += 50) await Promise.all(Array.from({ length: Math.min(50, rule.limit - 1 - i) }, () => env.LOG_LIMITER.limit({ key: t.tenant.id })));
+      const last = await postShipperLogs(t.ingestKey, '"the last line allowed"');
+      const over = await postShipperLogs(t.ingestKey, '"one line too many"');
+      const overOtlp = await postOtlpLogs(t.ingestKey, otlpLogs('limited', [{ time: Date.now(), body: 'one record too many' }]));
+      const other = await postShipperLogs(u.ingestKey, '"another organization"');
+      return { t, last, over, overOtlp, other };
+    });
+    expect(last.status).toBe(200);
+    expect(other.status).toBe(200);
+    const body = (await over.json()) as Err;
+    expect(over.status).toBe(429);
+    expect(body.error.message).toContain(`log line rate limit exceeded: ${rule.limit} thousand log lines per 10 seconds per organization`);
+    const wait = Number(over.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(rule.period);
+    expect(overOtlp.status).toBe(429);
+    expect(((await overOtlp.json()) as { code: number }).code).toBe(8); // RESOURCE_EXHAUSTED
+    expect(overOtlp.headers.get('retry-after')).toBeTruthy();
+    // Nothing of a refused request is stored.
+    expect((await searchLogs(t.readKey, {})).lines.map((l) => l.message)).toEqual(['the last line allowed']);
   });
 });
 

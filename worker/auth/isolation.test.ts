@@ -9,6 +9,7 @@ import { withDb } from '../db/client.ts';
 import { alertChannels, alertRules, silences, slos } from '../db/alerts-schema.ts';
 import { apiKeys, auditLog, hosts, invitations, memberships, tenants } from '../db/schema.ts';
 import { batch, post, sample } from '../../test/helpers.ts';
+import { postShipperLogs } from '../../test/logs.ts';
 import { fill, listOps } from '../../test/openapi-ops.ts';
 import { Browser, lastEmailTo, newEmail, signUp } from '../../test/session.ts';
 import { uniq, waitFor } from '../../test/alert-helpers.ts';
@@ -60,6 +61,8 @@ describe('tenant isolation', () => {
     const aService = `a-svc-${uniq()}`;
     expect((await postTraces(aIngest.key, otlpTraces(aService, [{ route: '/a', durationMs: 5, end: Date.now() - 1000, traceId }]))).status).toBe(200);
     expect((await waitFor(() => a.call('GET', `/api/v1/traces/${traceId}`), (r) => r.status === 200)).status).toBe(200);
+    const logMark = `alogline${uniq()}`; // a word only A's log line has
+    expect((await postShipperLogs(aIngest.key, JSON.stringify({ msg: `${logMark} in A`, service: `a-svc-${logMark}` }))).status).toBe(200);
     const rule = (await a.call('POST', '/api/v1/alerts/rules', { name: 'a rule', metric: 'cpu.usage.total', comparator: '>', threshold: 99, severity: 'CRITICAL' })).body;
     const chanHost = `chan-${uniq()}.example`; // distinctive: B's own host names end in ".example" too
     const channel = (await a.call('POST', '/api/v1/alerts/channels', { name: 'a hook', type: 'webhook', config: { url: `https://${chanHost}/hook`, secret: 'a-secret-of-16-chars' } })).body;
@@ -75,7 +78,7 @@ describe('tenant isolation', () => {
     const ids = { rule: rule.id, channel: channel.id, silence: silence.id, key: aIngest.id, invitation: invitation.id, slo: slo.id };
     for (const [k, v] of Object.entries(ids)) expect(v, k).toBeTruthy();
     const aValues = { tenant: a.orgId, host };
-    const secrets = [traceId, aService, aIngest.key, a.orgId, rule.id, channel.id, silence.id, slo.id, slo.name, slo.service, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK)];
+    const secrets = [traceId, aService, aIngest.key, a.orgId, rule.id, channel.id, silence.id, slo.id, slo.name, slo.service, aIngest.id, invitation.id, aMember.me!.user.id, 'a-secret-of-16-chars', chanHost, String(MARK), logMark];
 
     // Organization B: an owner session and every key scope.
     const b = await signUp(undefined, `Org B ${uniq()}`);
@@ -110,6 +113,9 @@ describe('tenant isolation', () => {
     expect(await snapshot(a.orgId)).toEqual(before);
     const cur = await a.call('GET', `/api/v1/metrics/current?host=${host}`);
     expect(JSON.stringify(cur.body)).toContain(String(MARK));
+    // A's log lines are A's alone: still exactly the one, and B wrote none into A.
+    const aLogs = await a.call('GET', '/api/v1/logs');
+    expect(aLogs.body.lines.map((l: { message: string }) => l.message)).toEqual([`${logMark} in A`]);
     // The pending invitation and the member were not touched through B either.
     expect((await a.call('GET', '/api/v1/invitations')).body.invitations.map((i: { email: string }) => i.email)).toContain(inviteEmail);
   }, 120_000);

@@ -1,8 +1,9 @@
-// Retention by partition: each rollup tier (host metrics, service signals, service custom series)
-// and the stored spans are range-partitioned by day. Maintenance creates the partitions a write may need (back to the
+// Retention by partition: each rollup tier (host metrics, service signals, service custom series),
+// the stored spans and the log lines are range-partitioned by day. Maintenance creates the partitions a write may need (back to the
 // retention edge, two days ahead) and drops whole days once every row in them is past retention.
 // Names are computed from a fixed table list and dates, never from input.
 import { sql, type SQL } from 'drizzle-orm';
+import { LOG_LIMITS } from '../../protocol/logs.ts';
 import { TIERS } from '../../protocol/query.ts';
 import { TRACE_SAMPLING } from '../../protocol/traces.ts';
 
@@ -22,6 +23,7 @@ export const PARTITIONED = {
   service_metric_1m: '1m',
   service_metric_5m: '5m',
   spans: { retentionMs: TRACE_SAMPLING.retentionMs },
+  log_lines: { retentionMs: LOG_LIMITS.retentionMs },
 } as const satisfies Record<string, RollupTier | { retentionMs: number }>;
 export type PartitionedTable = keyof typeof PARTITIONED;
 const TABLES = Object.keys(PARTITIONED) as PartitionedTable[];

@@ -1,0 +1,116 @@
+// Log lines in Postgres (migrations/0007_logs.sql): one INSERT per request, search newest first
+// with a (ts, id) cursor, counts per time bucket. Every value from a request is a parameter; the
+// search words go through phraseto_tsquery one parameter each (protocol/logs.ts parses them).
+import { sql, type SQL } from 'drizzle-orm';
+import { encodeCursor, type LogLine, type LogQuery } from '../../protocol/logs.ts';
+import type { StoredLine } from '../../protocol/log-lines.ts';
+import { executeWithPartitions, type SqlExec } from './partitions.ts';
+
+/** Writes every line in one statement (json_to_recordset), committed before the caller answers. */
+export async function insertLines(db: SqlExec, tenantId: string, lines: StoredLine[], now: number): Promise<void> {
+  if (lines.length === 0) return;
+  const rows = JSON.stringify(
+    lines.map((l) => ({ t: l.tsMicros, s: l.service, v: l.severity, l: l.level, m: l.message, tr: l.traceId, sp: l.spanId, a: l.attributes, x: l.truncated, d: l.droppedAttributes })),
+  );
+  await executeWithPartitions(
+    db,
+    sql`INSERT INTO log_lines (tenant_id, ts, service, severity, level, message, trace_id, span_id, attributes, truncated, dropped_attributes)
+        SELECT ${tenantId}, 'epoch'::timestamptz + r.t * interval '1 microsecond', r.s, r.v, r.l, r.m, r.tr, r.sp, r.a, r.x, r.d
+        FROM json_to_recordset(${rows}::json) AS r(t bigint, s text, v smallint, l text, m text, tr text, sp text, a jsonb, x boolean, d integer)`,
+    now,
+  );
+}
+
+export interface LogFilter {
+  from: number;
+  to: number;
+  service?: string;
+  minSeverity?: number;
+  traceId?: string;
+  spanId?: string;
+  attrs: [string, string][];
+  q: LogQuery;
+}
+
+const micros = (us: bigint | number) => sql`('epoch'::timestamptz + ${String(us)}::bigint * interval '1 microsecond')`;
+
+/** The tsquery of a parsed query: && of groups, || within one, !! for excluded terms. */
+function tsquery(q: LogQuery): SQL {
+  const atom = (words: string[], negated: boolean) => {
+    const p = sql`phraseto_tsquery('simple', ${words.join(' ')})`;
+    return negated ? sql`(!! ${p})` : p;
+  };
+  return sql.join(
+    q.map((g) => sql`(${sql.join(g.map((a) => atom(a.words, a.negated)), sql` || `)})`),
+    sql` && `,
+  );
+}
+
+function where(tenantId: string, f: LogFilter): SQL {
+  const c: SQL[] = [sql`tenant_id = ${tenantId}`, sql`ts >= ${micros(Math.round(f.from * 1000))}`, sql`ts < ${micros(Math.round(f.to * 1000))}`];
+  if (f.service !== undefined) c.push(sql`service = ${f.service}`);
+  if (f.minSeverity) c.push(sql`severity >= ${f.minSeverity}`);
+  if (f.traceId !== undefined) c.push(sql`trace_id = ${f.traceId}`);
+  if (f.spanId !== undefined) c.push(sql`span_id = ${f.spanId}`);
+  for (const [k, v] of f.attrs) c.push(sql`attributes ->> ${k} = ${v}`);
+  if (f.q.length) c.push(sql`log_words(message) @@ (${tsquery(f.q)})`);
+  return sql.join(c, sql` AND `);
+}
+
+interface Row {
+  id: string;
+  us: string;
+  service: string;
+  severity: number;
+  level: string;
+  message: string;
+  trace_id: string | null;
+  span_id: string | null;
+  attributes: Record<string, unknown>;
+  truncated: boolean;
+  dropped_attributes: number;
+}
+
+/** One page, newest first: `limit` lines before the cursor, and the cursor of the next page. */
+export async function searchLines(
+  db: SqlExec,
+  tenantId: string,
+  f: LogFilter,
+  limit: number,
+  cursor: { tsMicros: bigint; id: bigint } | null,
+): Promise<{ lines: LogLine[]; nextCursor: string | null }> {
+  const after = cursor ? sql` AND (ts, id) < (${micros(cursor.tsMicros)}, ${String(cursor.id)}::bigint)` : sql``;
+  const res = await db.execute(sql`
+    SELECT id::text AS id, (extract(epoch FROM ts) * 1000000)::bigint::text AS us, service, severity, level, message,
+           trace_id, span_id, attributes, truncated, dropped_attributes
+    FROM log_lines WHERE ${where(tenantId, f)}${after}
+    ORDER BY ts DESC, id DESC LIMIT ${limit + 1}`);
+  const rows = res.rows as unknown as Row[];
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    lines: page.map((r) => ({
+      id: r.id,
+      ts: Number(r.us) / 1000,
+      service: r.service,
+      severity: r.severity,
+      level: r.level,
+      message: r.message,
+      traceId: r.trace_id,
+      spanId: r.span_id,
+      attributes: r.attributes,
+      truncated: r.truncated,
+      droppedAttributes: r.dropped_attributes,
+    })),
+    nextCursor: more && last ? encodeCursor(BigInt(last.us), BigInt(last.id)) : null,
+  };
+}
+
+/** Lines per bucket of `stepMs` (aligned to the epoch) over the filter's range. */
+export async function countBuckets(db: SqlExec, tenantId: string, f: LogFilter, stepMs: number): Promise<Map<number, number>> {
+  const res = await db.execute(sql`
+    SELECT (floor(extract(epoch FROM ts) * 1000 / ${stepMs}) * ${stepMs})::bigint::text AS b, count(*)::int AS n
+    FROM log_lines WHERE ${where(tenantId, f)} GROUP BY 1`);
+  return new Map(res.rows.map((r) => [Number(r.b), Number(r.n)]));
+}
