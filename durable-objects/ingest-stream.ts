@@ -65,8 +65,20 @@ export class IngestStreams {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [STREAM_TAG, KEY_TAG(id.keyId)]);
     server.serializeAttachment({ ...id, expires: Date.now() + this.options().maxAgeMs } satisfies Attachment);
-    this.send(server, { type: 'ready', ...ready, maxFrameBytes: STREAM_LIMITS.maxFrameBytes, framesPerMinute: this.options().framesPerMinute });
+    this.send(server, this.ready(ready.hostId, ready.durableThrough));
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** `ready` on every open stream (a new instance): the senders re-send what they hold unconfirmed. */
+  greetAll(durableThrough: number | null): void {
+    for (const ws of this.ctx.getWebSockets(STREAM_TAG)) {
+      const att = ws.deserializeAttachment() as Attachment | null;
+      if (att) this.send(ws, this.ready(att.hostId, durableThrough));
+    }
+  }
+
+  private ready(hostId: string, durableThrough: number | null): StreamReady {
+    return { type: 'ready', hostId, durableThrough, maxFrameBytes: STREAM_LIMITS.maxFrameBytes, framesPerMinute: this.options().framesPerMinute };
   }
 
   async onMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {

@@ -153,6 +153,23 @@ describe('stream frames', () => {
   });
 });
 
+describe('alerts on the stream', () => {
+  it('evaluates every streamed sample: a breach in a frame fires the rule, as on the POST path', async () => {
+    const org = await seedAdminTenant('Stream Alerts Org');
+    const rule = await api<{ id: string }>(org.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'hot', metric: 'cpu.usage.total', comparator: '>', threshold: 90, severity: 'WARNING' });
+    expect(rule.status).toBe(201);
+    const h = host();
+    const { client } = await connect(org.ingestKey, h);
+    const now = Date.now();
+    expect(await client.call(batch(h, [sample(now - 1000, 10)]))).toMatchObject({ type: 'ack' });
+    const firing = () => api<{ firing: { rule_id: string }[] }>(org.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
+    expect(await firing()).not.toContain(rule.body.id);
+    expect(await client.call(batch(h, [sample(now, 95)]))).toMatchObject({ type: 'ack' });
+    await vi.waitFor(async () => expect(await firing()).toContain(rule.body.id), { timeout: 5000, interval: 50 });
+    client.close();
+  });
+});
+
 describe('killing the object mid-stream', () => {
   it('survives an eviction: the hibernated socket wakes a new instance, which knows what is durable', async () => {
     const h = host();
@@ -160,8 +177,11 @@ describe('killing the object mid-stream', () => {
     const now = Date.now();
     await expectAck(client, client.send(batch(h, [sample(now - 10_000, 1)])));
     await evictDurableObject(stub(t, h));
-    // A replay of the stored sample plus a new one, on the same socket.
-    const ack = await expectAck(client, client.send(batch(h, [sample(now - 10_000, 1), sample(now - 5000, 2)])));
+    // A replay of the stored sample plus a new one, on the same socket. The new instance says
+    // `ready` first (the sender re-sends what it holds unconfirmed), with what is durable.
+    const seq = client.send(batch(h, [sample(now - 10_000, 1), sample(now - 5000, 2)]));
+    expect(await client.next()).toMatchObject({ type: 'ready', hostId: h, durableThrough: now - 10_000 });
+    const ack = await expectAck(client, seq);
     expect(ack).toMatchObject({ accepted: 1, durableThrough: now - 5000 });
     expect(await stored(t, h)).toEqual([now - 10_000, now - 5000]);
     client.close();
