@@ -10,7 +10,9 @@ import { createLogger, type Logger } from './log.ts';
 import { Runner } from './runner.ts';
 import { Shipper } from './shipper.ts';
 import { Spool } from './spool.ts';
+import { streamTransport, type StreamTransport } from './stream.ts';
 import { httpTransport, type Transport } from './transport.ts';
+import { join } from 'node:path';
 import type { Collector } from './types.ts';
 import { AGENT_VERSION } from './version.ts';
 
@@ -21,7 +23,8 @@ export interface StartOptions extends Partial<AgentConfig> {
   host?: HostInfo;
   /** Replace the platform's collectors (tests). */
   collectors?: Collector[];
-  transport?: Transport;
+  /** Replace the HTTP transport (tests); the stream is then not used. */
+  customTransport?: Transport;
   retries?: number;
   backoffMs?: number;
   sealAfter?: number;
@@ -48,9 +51,14 @@ export function startAgent(options: StartOptions): AgentHandle {
   const host = options.host ?? hostInfo({ id: cfg.hostId, name: cfg.hostName });
   const collectors = options.collectors ?? [...buildCollectors(cfg.metrics), ...customCollectors(cfg.custom)];
   const runner = new Runner(collectors, { timeoutMs: cfg.collectorTimeoutMs, procRoot: cfg.procRoot, sysRoot: cfg.sysRoot, rootFs: cfg.rootFs });
-  const transport =
-    options.transport ??
-    httpTransport({ serverUrl: cfg.serverUrl!, apiKey: cfg.apiKey!, timeoutMs: cfg.sendTimeoutMs, log, ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}) });
+  const backoff = options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {};
+  const http = options.customTransport ?? httpTransport({ serverUrl: cfg.serverUrl!, apiKey: cfg.apiKey!, timeoutMs: cfg.sendTimeoutMs, log, ...backoff });
+  // The stream falls back to the same POST transport for any batch the socket cannot carry.
+  const stream: StreamTransport | null =
+    cfg.transport === 'ws' && !options.customTransport
+      ? streamTransport({ serverUrl: cfg.serverUrl!, apiKey: cfg.apiKey!, host, fallback: http, timeoutMs: cfg.sendTimeoutMs, log, ...backoff })
+      : null;
+  const transport: Transport = stream ? stream.send : http;
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -79,6 +87,8 @@ export function startAgent(options: StartOptions): AgentHandle {
     sendFailures: shipper?.failures ?? 0,
     spool: { depth: spoolRef?.depth ?? 0, bytes: spoolRef?.bytes ?? 0, dropped: spoolRef?.dropped ?? 0, dir: spoolRef?.dir ?? null },
     pendingSamples: shipper?.pendingSamples ?? 0,
+    unconfirmedBatches: shipper?.unconfirmedBatches ?? 0,
+    transport: stream ? stream.mode() : 'http',
     collectors: collectorState,
   });
   let spoolRef: Spool | undefined;
@@ -161,6 +171,11 @@ export function startAgent(options: StartOptions): AgentHandle {
       spool = await Spool.open(null, cfg.spool.maxBytes, log);
     }
     spoolRef = spool;
+    // Acknowledged but not yet durable batches, beside the spool (memory without a spool directory).
+    const unconfirmed = await Spool.open(spool.dir ? join(spool.dir, 'unconfirmed') : null, cfg.spool.maxBytes, log).catch((e: unknown) => {
+      log.error('cannot open the unconfirmed spool, keeping it in memory', { error: String(e) });
+      return Spool.open(null, cfg.spool.maxBytes, log);
+    });
     if (cfg.health.port) {
       try {
         healthServer = (await startHealthServer(cfg.health.port, state)).server;
@@ -174,11 +189,13 @@ export function startAgent(options: StartOptions): AgentHandle {
       host,
       transport,
       spool,
+      unconfirmed,
       log,
       ...(options.retries !== undefined ? { retries: options.retries } : {}),
       ...(options.sealAfter !== undefined ? { sealAfter: options.sealAfter } : {}),
     });
-    log.info('agent started', { host: host.id, name: host.name, server: cfg.serverUrl, intervalMs: cfg.intervalMs, collectors: collectors.map((c) => c.name), spool: cfg.spool.dir });
+    await shipper.recover();
+    log.info('agent started', { host: host.id, name: host.name, server: cfg.serverUrl, transport: stream ? 'ws' : 'http', intervalMs: cfg.intervalMs, collectors: collectors.map((c) => c.name), spool: cfg.spool.dir });
     // Collect and ship at once, so the host shows up within a second of start; this also primes
     // the counters, so the first interval's sample has rates.
     const first = await runner.collect();
@@ -212,6 +229,7 @@ export function startAgent(options: StartOptions): AgentHandle {
       if (!shipper) return;
       const deadline = new Promise<void>((res) => setTimeout(res, options.stopTimeoutMs ?? 5_000).unref());
       await Promise.race([shipper.close(), deadline]);
+      stream?.close();
       healthServer?.close();
       await saveState();
       log.info('agent stopped', { spoolDepth: shipper.metrics()['agent.spool.depth'] });

@@ -21,6 +21,8 @@ export interface AgentConfig {
   rootFs: string;
   collectorTimeoutMs: number;
   sendTimeoutMs: number;
+  /** ws: stream to the host object over one WebSocket, falling back to POST; http: POST only. */
+  transport: 'ws' | 'http';
   metrics: MetricsSettings;
   logging: { level: Level; file: string | null };
   spool: { dir: string | null; maxBytes: number };
@@ -54,6 +56,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig
     rootFs: '',
     collectorTimeoutMs: 2_000,
     sendTimeoutMs: 10_000,
+    transport: 'ws',
     metrics: structuredClone(DEFAULT_METRICS),
     logging: { level: 'INFO', file: null },
     spool: { dir: defaultSpoolDir(env), maxBytes: 64 * 1024 * 1024 },
@@ -121,6 +124,7 @@ const FileSchema = z.strictObject({
       host_name: str,
       timeout: duration(100, 60_000),
       send_timeout: duration(1_000, 300_000),
+      transport: z.enum(['ws', 'http']),
       proc_root: z.string(),
       sys_root: z.string(),
       root_fs: z.string(),
@@ -197,6 +201,7 @@ function applyFile(c: AgentConfig, f: FileConfig): void {
   if (col.host_name !== undefined) c.hostName = col.host_name || null;
   if (col.timeout !== undefined) c.collectorTimeoutMs = col.timeout;
   if (col.send_timeout !== undefined) c.sendTimeoutMs = col.send_timeout;
+  if (col.transport !== undefined) c.transport = col.transport;
   if (col.proc_root !== undefined) c.procRoot = col.proc_root;
   if (col.sys_root !== undefined) c.sysRoot = col.sys_root;
   if (col.root_fs !== undefined) c.rootFs = col.root_fs.replace(/\/+$/, '');
@@ -235,6 +240,7 @@ export interface Overrides {
   server?: string;
   key?: string;
   interval?: string;
+  transport?: string;
   hostId?: string;
   logLevel?: string;
   logFile?: string;
@@ -254,6 +260,10 @@ function applyOverrides(c: AgentConfig, o: Overrides, origin: string): void {
     const ms = parseDuration(/^\d+(\.\d+)?$/.test(o.interval) ? Number(o.interval) : o.interval);
     if (ms === undefined || ms < 1000) throw new ConfigError(`${origin} interval: expected a duration of at least 1s like "5s", got ${JSON.stringify(o.interval)}`);
     c.intervalMs = ms;
+  }
+  if (o.transport) {
+    if (o.transport !== 'ws' && o.transport !== 'http') throw new ConfigError(`${origin} transport: expected "ws" or "http", got ${JSON.stringify(o.transport)}`);
+    c.transport = o.transport;
   }
   if (o.hostId) c.hostId = o.hostId;
   if (o.logLevel) {
@@ -283,6 +293,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Overrides {
   set('server', env.PULSE_SERVER_URL);
   set('key', env.PULSE_API_KEY);
   set('interval', env.PULSE_INTERVAL);
+  set('transport', env.PULSE_TRANSPORT);
   set('hostId', env.PULSE_HOST_ID);
   set('logLevel', env.PULSE_LOG_LEVEL);
   set('logFile', env.PULSE_LOG_FILE);

@@ -26,6 +26,10 @@ export interface AgentState {
   spool: { depth: number; bytes: number; dropped: number; dir: string | null };
   /** Samples collected but not yet in a batch (offline: waiting to be sealed into the spool). */
   pendingSamples: number;
+  /** Batches the server acknowledged but has not reported durable yet (kept on disk until it does). */
+  unconfirmedBatches?: number;
+  /** How samples go out now: the stream, POST (the stream's fallback, or --transport http). */
+  transport?: 'ws' | 'http' | 'idle';
   /** Collectors failing in the last collection, with their error, and failure counts since start. */
   collectors: Record<string, { ok: boolean; failures: number; error?: string }>;
 }

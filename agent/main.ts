@@ -37,6 +37,8 @@ Options (each overrides the config file; env vars in brackets):
   --server <url>        server base URL                      [PULSE_SERVER_URL]
   --key <key>           ingest key                           [PULSE_API_KEY]
   --interval <dur>      collection interval, default 5s      [PULSE_INTERVAL]
+  --transport <ws|http> ws (default): one WebSocket to the server, POST when it
+                        cannot be opened; http: POST only    [PULSE_TRANSPORT]
   --host-id <id>        override the host id (default: hash of /etc/machine-id) [PULSE_HOST_ID]
   --log-level <level>   DEBUG, INFO, WARNING, ERROR, CRITICAL [PULSE_LOG_LEVEL]
   --log-file <file>     also append JSON logs to this file   [PULSE_LOG_FILE]
@@ -65,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         server: { type: 'string' },
         key: { type: 'string' },
         interval: { type: 'string' },
+        transport: { type: 'string' },
         'host-id': { type: 'string' },
         'log-level': { type: 'string' },
         'log-file': { type: 'string' },
@@ -111,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     cfg = loadConfig({
       ...(v.config ? { file: v.config } : {}),
       flags: {
-        server: v.server, key: v.key, interval: v.interval, hostId: v['host-id'], logLevel: v['log-level'],
+        server: v.server, key: v.key, interval: v.interval, transport: v.transport, hostId: v['host-id'], logLevel: v['log-level'],
         logFile: v['log-file'], spoolDir: v['spool-dir'], noSpool: v['no-spool'], procRoot: v['proc-root'],
         sysRoot: v['sys-root'], rootFs: v['root-fs'], healthPort: v['health-port'], stateFile: v['state-file'],
       },

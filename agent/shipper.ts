@@ -5,6 +5,7 @@
 // few replay requests, not one per sample). Once the server answers, the spool is replayed
 // oldest first with the original batchIds, then live sending resumes.
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import type { CollectRequest, HostInfo, Sample } from '../protocol/index.ts';
 import { LIMITS } from '../protocol/index.ts';
 import type { Logger } from './log.ts';
@@ -18,6 +19,12 @@ export interface ShipperOptions {
   host: HostInfo;
   transport: Transport;
   spool: Spool;
+  /**
+   * Batches the server acknowledged but did not yet report durable (its durableThrough is behind
+   * their newest sample): kept on disk until a later answer on the same connection covers them,
+   * sent again when the connection changes, and replayed from here after a restart.
+   */
+  unconfirmed?: Spool;
   log?: Logger;
   /** Retries per send while online (spec §3.1: at most 3). */
   retries?: number;
@@ -31,6 +38,8 @@ export function batchId(hostId: string, firstTs: number): string {
 
 export class Shipper {
   private pending: Sample[] = [];
+  /** The unconfirmed spool's entries: newest timestamp and the connection that acknowledged them. */
+  private held = new Map<string, { maxTs: number; epoch: string | undefined }>();
   private online = true;
   private running: Promise<void> | null = null;
   private again = false;
@@ -95,6 +104,22 @@ export class Shipper {
     return this.running;
   }
 
+  /** Unconfirmed batches left by a previous run go back to the spool, to be sent again (oldest first). */
+  async recover(): Promise<void> {
+    const u = this.o.unconfirmed;
+    if (!u) return;
+    for (let e = u.peek(); e; e = u.peek()) {
+      const body = await u.read(e);
+      if (body) await this.o.spool.push(e.batchId, body);
+      await u.remove(e);
+    }
+  }
+
+  /** Batches acknowledged but not yet durable (health and tests). */
+  get unconfirmedBatches(): number {
+    return this.o.unconfirmed?.depth ?? 0;
+  }
+
   /** Puts the samples still in memory into the spool, then waits for a send in progress. */
   async close(): Promise<void> {
     if (this.pending.length) await this.seal();
@@ -113,6 +138,7 @@ export class Shipper {
         this.online = false;
         break;
       }
+      await this.settle(r, e.batchId, body);
       await spool.remove(e);
       if (!this.online) this.log.info('server answers again, replaying the spool', { spoolDepth: spool.depth });
       this.online = true;
@@ -125,9 +151,37 @@ export class Shipper {
         this.online = false;
         this.log.warning('server unreachable, spooling until it answers', { batchId: batch.batchId, status: r.status, error: r.error });
         await spool.push(batch.batchId, body);
-      }
+      } else await this.settle(r, batch.batchId, body);
     }
     if (!this.online && this.pending.length >= this.sealAfter) await this.seal();
+  }
+
+  /**
+   * After an acknowledgement: forget the unconfirmed batches this answer covers, send again those
+   * acknowledged on an earlier connection (that instance may have lost what it had not written),
+   * and keep this batch unconfirmed if the answer does not cover it yet.
+   */
+  private async settle(r: SendOutcome, batchId: string, body: Uint8Array): Promise<void> {
+    const u = this.o.unconfirmed;
+    if (r.kind !== 'ok' || !u || r.durableThrough === undefined) return; // a server that predates durableThrough: an answer means stored
+    const d = r.durableThrough;
+    for (const e of u.list()) {
+      const h = this.held.get(e.batchId);
+      if (!h) continue;
+      if (h.epoch === r.epoch && d !== null && h.maxTs <= d) {
+        this.held.delete(e.batchId);
+        await u.remove(e);
+      } else if (h.epoch !== r.epoch) {
+        const again = await u.read(e);
+        this.held.delete(e.batchId);
+        await u.remove(e);
+        if (again) await this.o.spool.push(e.batchId, again);
+      }
+    }
+    const maxTs = r.received ?? newestTs(body);
+    if (d !== null && maxTs <= d) return;
+    await u.push(batchId, body);
+    this.held.set(batchId, { maxTs, epoch: r.epoch });
   }
 
   private async seal(): Promise<void> {
@@ -171,4 +225,9 @@ export class Shipper {
     }
     return r;
   }
+}
+
+function newestTs(body: Uint8Array): number {
+  const b = JSON.parse(gunzipSync(body).toString('utf8')) as CollectRequest;
+  return Math.max(...b.samples.map((x) => x.ts));
 }

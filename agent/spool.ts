@@ -61,6 +61,11 @@ export class Spool {
     return this.total;
   }
 
+  /** Every entry, oldest first (a copy: removing while iterating is safe). */
+  list(): SpoolEntry[] {
+    return [...this.entries];
+  }
+
   peek(): SpoolEntry | undefined {
     return this.entries[0];
   }

@@ -6,8 +6,20 @@ import type { Logger } from './log.ts';
 import { silentLogger } from './log.ts';
 import { AGENT_VERSION } from './version.ts';
 
+/**
+ * What the server said is durable (protocol/ingest-stream.ts): `durableThrough` from the answer
+ * (absent from a server that predates it: then an answer means stored), `received` the batch's
+ * newest timestamp when the transport knows it, `epoch` the connection the answer came on (a
+ * sample acknowledged on one connection is durable only by that connection's durableThrough).
+ */
+export interface Durability {
+  durableThrough?: number | null;
+  received?: number;
+  epoch?: string;
+}
+
 export type SendOutcome =
-  | { kind: 'ok'; status: number; attempts: number; failedAttempts: number; durationMs: number }
+  | ({ kind: 'ok'; status: number; attempts: number; failedAttempts: number; durationMs: number } & Durability)
   | { kind: 'rejected'; status: number; error: unknown; attempts: number; failedAttempts: number; durationMs: number }
   | { kind: 'failed'; status?: number; error: unknown; attempts: number; failedAttempts: number; durationMs: number };
 
@@ -77,7 +89,7 @@ export function httpTransport(o: HttpTransportOptions): Transport {
         const text = await res.text();
         const durationMs = performance.now() - t0;
         const common = { status: res.status, attempts: attempt + 1, durationMs };
-        if (res.ok) return { kind: 'ok', ...common, failedAttempts };
+        if (res.ok) return { kind: 'ok', ...common, failedAttempts, epoch: 'http', ...durabilityOf(text) };
         failedAttempts++;
         const error = parseError(text, res);
         if (res.status >= 300 && res.status < 500 && res.status !== 408 && res.status !== 429) {
@@ -97,6 +109,16 @@ export function httpTransport(o: HttpTransportOptions): Transport {
     }
     return last!;
   };
+}
+
+/** The answer's durableThrough, when the server sends one. */
+function durabilityOf(text: string): Durability {
+  try {
+    const d = (JSON.parse(text) as { durableThrough?: unknown }).durableThrough;
+    return d === null || typeof d === 'number' ? { durableThrough: d } : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The server's JSON error envelope when there is one, else the start of the text. */

@@ -10,6 +10,8 @@ import { BaseObject } from './base.ts';
 import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
+import { DEFAULT_STREAM_OPTIONS, IngestStreams, type StreamIdentity, type StreamOptions } from './ingest-stream.ts';
+import type { StreamAck, StreamClientFrame } from '../protocol/ingest-stream.ts';
 import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from './raw-history.ts';
 import { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
@@ -54,6 +56,8 @@ export interface ConfigOffer {
 export interface IngestResult {
   accepted: number;
   duplicate: boolean;
+  /** See durableThrough(). */
+  durableThrough: number | null;
   /** Nothing was stored: call again with the config in the offer. */
   needConfig?: boolean;
 }
@@ -73,6 +77,8 @@ interface State {
 export class HostObject extends BaseObject<Env> {
   /** WebSocket mode and subscriber cap (partyserver-style class option; tests switch it). */
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
+  /** The agents' ingest sockets: rate and maximum age (tests shorten them). */
+  static streamOptions: StreamOptions = { ...DEFAULT_STREAM_OPTIONS };
 
   private raw!: RawStore;
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
@@ -81,6 +87,9 @@ export class HostObject extends BaseObject<Env> {
   /** Earliest sample not yet flushed (memory only; rebuilt from the raw tier at start). */
   private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
+  private streams!: IngestStreams;
+  /** The newest sample timestamp in the raw tier (memory; read once at start). */
+  private rawMax: number | null = null;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -90,12 +99,17 @@ export class HostObject extends BaseObject<Env> {
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     // Rebuild the live window from the raw tier: a restart forgets nothing acknowledged.
     const max = this.raw.maxTs();
+    this.rawMax = max;
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
     this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
+    this.streams = new IngestStreams(this.ctx, () => (this.constructor as typeof HostObject).streamOptions, (id, frame, now) => this.onFrame(id, frame, now));
     this.alerts = new HostAlerts(sql, this.env);
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
+    // A new instance with streams still open (woken from hibernation, or restarted): say `ready`
+    // again, so each agent re-sends what it holds unconfirmed (anything only in memory is gone).
+    this.streams.greetAll(this.durableThrough());
   }
 
   private saveState() {
@@ -110,8 +124,11 @@ export class HostObject extends BaseObject<Env> {
   async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now()): Promise<IngestResult> {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
-    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
-    if (!this.raw.insert(batch.batchId, batch.samples, now)) return { accepted: 0, duplicate: true };
+    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.durableThrough() };
+    // A sample is stored once per timestamp: a replay may repeat samples under a new batchId.
+    const samples = this.unheld(batch.samples);
+    if (samples.length === 0 || !this.raw.insert(batch.batchId, samples, now)) return { accepted: 0, duplicate: true, durableThrough: this.durableThrough() };
+    for (const s of samples) if (this.rawMax === null || s.ts > this.rawMax) this.rawMax = s.ts;
     const st = this.state;
     let changed = false;
     if (!st.tenantId) {
@@ -125,7 +142,7 @@ export class HostObject extends BaseObject<Env> {
       changed = true;
     }
     const seenBefore = this.live.lastSeen;
-    for (const s of batch.samples) {
+    for (const s of samples) {
       this.live.add(s);
       if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
       if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
@@ -134,12 +151,43 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
-    this.publish(batch.host.id, batch.samples, seenBefore);
+    this.publish(batch.host.id, samples, seenBefore);
     // The worker lists new hosts (worker/registry.ts); each flush refreshes the row too.
-    const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now, offer);
+    const alertDue = await this.alerts.onSamples(tenantId, batch.host, samples, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
-    return { accepted: batch.samples.length, duplicate: false };
+    return { accepted: samples.length, duplicate: false, durableThrough: this.durableThrough() };
+  }
+
+  /**
+   * Every sample of this host with a timestamp at or before this is durably stored (null: none
+   * yet). The raw tier writes each accepted batch before the answer leaves the object (the
+   * output gate holds the answer until the write is durable), so it is the newest stored sample.
+   * A raw tier that buffers samples reports its last durable write here instead.
+   */
+  private durableThrough(): number | null {
+    return this.rawMax;
+  }
+
+  /** The samples whose timestamps the raw tier does not hold yet (only a replay reaches the lookup). */
+  private unheld(samples: Sample[]): Sample[] {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of samples) {
+      if (s.ts < min) min = s.ts;
+      if (s.ts > max) max = s.ts;
+    }
+    if (this.rawMax === null || min > this.rawMax) return samples;
+    const held = this.raw.heldTimestamps(min, max);
+    return held.size === 0 ? samples : samples.filter((s) => !held.has(s.ts));
+  }
+
+  /** One frame of an agent's stream: the same ingest as a POST, answered with what is durable. */
+  private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
+    const r = await this.ingest(id.tenantId, frame.batch, undefined, now);
+    let received = -Infinity;
+    for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
+    return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };
   }
 
   /**
@@ -153,13 +201,51 @@ export class HostObject extends BaseObject<Env> {
 
   /** The live WebSocket (the worker route has checked the key, the origin and the host). */
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname !== '/live' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
+    const path = new URL(request.url).pathname;
+    if ((path !== '/live' && path !== '/ingest') || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
       return new Response('not found', { status: 404 });
+    if (path === '/ingest') {
+      // The agent's stream (worker/routes/metrics/stream.ts checked the key and named this object).
+      const id = JSON.parse(request.headers.get('x-stream-identity') ?? 'null') as StreamIdentity | null;
+      if (!id?.tenantId || !id.hostId || !id.keyId) return new Response('no stream identity', { status: 400 });
+      if (this.state.tenantId && (this.state.tenantId !== id.tenantId || this.state.hostId !== id.hostId)) return new Response('object identity mismatch', { status: 409 });
+      return this.streams.accept(id, { hostId: id.hostId, durableThrough: this.durableThrough() });
+    }
     // Never reported: nothing to watch (and no socket held by an empty object).
     if (!this.state.hostId) return new Response('unknown host', { status: 404 });
     return this.subscribers.accept({ type: 'hello', hostId: this.state.hostId, latest: this.live.recent().at(-1) ?? null } satisfies LiveServerMessage);
   }
 
+
+  /** Closes the streams opened with a revoked key (the key route pushes this); returns how many. */
+  revokeKey(keyId: string): number {
+    return this.streams.revoke(keyId);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+    if (this.streams.owns(ws)) return this.streams.onMessage(ws, message);
+    return super.webSocketMessage(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number) {
+    if (this.streams.owns(ws)) return this.streams.onClose(ws, code);
+    return super.webSocketClose(ws, code);
+  }
+
+  override webSocketError(ws: WebSocket) {
+    if (this.streams.owns(ws)) return; // its close event follows
+    return super.webSocketError(ws);
+  }
+
+  /** For tests: the timestamp of every stored sample in [from, to), a repeat for each copy. */
+  storedTimestamps(from: number, to: number): number[] {
+    return this.raw.range(from, to).map((s) => s.ts);
+  }
+
+  /** For tests: ingest sockets open. */
+  streamCount(): number {
+    return this.streams.count();
+  }
 
   /** For tests: subscribers by mode. */
   liveStats() {

@@ -65,6 +65,21 @@ export class RawStore {
     return out.sort((a, b) => a.ts - b.ts);
   }
 
+  /**
+   * The sample timestamps held with from <= ts <= to: a replay (after a reconnect or a restart)
+   * may bundle samples already stored into a new batch, and a sample is stored once per timestamp.
+   */
+  heldTimestamps(from: number, to: number): Set<number> {
+    const out = new Set<number>();
+    for (const r of this.sql.exec<{ ts: number }>(
+      "SELECT json_extract(s.value, '$.ts') AS ts FROM raw, json_each(raw.data) AS s WHERE raw.ts_max >= ? AND raw.ts_min <= ?",
+      from,
+      to,
+    ))
+      if (r.ts >= from && r.ts <= to) out.add(r.ts);
+    return out;
+  }
+
   /** The earliest sample time at or after t, or null. */
   nextTs(t: number): number | null {
     const row = this.sql.exec<{ m: number | null }>('SELECT min(ts_min) AS m FROM raw WHERE ts_max >= ?', t).one();

@@ -185,8 +185,14 @@ export function checkTimestamps(batch: CollectRequest, now: number): { path: str
 }
 
 export const CollectResponse = z.object({
+  /** Samples newly stored (a timestamp the host already holds is not stored again). */
   accepted: z.number().int(),
   duplicate: z.boolean(),
   batchId: z.string(),
+  /**
+   * Every sample of this host with a timestamp (ms) at or before this is durably stored; null
+   * before the first. A sender that keeps samples until they are durable forgets those covered.
+   */
+  durableThrough: z.number().int().nullable(),
 });
 export type CollectResponse = z.infer<typeof CollectResponse>;

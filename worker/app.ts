@@ -20,6 +20,7 @@ import { registerHostList } from './routes/hosts/list.ts';
 import { registerHostLive } from './routes/hosts/live.ts';
 import { registerCatalog } from './routes/metrics/catalog.ts';
 import { registerCollect } from './routes/metrics/collect.ts';
+import { registerIngestStream } from './routes/metrics/stream.ts';
 import { registerCurrent } from './routes/metrics/current.ts';
 import { registerHistory } from './routes/metrics/history.ts';
 import { registerHealth } from './routes/system/health.ts';
@@ -69,6 +70,7 @@ export function createApp() {
   registerKeys(app);
   registerAudit(app);
   registerCollect(app);
+  registerIngestStream(app);
   registerCurrent(app);
   registerHistory(app);
   registerCatalog(app);

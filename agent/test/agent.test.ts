@@ -30,6 +30,7 @@ describe('startAgent', () => {
     server = await recordingServer();
     const port = server.port;
     agent = startAgent({
+      transport: 'http', // the POST path; the stream is tested in stream.test.ts
       serverUrl: server.url, apiKey: 'ik_live', intervalMs: 1000, log: silentLogger,
       spool: { dir: mkdtempSync(join(tmpdir(), 'pulse-agent-')), maxBytes: 1 << 20 },
       retries: 0, backoffMs: 10, sealAfter: 1, hostId: 'test-host',
@@ -95,7 +96,7 @@ describe.each(runtimes)('the CLI under %s', (_name, runtime) => {
 
   it('runs, posts to the server and stops cleanly on SIGTERM', async () => {
     server = await recordingServer();
-    const run = cli(runtime, ['run', '--server', server.url, '--key', 'ik_cli', '--interval', '1s', '--no-spool']);
+    const run = cli(runtime, ['run', '--transport', 'http', '--server', server.url, '--key', 'ik_cli', '--interval', '1s', '--no-spool']);
     await until(() => server!.requests.length >= 1 || run.out.code !== null, 10_000);
     expect(run.out.stderr).not.toContain('"level":"ERROR"');
     const b = CollectRequest.parse(server.requests[0]!.body);
@@ -116,6 +117,7 @@ describe('startAgent start-up', () => {
     writeFileSync(file, 'x');
     server = await recordingServer();
     agent = startAgent({
+      transport: 'http', // the POST path; the stream is tested in stream.test.ts
       serverUrl: server.url, apiKey: 'k', intervalMs: 1000, spool: { dir: join(file, 'spool'), maxBytes: 1 << 20 },
       log: createLogger({ level: 'INFO', write: (l) => lines.push(l) }),
     });

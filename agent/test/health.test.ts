@@ -78,6 +78,7 @@ describe('a running agent', () => {
     let fail = false;
     const flaky: Collector = { name: 'flaky', collect: async () => { if (fail) throw new Error('boom'); return { 'custom.x': 1 }; } };
     agent = startAgent({
+      transport: 'http', // the POST path; the stream is tested in stream.test.ts
       serverUrl: sink.url, apiKey: 'k', intervalMs: 100, collectors: [flaky], log: silentLogger, retries: 0, backoffMs: 10,
       spool: { dir: join(dir, 'spool'), maxBytes: 1 << 20 }, health: { port: sink.port, stateFile },
     });
@@ -87,6 +88,7 @@ describe('a running agent', () => {
     await agent.stop();
 
     agent = startAgent({
+      transport: 'http', // the POST path; the stream is tested in stream.test.ts
       serverUrl: sink.url, apiKey: 'k', intervalMs: 100, collectors: [flaky], log: silentLogger, retries: 0, backoffMs: 10,
       spool: { dir: join(dir, 'spool'), maxBytes: 1 << 20 }, health: { port: await freePort(), stateFile },
     });

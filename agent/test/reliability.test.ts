@@ -45,6 +45,7 @@ describe('a long outage (compressed time)', () => {
     const produced: { ts: number; seq: number }[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'pulse-outage-'));
     agent = startAgent({
+      transport: 'http', // the POST path; the stream is tested in stream.test.ts
       serverUrl: sink.url, apiKey: 'k', intervalMs: 100, collectors: [counter], log: silentLogger,
       hostId: 'outage-host', retries: 3, backoffMs: 10, sealAfter: 12,
       spool: { dir: join(dir, 'spool'), maxBytes: 1 << 20 },
@@ -103,7 +104,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 function runAgent(serverUrl: string, dir: string) {
   // `node --import tsx`, not the tsx CLI: that one runs the script in a child process, and the
   // SIGKILL must hit the agent itself.
-  const p = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', 'run', '--server', serverUrl, '--key', 'ik_kill', '--host-id', 'kill-host', '--spool-dir', join(dir, 'spool'), '--log-level', 'DEBUG'], {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', 'run', '--transport', 'http', '--server', serverUrl, '--key', 'ik_kill', '--host-id', 'kill-host', '--spool-dir', join(dir, 'spool'), '--log-level', 'DEBUG'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PULSE_TEST_INTERVAL_MS: '200', PULSE_TEST_BACKOFF_MS: '10', PULSE_TEST_SEAL_AFTER: '3' },

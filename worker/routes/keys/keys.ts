@@ -4,6 +4,7 @@ import { and, desc, eq, isNull } from 'drizzle-orm';
 import { ApiKeySummary, CreatedApiKey, CreateKeyBody } from '../../../protocol/account.ts';
 import { guard } from '../../auth/authorize.ts';
 import { evictKey } from '../../auth/keys.ts';
+import { closeKeyStreams } from './close-streams.ts';
 import { audit } from '../../audit.ts';
 import { withDb } from '../../db/client.ts';
 import { apiKeys } from '../../db/schema.ts';
@@ -81,6 +82,10 @@ export function registerKeys(app: OpenAPIHono<AppEnv>) {
         }),
       );
       evictKey(id); // this isolate at once; others within KEY_CACHE_MS (auth/keys.ts)
+      // Streams were authorized once, at their upgrade: close them now (before answering).
+      await closeKeyStreams(c.env, c.get('tenantId'), id).catch((err) =>
+        console.error(JSON.stringify({ msg: 'stream revocation failed; streams end at their maximum age', error: String(err) })),
+      );
       return c.body(null, 204);
     },
   );

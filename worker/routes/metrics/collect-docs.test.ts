@@ -25,12 +25,15 @@ describe('docs/ingest.md examples through POST /api/v1/metrics/collect', () => {
     expect(examples.length).toBeGreaterThanOrEqual(3);
   });
 
-  it.each(examples.map((e) => [e.label, e.body] as const))('accepts %s', async (_, body) => {
-    const batch = atTime(body as CollectRequest, now);
+  it.each(examples.map((e, i) => [e.label, e.body, i] as const))('accepts %s', async (_, body, i) => {
+    // A host of its own per example: the examples share a host id and, moved to now, a timestamp,
+    // and a host stores one sample per timestamp.
+    const moved = atTime(body as CollectRequest, now);
+    const batch = { ...moved, host: { ...moved.host, id: `${moved.host.id}-${i}` } };
     const res = await post(t.ingestKey, batch);
     const answer = await res.json();
     expect(res.status, JSON.stringify(answer)).toBe(200);
-    expect(answer).toEqual({ accepted: batch.samples.length, duplicate: false, batchId: batch.batchId });
+    expect(answer).toEqual({ accepted: batch.samples.length, duplicate: false, batchId: batch.batchId, durableThrough: Math.max(...batch.samples.map((s) => s.ts)) });
     const cur = (await (await get(t.readKey, `/api/v1/metrics/current?host=${batch.host.id}`)).json()) as { hosts: { lastSeen: number }[] };
     expect(cur.hosts[0]!.lastSeen).toBeGreaterThanOrEqual(Math.max(...batch.samples.map((s) => s.ts)));
   });
