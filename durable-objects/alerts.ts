@@ -52,18 +52,16 @@ export class HostAlerts {
   private tenantId: string | null = null;
   private host: { id: string; name: string } | null = null;
 
+  /** `lastReceived`: when the latest sample arrived, from the raw tier (RawStore.lastReceived). */
   constructor(
     sql: SqlStorage,
     private readonly env: Env,
+    lastReceived: number | null = null,
   ) {
     this.store = new AlertStore(sql);
     this.config = this.store.loadConfig();
     this.states = this.store.loadStates();
-    try {
-      this.lastReceived = sql.exec<{ m: number | null }>('SELECT max(received) AS m FROM raw').one().m ?? null;
-    } catch {
-      this.lastReceived = null; // no raw table yet
-    }
+    this.lastReceived = lastReceived;
   }
 
   /** Evaluates every rule on each new sample; returns the time this part next needs an alarm. */

@@ -56,6 +56,17 @@ export interface IngestResult {
   duplicate: boolean;
   /** Nothing was stored: call again with the config in the offer. */
   needConfig?: boolean;
+  /** Every sample of this host at or before this time (ms) is durably stored (RawStore.durableThrough). */
+  durableThrough: number | null;
+}
+
+export interface IngestOptions {
+  /**
+   * true (the HTTP path, default): the samples are durably stored before the answer. false (the
+   * agent's stream): they may wait in memory until their 5-minute window ends; the sender keeps
+   * each sample until `durableThrough` passes it and replays the rest after a reconnect.
+   */
+  durable?: boolean;
 }
 
 interface State {
@@ -94,7 +105,7 @@ export class HostObject extends BaseObject<Env> {
     this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
-    this.alerts = new HostAlerts(sql, this.env);
+    this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived());
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
   }
 
@@ -107,11 +118,14 @@ export class HostObject extends BaseObject<Env> {
    * (worker/alert-config-cache.ts): if this object holds none or an older one it answers
    * `needConfig` without storing anything, and the worker calls again with the config itself.
    */
-  async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now()): Promise<IngestResult> {
+  async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now(), opts: IngestOptions = {}): Promise<IngestResult> {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
-    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true };
-    if (!this.raw.insert(batch.batchId, batch.samples, now)) return { accepted: 0, duplicate: true };
+    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.raw.durableThrough() };
+    // Each timestamp+series is stored once: a replayed batch (or sample) adds nothing.
+    const fresh = this.raw.add(batch.samples, now, opts.durable ?? true);
+    this.raw.seal(now);
+    if (fresh.length === 0) return { accepted: 0, duplicate: true, durableThrough: this.raw.durableThrough() };
     const st = this.state;
     let changed = false;
     if (!st.tenantId) {
@@ -125,7 +139,7 @@ export class HostObject extends BaseObject<Env> {
       changed = true;
     }
     const seenBefore = this.live.lastSeen;
-    for (const s of batch.samples) {
+    for (const s of fresh) {
       this.live.add(s);
       if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
       if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
@@ -134,12 +148,17 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
-    this.publish(batch.host.id, batch.samples, seenBefore);
+    this.publish(batch.host.id, fresh, seenBefore);
     // The worker lists new hosts (worker/registry.ts); each flush refreshes the row too.
-    const alertDue = await this.alerts.onSamples(tenantId, batch.host, batch.samples, now, offer);
+    const alertDue = await this.alerts.onSamples(tenantId, batch.host, fresh, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
-    return { accepted: batch.samples.length, duplicate: false };
+    return { accepted: fresh.length, duplicate: false, durableThrough: this.raw.durableThrough() };
+  }
+
+  /** Every sample at or before this time (ms) is durably stored; null when none is stored. */
+  durableThrough(): number | null {
+    return this.raw.durableThrough();
   }
 
   /**
@@ -191,6 +210,8 @@ export class HostObject extends BaseObject<Env> {
       return now + RETRY_MS;
     });
     try {
+      // Windows past their end are written (a silent host's last samples become durable here).
+      this.raw.seal(now);
       const due = this.flushDueAt();
       if (due !== null && due <= now) {
         const more = await this.flush(now);
@@ -245,7 +266,7 @@ export class HostObject extends BaseObject<Env> {
 
   /** For tests and the health check. */
   stats() {
-    return { rawBatches: this.raw.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
+    return { rawSamples: this.raw.count(), durableThrough: this.raw.durableThrough(), raw: this.raw.layout(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
   }
 
   /** Pushed by the alert routes when the tenant's rules, channels or silences change. */

@@ -185,8 +185,15 @@ export function checkTimestamps(batch: CollectRequest, now: number): { path: str
 }
 
 export const CollectResponse = z.object({
+  /** Samples newly stored (a timestamp+series already stored is not stored again). */
   accepted: z.number().int(),
+  /** Nothing in the batch was new (a replay). */
   duplicate: z.boolean(),
   batchId: z.string(),
+  /**
+   * Every sample of this host at or before this time (ms) is durably stored; null before the
+   * first. On this path every acknowledged sample is durable already (docs/ingest.md).
+   */
+  durableThrough: z.number().int().nullable(),
 });
 export type CollectResponse = z.infer<typeof CollectResponse>;

@@ -30,7 +30,7 @@ describe('docs/ingest.md examples through POST /api/v1/metrics/collect', () => {
     const res = await post(t.ingestKey, batch);
     const answer = await res.json();
     expect(res.status, JSON.stringify(answer)).toBe(200);
-    expect(answer).toEqual({ accepted: batch.samples.length, duplicate: false, batchId: batch.batchId });
+    expect(answer).toEqual({ accepted: batch.samples.length, duplicate: false, batchId: batch.batchId, durableThrough: Math.max(...batch.samples.map((s) => s.ts)) });
     const cur = (await (await get(t.readKey, `/api/v1/metrics/current?host=${batch.host.id}`)).json()) as { hosts: { lastSeen: number }[] };
     expect(cur.hosts[0]!.lastSeen).toBeGreaterThanOrEqual(Math.max(...batch.samples.map((s) => s.ts)));
   });

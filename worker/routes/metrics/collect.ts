@@ -61,7 +61,7 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     const config = await tenantAlertConfig(c.env, c.executionCtx, tenantId);
     let result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version } : undefined);
     if (result.needConfig) result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version, config } : undefined);
-    const { accepted, duplicate } = result;
-    return c.json({ accepted, duplicate, batchId: parsed.data.batchId } satisfies z.infer<typeof CollectResponse>);
+    const { accepted, duplicate, durableThrough } = result;
+    return c.json({ accepted, duplicate, batchId: parsed.data.batchId, durableThrough } satisfies z.infer<typeof CollectResponse>);
   });
 }
