@@ -15,13 +15,10 @@ export const STALE_MS = 15 * 60_000;
 export class HostAlerts extends AlertEngine {
   private lastReceived: number | null = null;
 
-  constructor(sql: SqlStorage, env: Env) {
+  /** `lastReceived`: when the latest sample arrived, from the raw tier (RawStore.lastReceived). */
+  constructor(sql: SqlStorage, env: Env, lastReceived: number | null = null) {
     super(sql, env);
-    try {
-      this.lastReceived = sql.exec<{ m: number | null }>('SELECT max(received) AS m FROM raw').one().m ?? null;
-    } catch {
-      this.lastReceived = null; // no raw table yet
-    }
+    this.lastReceived = lastReceived;
   }
 
   protected owns(rule: Rule): boolean {

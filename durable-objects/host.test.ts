@@ -42,7 +42,7 @@ describe('HostObject', () => {
     expect(after.values.find((v) => v.metric === 'cpu.usage.total')!.value).toBe(3);
     // The batch id survives the restart: a replay is still a no-op.
     expect(await (await post(t.ingestKey, b)).json()).toMatchObject({ duplicate: true });
-    expect((await stub('restart-host').stats()).rawBatches).toBe(1);
+    expect((await stub('restart-host').stats()).rawSamples).toBe(3);
   });
 
   it('flushes 1m and 5m rollups to Postgres from its alarm, idempotently', async () => {

@@ -56,10 +56,19 @@ export interface ConfigOffer {
 export interface IngestResult {
   accepted: number;
   duplicate: boolean;
-  /** See durableThrough(). */
-  durableThrough: number | null;
   /** Nothing was stored: call again with the config in the offer. */
   needConfig?: boolean;
+  /** Every sample of this host at or before this time (ms) is durably stored (RawStore.durableThrough). */
+  durableThrough: number | null;
+}
+
+export interface IngestOptions {
+  /**
+   * true (the HTTP path, default): the samples are durably stored before the answer. false (the
+   * agent's stream): they may wait in memory until their 5-minute window ends; the sender keeps
+   * each sample until `durableThrough` passes it and replays the rest after a reconnect.
+   */
+  durable?: boolean;
 }
 
 interface State {
@@ -88,8 +97,6 @@ export class HostObject extends BaseObject<Env> {
   private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
   private streams!: IngestStreams;
-  /** The newest sample timestamp in the raw tier (memory; read once at start). */
-  private rawMax: number | null = null;
 
   protected async onStart() {
     const sql = this.ctx.storage.sql;
@@ -99,13 +106,12 @@ export class HostObject extends BaseObject<Env> {
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     // Rebuild the live window from the raw tier: a restart forgets nothing acknowledged.
     const max = this.raw.maxTs();
-    this.rawMax = max;
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
     this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
     this.streams = new IngestStreams(this.ctx, () => (this.constructor as typeof HostObject).streamOptions, (id, frame, now) => this.onFrame(id, frame, now));
-    this.alerts = new HostAlerts(sql, this.env);
+    this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived());
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
     // A new instance with streams still open (woken from hibernation, or restarted): say `ready`
     // again, so each agent re-sends what it holds unconfirmed (anything only in memory is gone).
@@ -121,14 +127,14 @@ export class HostObject extends BaseObject<Env> {
    * (worker/alert-config-cache.ts): if this object holds none or an older one it answers
    * `needConfig` without storing anything, and the worker calls again with the config itself.
    */
-  async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now()): Promise<IngestResult> {
+  async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now(), opts: IngestOptions = {}): Promise<IngestResult> {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
-    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.durableThrough() };
-    // A sample is stored once per timestamp: a replay may repeat samples under a new batchId.
-    const samples = this.unheld(batch.samples);
-    if (samples.length === 0 || !this.raw.insert(batch.batchId, samples, now)) return { accepted: 0, duplicate: true, durableThrough: this.durableThrough() };
-    for (const s of samples) if (this.rawMax === null || s.ts > this.rawMax) this.rawMax = s.ts;
+    if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.raw.durableThrough() };
+    // Each timestamp+series is stored once: a replayed batch (or sample) adds nothing.
+    const fresh = this.raw.add(batch.samples, now, opts.durable ?? true);
+    this.raw.seal(now);
+    if (fresh.length === 0) return { accepted: 0, duplicate: true, durableThrough: this.raw.durableThrough() };
     const st = this.state;
     let changed = false;
     if (!st.tenantId) {
@@ -142,7 +148,7 @@ export class HostObject extends BaseObject<Env> {
       changed = true;
     }
     const seenBefore = this.live.lastSeen;
-    for (const s of samples) {
+    for (const s of fresh) {
       this.live.add(s);
       if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
       if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
@@ -151,40 +157,23 @@ export class HostObject extends BaseObject<Env> {
       }
     }
     if (changed) this.saveState();
-    this.publish(batch.host.id, samples, seenBefore);
+    this.publish(batch.host.id, fresh, seenBefore);
     // The worker lists new hosts (worker/registry.ts); each flush refreshes the row too.
-    const alertDue = await this.alerts.onSamples(tenantId, batch.host, samples, now, offer);
+    const alertDue = await this.alerts.onSamples(tenantId, batch.host, fresh, now, offer);
     await this.scheduleFlush(now);
     if (alertDue !== null) await this.scheduleFlush(now, alertDue);
-    return { accepted: samples.length, duplicate: false, durableThrough: this.durableThrough() };
+    return { accepted: fresh.length, duplicate: false, durableThrough: this.raw.durableThrough() };
   }
 
-  /**
-   * Every sample of this host with a timestamp at or before this is durably stored (null: none
-   * yet). The raw tier writes each accepted batch before the answer leaves the object (the
-   * output gate holds the answer until the write is durable), so it is the newest stored sample.
-   * A raw tier that buffers samples reports its last durable write here instead.
-   */
-  private durableThrough(): number | null {
-    return this.rawMax;
-  }
-
-  /** The samples whose timestamps the raw tier does not hold yet (only a replay reaches the lookup). */
-  private unheld(samples: Sample[]): Sample[] {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const s of samples) {
-      if (s.ts < min) min = s.ts;
-      if (s.ts > max) max = s.ts;
-    }
-    if (this.rawMax === null || min > this.rawMax) return samples;
-    const held = this.raw.heldTimestamps(min, max);
-    return held.size === 0 ? samples : samples.filter((s) => !held.has(s.ts));
+  /** Every sample at or before this time (ms) is durably stored; null when none is stored. */
+  durableThrough(): number | null {
+    return this.raw.durableThrough();
   }
 
   /** One frame of an agent's stream: the same ingest as a POST, answered with what is durable. */
   private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
-    const r = await this.ingest(id.tenantId, frame.batch, undefined, now);
+    // The stream may leave samples in memory until their window ends: the agent keeps them until durableThrough passes.
+    const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false });
     let received = -Infinity;
     for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
     return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };
@@ -277,6 +266,8 @@ export class HostObject extends BaseObject<Env> {
       return now + RETRY_MS;
     });
     try {
+      // Windows past their end are written (a silent host's last samples become durable here).
+      this.raw.seal(now);
       const due = this.flushDueAt();
       if (due !== null && due <= now) {
         const more = await this.flush(now);
@@ -331,7 +322,7 @@ export class HostObject extends BaseObject<Env> {
 
   /** For tests and the health check. */
   stats() {
-    return { rawBatches: this.raw.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
+    return { rawSamples: this.raw.count(), durableThrough: this.raw.durableThrough(), raw: this.raw.layout(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
   }
 
   /** Pushed by the alert routes when the tenant's rules, channels or silences change. */

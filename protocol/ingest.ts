@@ -185,13 +185,15 @@ export function checkTimestamps(batch: CollectRequest, now: number): { path: str
 }
 
 export const CollectResponse = z.object({
-  /** Samples newly stored (a timestamp the host already holds is not stored again). */
+  /** Samples newly stored (a timestamp+series already stored is not stored again). */
   accepted: z.number().int(),
+  /** Nothing in the batch was new (a replay). */
   duplicate: z.boolean(),
   batchId: z.string(),
   /**
-   * Every sample of this host with a timestamp (ms) at or before this is durably stored; null
-   * before the first. A sender that keeps samples until they are durable forgets those covered.
+   * Every sample of this host at or before this time (ms) is durably stored; null before the
+   * first. A sender that keeps samples until they are durable forgets those covered. On this
+   * path every acknowledged sample is durable already (docs/ingest.md).
    */
   durableThrough: z.number().int().nullable(),
 });

@@ -119,9 +119,9 @@ describe('ingest: per collector', () => {
     await expect429(over, rule);
     expect(otherHost.status).toBe(200);
     expect(otherTenant.status).toBe(200);
-    // The refused request never reached the object: one batch stored, the rest replays.
+    // The refused request never reached the object: one sample stored, the rest replays.
     const stats = await env.HOSTS.getByName(`${a.tenant.id}:${host}`).stats();
-    expect(stats.rawBatches).toBe(1);
+    expect(stats.rawSamples).toBe(1);
   });
 });
 

@@ -168,7 +168,7 @@ export class ServiceMetrics {
 
     const samples = this.admitValues(batch.samples, now, reject, out);
     if (samples.length) {
-      this.raw.insert(batch.batchId, samples, now);
+      this.raw.add(samples, now, true); // the batch id is deduplicated above; durable before the answer
       for (const s of samples) {
         const st = this.state;
         if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
@@ -241,6 +241,7 @@ export class ServiceMetrics {
    */
   async flush(env: Env, owner: { tenantId: string; service: string; lastSeen: number | null; hosts: string[] }, now: number): Promise<void> {
     const st = this.state;
+    this.raw.seal(now); // windows past their end leave memory (their rows are written already)
     const due = this.flushDueAt();
     const plan = due !== null && due <= now ? planRawFlush(this.raw, st, floorTo(now - GRACE_MS, MINUTE), MAX_FLUSH_SPAN_MS) : null;
     if (plan) {
@@ -307,6 +308,6 @@ export class ServiceMetrics {
 
   /** For tests. */
   debug() {
-    return { histSeries: this.hist.size, customSeries: this.series.size, rawBatches: this.raw.count(), flushedUntil: this.state.flushedUntil, sources: this.sources.state() };
+    return { histSeries: this.hist.size, customSeries: this.series.size, rawSamples: this.raw.count(), flushedUntil: this.state.flushedUntil, sources: this.sources.state() };
   }
 }

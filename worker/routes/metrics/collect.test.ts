@@ -134,7 +134,7 @@ describe('POST /api/v1/metrics/collect', () => {
     const res = await post(t.ingestKey, batch('half-host', [sample(now - 5000, 1), { ts: now, metrics: { 'cpu.usage.total': -Infinity } } as never]));
     expect(res.status).toBe(400);
     expect((await get(t.readKey, '/api/v1/metrics/current?host=half-host')).status).toBe(404);
-    expect((await stats(t.tenant.id, 'half-host')).rawBatches).toBe(0);
+    expect((await stats(t.tenant.id, 'half-host')).rawSamples).toBe(0);
   });
 
   it('requires an ingest key; a read key cannot ingest and an ingest key cannot read', async () => {

@@ -22,11 +22,11 @@ describe('alert config offered by the worker', () => {
     const first = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, b, { version: cfg.version });
     expect(first).toEqual({ accepted: 0, duplicate: false, needConfig: true, durableThrough: null });
     const second = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, b, { version: cfg.version, config: cfg });
-    expect(second).toEqual({ accepted: 1, duplicate: false, durableThrough: at });
+    expect(second).toEqual({ accepted: 1, duplicate: false, durableThrough: b.samples[0]!.ts });
     // Now it holds that version: the next batch goes through on the first call.
-    const later = Date.now();
-    const third = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, batch('offer-host', [sample(later, 13)]), { version: cfg.version });
-    expect(third).toEqual({ accepted: 1, duplicate: false, durableThrough: later });
+    const b3 = batch('offer-host', [sample(Date.now(), 13)]);
+    const third = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, b3, { version: cfg.version });
+    expect(third).toEqual({ accepted: 1, duplicate: false, durableThrough: b3.samples[0]!.ts });
     // A newer version known to the worker (say a push that missed this object) is fetched again.
     const behind = await stub(t.tenant.id, 'offer-host').ingest(t.tenant.id, batch('offer-host', [sample(Date.now(), 14)]), { version: cfg.version + 1 });
     expect(behind.needConfig).toBe(true);
