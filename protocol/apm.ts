@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { SketchWire } from '../durable-objects/core/sketch.ts';
 import type { SloStatus } from '../durable-objects/core/slo.ts';
 import type { LiveAnomalies } from './anomalies.ts';
-import type { Exemplar } from './traces.ts';
+import { Exemplar } from './traces.ts';
 
 export const APM_LIMITS = {
   /** OTLP/HTTP body, after decompression. Every official SDK's default batch (512 spans) fits. */
