@@ -8,17 +8,23 @@ import type { Sample } from '../protocol/ingest.ts';
 import type { AlertNotice } from './core/notify.ts';
 import { HOST_UP_METRIC, isServiceRule, matchesSeries, type Rule } from './core/rules.ts';
 import { AlertEngine, type ConfigOffer } from './alert-engine.ts';
+import { HostForecasts } from './host-forecasts.ts';
 
 /** Samples older than this are stored but not evaluated: a replayed spool must not page anyone. */
 export const STALE_MS = 15 * 60_000;
 
 export class HostAlerts extends AlertEngine {
   private lastReceived: number | null = null;
+  private forecasts: HostForecasts;
 
-  /** `lastReceived`: when the latest sample arrived, from the raw tier (RawStore.lastReceived). */
-  constructor(sql: SqlStorage, env: Env, lastReceived: number | null = null) {
+  /**
+   * `lastReceived`: when the latest sample arrived, from the raw tier (RawStore.lastReceived);
+   * `history`: the raw tier's samples in [from, to), which seeds forecast rules' trends.
+   */
+  constructor(sql: SqlStorage, env: Env, lastReceived: number | null = null, history: (from: number, to: number) => Sample[] = () => []) {
     super(sql, env);
     this.lastReceived = lastReceived;
+    this.forecasts = new HostForecasts(history);
   }
 
   protected owns(rule: Rule): boolean {
@@ -33,7 +39,13 @@ export class HostAlerts extends AlertEngine {
     if (!(await this.accept(offer, now))) return this.nextDue(now);
     const notices: AlertNotice[] = [];
     const ordered = samples.length > 1 ? [...samples].sort((a, b) => a.ts - b.ts) : samples;
-    for (const rule of this.rules()) {
+    const rules = this.rules();
+    this.forecasts.retain(new Set(rules.filter((r) => r.kind === 'forecast').map((r) => r.id)));
+    for (const rule of rules) {
+      if (rule.kind === 'forecast') {
+        for (const o of this.forecasts.observe(rule, host.id, ordered, now, STALE_MS)) this.observe(rule, o.labels, o.value, o.ts, now, notices);
+        continue;
+      }
       if (rule.metric === HOST_UP_METRIC) {
         // Any sample means the host is up again.
         if (this.states.get(this.key(rule, {}))?.status === 'firing') this.observe({ ...rule, forMs: 0, keepFiringForMs: 0 }, {}, 1, now, now, notices);

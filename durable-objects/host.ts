@@ -111,7 +111,7 @@ export class HostObject extends BaseObject<Env> {
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
     this.streams = new IngestStreams(this.ctx, () => (this.constructor as typeof HostObject).streamOptions, (id, frame, now) => this.onFrame(id, frame, now));
-    this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived());
+    this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived(), (from, to) => this.raw.range(from, to));
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
     // A new instance with streams still open (woken from hibernation, or restarted): say `ready`
     // again, so each agent re-sends what it holds unconfirmed (anything only in memory is gone).

@@ -107,7 +107,7 @@ describe('rule and SLO validation names the field', () => {
       ['POST', '/api/v1/alerts/rules', { ...rule, metric: 'cpu.usage.total', window: 60_000 }, 'window'],
       ['POST', '/api/v1/alerts/rules', { ...rule, kind: 'burn_rate', window: 3600_000, short_window: 300_000 }, 'slo_id'],
       ['POST', '/api/v1/alerts/rules', { ...rule, kind: 'burn_rate', slo_id: 'slo_nope', window: 3600_000, short_window: 300_000 }, 'slo_id'],
-      ['POST', '/api/v1/alerts/rules', { ...rule, kind: 'anomaly', metric: 'service.error_rate' }, 'kind'],
+      ['POST', '/api/v1/alerts/rules', { ...rule, kind: 'magic', metric: 'service.error_rate' }, 'kind'],
       ['POST', '/api/v1/slos', { name: 's', service: 'a', kind: 'latency', objective: 0.99, window_days: 30 }, 'threshold_ms'],
       ['POST', '/api/v1/slos', { name: 's', service: 'a', kind: 'availability', threshold_ms: 100, objective: 0.99, window_days: 30 }, 'threshold_ms'],
       ['POST', '/api/v1/slos', { name: 's', service: 'a', kind: 'availability', objective: 1, window_days: 30 }, 'objective'],

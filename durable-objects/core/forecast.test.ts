@@ -1,6 +1,6 @@
 // Linear-trend forecasts with fake time and seeded noise: host disks and service latency.
 import { describe, expect, it } from 'vitest';
-import { forecast, forecastCondition, linearFit, type Comparator, type TrendPoint } from './forecast.ts';
+import { forecast, forecastCondition, linearFit, projected, type Comparator, type TrendPoint } from './forecast.ts';
 import { normal, seededRandom } from './seeded.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
@@ -107,5 +107,26 @@ describe('forecast: does the trend cross the threshold within the horizon, and w
     expect(forecastCondition(flat, 200, 30_000, '>')).toEqual({ etaMs: null, firing: false });
     expect(forecastCondition(flat, 200, 30_000, '<=')).toEqual({ etaMs: 0, firing: true });
     expect(forecastCondition(flat, 200, 30_000, '<')).toEqual({ etaMs: null, firing: false });
+  });
+});
+
+describe('projected: the value a forecast rule compares', () => {
+  // 1 per second rising from 10 at t=0 to 20 at t=10 s.
+  const line: TrendPoint[] = Array.from({ length: 11 }, (_, i) => [i * 1000, 10 + i] as const);
+  it.each([
+    ['>', 20_000, 40], // the far end of the horizon, for a rising line and an upper threshold
+    ['>=', 0, 20],
+    ['<', 20_000, 20], // the near end (now), for a lower threshold
+    ['<=', 5_000, 20],
+  ] as const)('%s over %i ms', (comparator, horizon, want) => {
+    expect(projected(line, 10_000, horizon, comparator)).toBeCloseTo(want, 9);
+  });
+  it('is null with fewer than 3 points or only nulls', () => {
+    expect(projected(line.slice(0, 2), 1000, 1000, '>')).toBeNull();
+    expect(projected([[0, null], [1, null], [2, null]], 2, 1000, '>')).toBeNull();
+  });
+  it('a falling line against an upper threshold: the current value, which is the larger', () => {
+    const falling: TrendPoint[] = line.map(([t, v]) => [t, 40 - (v as number)]);
+    expect(projected(falling, 10_000, 10_000, '>')).toBeCloseTo(20, 9);
   });
 });

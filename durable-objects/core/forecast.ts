@@ -102,3 +102,17 @@ export function forecastCondition(
   const f = forecast(points, threshold, horizonMs, comparator, opts);
   return { etaMs: f.etaMs, firing: f.firing };
 }
+
+/**
+ * The value a forecast rule compares: the trend's extreme over [now, now + horizon] in the
+ * comparator's direction, so it fires when the line is past the threshold now or gets there
+ * within the horizon. Null without a fit (fewer than 3 points).
+ */
+export function projected(points: readonly TrendPoint[], now: number, horizonMs: number, comparator: Comparator | '=='): number | null {
+  const usable = points.filter((p) => p[1] !== null);
+  const fit = usable.length >= 3 ? linearFit(usable) : null;
+  if (!fit) return null;
+  const a = trendAt(fit, now);
+  const b = trendAt(fit, now + horizonMs);
+  return comparator === '<' || comparator === '<=' ? Math.min(a, b) : Math.max(a, b);
+}

@@ -18,11 +18,13 @@ export type Matchers = Partial<Record<MatcherKey | ServiceMatcherKey, string>>;
 /**
  * What a rule's condition is computed from. `threshold` compares one value per series (a host
  * metric, or a service signal over `windowMs`); `burn_rate` is an SLO's error-budget burn over a
- * long and a short window (durable-objects/core/burn-rate.ts). A new kind (anomaly, forecast) is
- * one more name here plus an evaluator (durable-objects/service/evaluators.ts); the state
- * machine, outbox, silences and history below do not change (docs/alerting.md, "Rule kinds").
+ * long and a short window (durable-objects/core/burn-rate.ts); `anomaly` is a service signal's
+ * |z| over its 1 m, 5 m or 15 m window (core/anomaly.ts); `forecast` is where the linear trend
+ * of a host metric or a service signal over `windowMs` will be `horizonMs` from now
+ * (core/forecast.ts). Each kind is a name here plus an evaluator; the state machine, outbox,
+ * silences and history below are the same for all (docs/alerting.md, "Rule kinds").
  */
-export const RULE_KINDS = ['threshold', 'burn_rate'] as const;
+export const RULE_KINDS = ['threshold', 'burn_rate', 'anomaly', 'forecast'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** Service golden signals a threshold rule can watch (per service, or per route). */
@@ -59,12 +61,14 @@ export interface Rule {
   repeatIntervalMs?: number;
   /** Absent on rules stored before kinds existed: a threshold rule. */
   kind?: RuleKind;
-  /** Service threshold rules: the signal's window; burn-rate rules: the long window. */
+  /** Service threshold rules: the signal's window; burn-rate rules: the long window; anomaly rules: the scored window; forecast rules: the fitted window. */
   windowMs?: number;
   /** Burn-rate rules: the short window, which gates both firing and resolving. */
   shortWindowMs?: number;
   /** Burn-rate rules: the SLO whose budget burns. */
   sloId?: string;
+  /** Forecast rules: how far ahead the trend is projected. */
+  horizonMs?: number;
 }
 
 /** Rules evaluated by service objects (service signals and SLO burn rates); the rest by host objects. */

@@ -7,7 +7,8 @@ import type { AlertNotice } from '../core/notify.ts';
 import { DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServiceRule, type Rule } from '../core/rules.ts';
 import type { SignalWindow, WindowStats } from '../core/signals.ts';
 import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
-import { EVALUATORS, type EvalContext } from './evaluators.ts';
+import type { AnomalySnapshot } from '../../protocol/anomalies.ts';
+import { DEFAULT_ANOMALY_WINDOW_MS, EVALUATORS, type EvalContext } from './evaluators.ts';
 import { ServiceSlos } from './slos.ts';
 
 const SEC = 1000;
@@ -18,11 +19,14 @@ export class ServiceAlerts extends AlertEngine {
   /** Newest batch evaluated, and the last alarm evaluation (deadlines after it only). */
   private lastBatchAt: number | null = null;
   private tickedAt = 0;
+  /** Forecast fits of the current second (EvalContext.perSecond). */
+  private fits = { sec: -1, values: new Map<string, unknown>() };
 
   constructor(
     sql: SqlStorage,
     env: Env,
     private readonly window: SignalWindow,
+    private readonly anomalies: () => AnomalySnapshot | null = () => null,
   ) {
     super(sql, env);
     this.slos = new ServiceSlos(sql);
@@ -81,6 +85,13 @@ export class ServiceAlerts extends AlertEngine {
       routes: () => routes,
       slo: (id) => this.slos.slo(id),
       sloCounts: (id, windowMs) => this.slos.sum(id, windowMs, now),
+      statsEnding: (endSec, windowSec, route) => this.window.stats(endSec, windowSec, route),
+      anomalyZ: (signal, window) => this.anomalies()?.scores.find((x) => x.signal === signal && x.window === window)?.z ?? null,
+      perSecond: <T>(key: string, compute: () => T): T => {
+        if (this.fits.sec !== nowSec) this.fits = { sec: nowSec, values: new Map() };
+        if (!this.fits.values.has(key)) this.fits.values.set(key, compute());
+        return this.fits.values.get(key) as T;
+      },
     };
     for (const rule of this.rules())
       for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) this.observe(rule, o.labels, o.value, now, now, out);
@@ -102,7 +113,7 @@ export class ServiceAlerts extends AlertEngine {
     if (this.lastBatchAt === null) return [];
     const times: number[] = [];
     for (const rule of this.rules()) {
-      const w = rule.kind === 'burn_rate' ? (rule.shortWindowMs ?? 0) : (rule.windowMs ?? DEFAULT_SIGNAL_WINDOW_MS);
+      const w = rule.kind === 'burn_rate' ? (rule.shortWindowMs ?? 0) : (rule.windowMs ?? (rule.kind === 'anomaly' ? DEFAULT_ANOMALY_WINDOW_MS : DEFAULT_SIGNAL_WINDOW_MS));
       times.push(this.lastBatchAt + w + SEC);
     }
     const byId = new Map(this.rules().map((r) => [r.id, r]));

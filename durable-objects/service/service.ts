@@ -117,7 +117,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.pendingFrom = next === null ? null : next * SEC;
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof ServiceObject).liveOptions, LIVE_CLOSE.tooManyServiceSubscribers);
-    this.alerts = new ServiceAlerts(sql, this.env, this.window);
+    this.alerts = new ServiceAlerts(sql, this.env, this.window, () => this.anomalies.latest());
     if (this.state.tenantId && this.state.service) {
       this.alerts.setIdentity(this.state.tenantId, this.state.service);
       this.alerts.slos.replaySeconds(this.store.range(nowSec - APM_LIMITS.secondsKept, Number.MAX_SAFE_INTEGER), Date.now());
@@ -221,8 +221,8 @@ export class ServiceObject extends BaseObject<Env> {
     }
     st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
     if (changed) this.saveState();
+    this.scoreAnomalies(now); // before the rules: anomaly rules read the new scores
     this.alertDue = this.alerts.onBatch(now, [...new Set(entries.map((e) => e.route))]);
-    this.scoreAnomalies(now);
     await this.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
@@ -363,11 +363,11 @@ export class ServiceObject extends BaseObject<Env> {
   override async alarm() {
     this.alarmAt = null;
     const now = Date.now();
+    this.scoreAnomalies(now);
     this.alertDue = await this.alerts.onAlarm(now).catch((err) => {
       console.error(JSON.stringify({ msg: 'service alert alarm failed; retrying', service: this.state.service, error: String(err) }));
       return now + RETRY_MS;
     });
-    this.scoreAnomalies(now);
     if (this.changed.size && this.subscribers.count() > 0) this.push(now);
     else this.changed.clear();
     let retryAt: number | undefined;

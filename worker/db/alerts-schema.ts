@@ -1,5 +1,6 @@
 // Typed mirror of migrations/0001_alerts.sql and 0006_slos.sql (the SQL files are the source of truth).
 import { bigint, boolean, doublePrecision, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { RULE_KINDS } from '../../durable-objects/core/rules.ts';
 import type { RuleParams } from './alerts.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -19,7 +20,7 @@ export const alertRules = pgTable('alert_rules', {
   severity: text('severity', { enum: ['INFO', 'WARNING', 'CRITICAL'] }).notNull(),
   channelIds: text('channel_ids').array().notNull().default([]),
   enabled: boolean('enabled').notNull().default(true),
-  kind: text('kind', { enum: ['threshold', 'burn_rate'] }).notNull().default('threshold'),
+  kind: text('kind', { enum: RULE_KINDS }).notNull().default('threshold'),
   params: jsonb('params').$type<RuleParams>().notNull().default({}),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),

@@ -23,6 +23,7 @@ export interface RuleParams {
   windowMs?: number;
   shortWindowMs?: number;
   sloId?: string;
+  horizonMs?: number;
 }
 
 export async function insertDefaultRules(db: AnyPg, tenantId: string) {
@@ -63,6 +64,7 @@ export const toRule = (r: RuleRow): Rule => ({
   ...(r.params.windowMs !== undefined && { windowMs: r.params.windowMs }),
   ...(r.params.shortWindowMs !== undefined && { shortWindowMs: r.params.shortWindowMs }),
   ...(r.params.sloId !== undefined && { sloId: r.params.sloId }),
+  ...(r.params.horizonMs !== undefined && { horizonMs: r.params.horizonMs }),
 });
 
 export type SloRow = typeof slos.$inferSelect;

@@ -21,7 +21,14 @@ export interface RuleShape {
   window?: number | null;
   short_window?: number | null;
   slo_id?: string | null;
+  horizon?: number | null;
 }
+
+/** Anomaly rules score one of the service object's windows (protocol/anomalies.ts). */
+export const ANOMALY_WINDOW_MS = [60_000, 300_000, 900_000] as const;
+/** A host forecast is fitted over the raw tier, which keeps 24 h. */
+export const MAX_HOST_FORECAST_WINDOW_MS = 24 * 3600_000;
+export const MAX_FORECAST_HORIZON_MS = 7 * 86_400_000;
 
 const bad = (field: string, message: string) => new ApiError(400, 'invalid_request', `${field}: ${message}`, field);
 
@@ -44,6 +51,9 @@ export async function checkRule(db: Db, tenantId: string, r: RuleShape): Promise
     return BURN_RATE_METRIC;
   }
   if (r.slo_id) throw bad('slo_id', 'only burn_rate rules name an SLO');
+  if (r.kind !== 'forecast' && r.horizon != null) throw bad('horizon', 'only forecast rules have a horizon');
+  if (r.kind === 'anomaly') return checkAnomaly(r, matcherKeys);
+  if (r.kind === 'forecast') return checkForecast(r, matcherKeys);
   if (r.short_window != null) throw bad('short_window', 'only burn_rate rules have a short window');
   const metric = r.metric;
   if (metric === undefined) throw bad('metric', 'required');
@@ -60,5 +70,36 @@ export async function checkRule(db: Db, tenantId: string, r: RuleShape): Promise
   const wrong = matcherKeys.find((k) => !(MATCHER_KEYS as readonly string[]).includes(k));
   if (wrong) throw bad(`matchers.${wrong}`, `host rules match on ${MATCHER_KEYS.join(', ')}`);
   if (r.window != null) throw bad('window', 'host rules are evaluated on each sample; only service and burn_rate rules have a window');
+  return metric;
+}
+
+function checkAnomaly(r: RuleShape, matcherKeys: string[]): string {
+  if (r.metric === undefined) throw bad('metric', 'required: the service signal scored (service.latency.p50/p95/p99, service.error_rate, service.request_rate)');
+  if (!isServiceMetric(r.metric)) throw bad('metric', 'anomaly rules watch a service signal: service.latency.p50/p95/p99, service.error_rate or service.request_rate');
+  const wrong = matcherKeys.find((k) => k !== 'service');
+  if (wrong) throw bad(`matchers.${wrong}`, 'anomalies are scored for the service as a whole: match on service only');
+  if (r.window != null && !(ANOMALY_WINDOW_MS as readonly number[]).includes(r.window)) throw bad('window', `one of ${ANOMALY_WINDOW_MS.join(', ')} ms (the 1 m, 5 m and 15 m windows)`);
+  if (r.comparator !== '>' && r.comparator !== '>=') throw bad('comparator', 'an anomaly rule compares |z| with its threshold: use ">=" or ">"');
+  if (!(r.threshold > 0)) throw bad('threshold', 'the |z| to fire at must be above 0 (3 is the flag in the live stream)');
+  return r.metric;
+}
+
+function checkForecast(r: RuleShape, matcherKeys: string[]): string {
+  const metric = r.metric;
+  if (metric === undefined) throw bad('metric', 'required');
+  if (r.horizon == null) throw bad('horizon', 'a forecast rule needs how far ahead to project, in ms (e.g. 14400000 for 4 h)');
+  if (r.horizon < 1000 || r.horizon > MAX_FORECAST_HORIZON_MS) throw bad('horizon', `from 1000 to ${MAX_FORECAST_HORIZON_MS} ms (7 days)`);
+  if (r.comparator === '==') throw bad('comparator', 'a trend crosses a threshold: use >, >=, < or <=');
+  if (r.window == null) throw bad('window', 'a forecast rule needs the window its trend is fitted over, in ms');
+  if (isServiceMetric(metric)) {
+    const wrong = matcherKeys.find((k) => !(SERVICE_MATCHER_KEYS as readonly string[]).includes(k));
+    if (wrong) throw bad(`matchers.${wrong}`, `service rules match on ${SERVICE_MATCHER_KEYS.join(' and ')}`);
+    if (r.window < 30_000 || r.window > MAX_SIGNAL_WINDOW_MS || r.window % 1000 !== 0) throw bad('window', `whole seconds from 30000 to ${MAX_SIGNAL_WINDOW_MS} ms (the per-second window)`);
+    return metric;
+  }
+  if (metric === HOST_UP_METRIC || !isKnownMetric(metric)) throw bad('metric', 'a forecast watches a host metric (GET /api/v1/metrics/catalog) or a service signal');
+  const wrong = matcherKeys.find((k) => !(MATCHER_KEYS as readonly string[]).includes(k));
+  if (wrong) throw bad(`matchers.${wrong}`, `host rules match on ${MATCHER_KEYS.join(', ')}`);
+  if (r.window < 60_000 || r.window > MAX_HOST_FORECAST_WINDOW_MS) throw bad('window', `from 60000 to ${MAX_HOST_FORECAST_WINDOW_MS} ms (the raw tier's 24 h)`);
   return metric;
 }

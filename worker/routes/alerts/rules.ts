@@ -19,7 +19,7 @@ const Matchers = z.strictObject(Object.fromEntries(ALL_MATCHER_KEYS.map((k) => [
 
 const RuleFields = {
   name: z.string().min(1).max(200),
-  kind: z.enum(RULE_KINDS).openapi({ description: 'threshold (a host metric or a service signal) or burn_rate (an SLO); default threshold' }),
+  kind: z.enum(RULE_KINDS).openapi({ description: 'threshold (a host metric or a service signal), burn_rate (an SLO), anomaly (a service signal\'s |z| against its baseline) or forecast (a linear trend reaching the threshold within `horizon`); default threshold' }),
   metric: z.string().min(1).max(200).openapi({
     description: 'A host metric (GET /api/v1/metrics/catalog), "host.up", or a service signal: service.latency.p50, service.latency.p95, service.latency.p99 (ms), service.error_rate (0-1), service.request_rate (requests/s). burn_rate rules: "slo.burn_rate" or omitted',
   }),
@@ -32,7 +32,8 @@ const RuleFields = {
   severity: z.enum(SEVERITIES as [string, ...string[]]),
   channel_ids: z.array(z.string().min(1).max(64)).max(20).openapi({ description: 'Empty = every channel of the organization' }),
   enabled: z.boolean(),
-  window: Duration.nullable().openapi({ description: 'Service rules: the window the signal is computed over (default 60000, at most 15 min); burn_rate rules: the long window' }),
+  window: Duration.nullable().openapi({ description: 'Service rules: the window the signal is computed over (default 60000, at most 15 min); burn_rate rules: the long window; anomaly rules: the scored window, 60000, 300000 or 900000 (default 300000); forecast rules: the window the trend is fitted over' }),
+  horizon: Duration.nullable().openapi({ description: 'forecast rules: how far ahead the trend must reach the threshold (e.g. 14400000 for 4 h)' }),
   short_window: Duration.nullable().openapi({ description: 'burn_rate rules: the short window (the alert resolves when it recovers)' }),
   slo_id: z.string().min(1).max(64).nullable().openapi({ description: 'burn_rate rules: the SLO' }),
 };
@@ -50,6 +51,7 @@ const CreateRule = z.strictObject({
   window: RuleFields.window.optional(),
   short_window: RuleFields.short_window.optional(),
   slo_id: RuleFields.slo_id.optional(),
+  horizon: RuleFields.horizon.optional(),
 });
 const PatchRule = z.strictObject(Object.fromEntries(Object.entries(RuleFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof RuleFields]: z.ZodOptional<(typeof RuleFields)[K]> });
 
@@ -71,6 +73,7 @@ export const RuleJson = z
     window: z.number().nullable(),
     short_window: z.number().nullable(),
     slo_id: z.string().nullable(),
+    horizon: z.number().nullable(),
     created_at: z.number(),
     updated_at: z.number(),
   })
@@ -94,6 +97,7 @@ const toJson = (r: Row): z.infer<typeof RuleJson> => ({
   window: r.params.windowMs ?? null,
   short_window: r.params.shortWindowMs ?? null,
   slo_id: r.params.sloId ?? null,
+  horizon: r.params.horizonMs ?? null,
   created_at: r.createdAt.getTime(),
   updated_at: r.updatedAt.getTime(),
 });
@@ -103,6 +107,7 @@ const toParams = (b: Input): Row['params'] => ({
   ...(b.window != null && { windowMs: b.window }),
   ...(b.short_window != null && { shortWindowMs: b.short_window }),
   ...(b.slo_id != null && { sloId: b.slo_id }),
+  ...(b.horizon != null && { horizonMs: b.horizon }),
 });
 const toColumns = (b: Input) => ({
   ...(b.kind !== undefined && { kind: b.kind }),
