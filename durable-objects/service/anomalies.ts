@@ -48,7 +48,7 @@ export class ServiceAnomalies {
   private recent: AnomalyPeriod[] = [];
   private current: AnomalySnapshot | null = null;
   private evaluatedSec = -1;
-  /** A period started or ended since takeChanged() was last asked. */
+  /** A period started, grew or ended since takeChanged() was last asked. */
   private changed = false;
 
   constructor(
@@ -101,7 +101,8 @@ export class ServiceAnomalies {
       this.recent.push(toPeriod(p, false));
     }
     this.recent = this.recent.filter((p) => p.to > now - LIVE_RECENT_MS);
-    if (step.started.length || step.ended.length) this.changed = true;
+    // Opened, closed or grown: pushed even without traffic (a drop in traffic is one).
+    if (step.started.length || step.ended.length || step.extended.length) this.changed = true;
     if (due.length) this.persist(now);
     return snap;
   }
