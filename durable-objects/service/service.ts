@@ -345,7 +345,7 @@ export class ServiceObject extends BaseObject<Env> {
   /** At most once a second; a period that opened, grew or closed is pushed (a changed second or not). */
   private scoreAnomalies(now: number) {
     const nowSec = Math.floor(now / SEC);
-    this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) });
+    this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) }, this.state.lastSeen);
     if (this.anomalies.takeChanged()) this.changed.add(nowSec);
   }
 
