@@ -11,13 +11,13 @@ import { startStack, type Stack } from '../scripts/lib/stack.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export async function startSiteStack(log: (m: string) => void): Promise<{ stack: Stack; dataDir: string }> {
+export async function startSiteStack(log: (m: string) => void, opts: { anomalyWarmupMinutes?: number } = {}): Promise<{ stack: Stack; dataDir: string }> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium), or set CHROMIUM_PATH`);
   // Not created here: the embedded Postgres (run as its own user under root) makes its directory.
   const dataDir = path.join(os.tmpdir(), `pulse-site-${process.pid}-${Date.now()}`);
   // `npm test` builds the site first; a lone run of this project builds it here.
   const built = fs.existsSync(path.join(ASSETS_DIR, 'app/host/index.html'));
-  const stack = await startStack({ dataDir, persistent: false, log, buildSite: !built });
+  const stack = await startStack({ dataDir, persistent: false, log, buildSite: !built, ...opts });
   return { stack, dataDir };
 }
 

@@ -17,6 +17,9 @@ const SERVICE = 'checkout';
 const LONELY = 'billing';
 /** Sends only process metrics to /v1/metrics, and no host.name: saturation from its process. */
 const PROCESS_ONLY = 'jobs';
+/** Twelve steady minutes, then its latency steps up: an anomaly (warm-up shortened to 5 min here). */
+const STEPPED = 'ledger';
+const WARMUP_MINUTES = 5;
 const HOST = 'e2e-app-1';
 const SECONDS = 180;
 const USERS = 'GET /users/{id}';
@@ -51,7 +54,7 @@ function traffic(endSec: number): { spans: E2eSpan[]; counts: Record<string, num
 
 beforeAll(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
+  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`), { anomalyWarmupMinutes: WARMUP_MINUTES }));
   ctx = await launch();
   page = await ctx.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -140,7 +143,7 @@ describe('services in Chromium', () => {
     await expect.poll(requestsDrawn, { timeout: 5000 }).toBe(sent.total);
     expect((await routeOrder()).sort()).toEqual([CART, HEALTH, USERS].sort());
     expect(await page.locator('[data-kpi="rps"] .v').textContent()).toMatch(/\/s$/);
-    // Anomalies (docs/anomalies.md): three minutes of traffic are still in the warm-up, so the
+    // Anomalies (docs/anomalies.md): three minutes of traffic are still in the 5-minute warm-up, so the
     // golden-signal charts carry their (empty) marked areas and no KPI says "anomaly".
     for (const id of ['latency', 'traffic', 'errors', 'error-rate']) expect(await page.locator(`[data-chart="${id}"]`).getAttribute('data-anomalies'), id).toBe('0');
     expect(await page.locator('[data-chart="cpu"]').getAttribute('data-anomalies')).toBeNull(); // saturation is not scored
@@ -320,6 +323,28 @@ describe('services in Chromium', () => {
     await reload;
     await loaded();
     await expect.poll(() => chartNum('cpu', 'data-points'), { timeout: 10_000 }).toBeGreaterThanOrEqual(20);
+  });
+
+  it('marks a step change in latency as an anomaly on the latency chart and its KPIs, not on the others', async () => {
+    // 12 minutes of 3 requests a second at 8-12 ms; the last 50 s at ~100 ms. One request, so the
+    // service object scores the step against a baseline of the steady minutes.
+    const now = Date.now();
+    const spans: E2eSpan[] = [];
+    for (let s = 12 * 60; s >= 1; s--)
+      for (let i = 0; i < 3; i++) spans.push({ route: '/entries', status: 200, durationMs: (s <= 50 ? 92 : 0) + 8 + ((s * 3 + i) % 5), end: now - s * 1000 + i * 100 });
+    await postTraces(stack.url, ingestKey, otlpTraces(STEPPED, spans));
+    await page.goto(`${stack.url}/app/service/?name=${STEPPED}&range=15m`);
+    await loaded();
+    await page.locator('[data-live="open"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('[data-chart="latency"]').getAttribute('data-anomalies'), { timeout: 10_000 }).toBe('1');
+    for (const id of ['traffic', 'errors', 'error-rate']) expect(await page.locator(`[data-chart="${id}"]`).getAttribute('data-anomalies'), id).toBe('0');
+    await expect.poll(() => page.locator('[data-kpi="p50"]').getAttribute('data-anomaly'), { timeout: 10_000 }).toMatch(/1m/);
+    expect(await page.locator('[data-kpi="rps"]').getAttribute('data-anomaly')).toBeNull();
+    // The open period grows with the object's evaluations (every 5 s without traffic), pushed live.
+    await expect.poll(async () => Number(await page.locator('[data-chart="latency"]').getAttribute('data-anomaly-ms')), { timeout: 15_000 }).toBeGreaterThanOrEqual(5000);
+    const an = (await (await page.request.get(`${stack.url}/api/v1/services/${STEPPED}/anomalies`)).json()) as { periods: { signal: string; window: string; open: boolean }[] };
+    expect(an.periods.some((p) => p.signal === 'p50' && p.window === '1m' && p.open)).toBe(true);
+    await shot('24-service-anomaly');
   });
 
   it('says so when a service matches no host or does not exist, and the pages raised no script errors', async () => {

@@ -14,6 +14,8 @@ interface SecretEnv {
   APP_URL?: string;
   /** Alert delivery retry delays in ms, comma-separated (default 5s,30s,2m,10m,30m). */
   ALERT_RETRY_MS?: string;
+  /** Anomaly warm-up in minutes (default 20, docs/anomalies.md); honoured only outside production, for the browser tests. */
+  ANOMALY_WARMUP_MINUTES?: string;
 }
 interface Env extends SecretEnv {}
 declare namespace Cloudflare {

@@ -48,7 +48,7 @@ export class ServiceAnomalies {
   private recent: AnomalyPeriod[] = [];
   private current: AnomalySnapshot | null = null;
   private evaluatedSec = -1;
-  /** A period started or ended since takeChanged() was last asked. */
+  /** A period started, grew or ended since takeChanged() was last asked. */
   private changed = false;
 
   constructor(
@@ -80,12 +80,19 @@ export class ServiceAnomalies {
     if (this.base.until === null && (this.base.first === null || ms < this.base.first)) this.base.first = ms;
   }
 
-  /** Records due minutes and scores the windows, at most once per second of `now`. */
-  evaluate(now: number, input: AnomalyInputs): AnomalySnapshot | null {
+  /**
+   * Records due minutes and scores the windows, at most once per second of `now`; 15 minutes
+   * after the last request (`lastSeen`) there is nothing left to score: open periods close.
+   */
+  evaluate(now: number, input: AnomalyInputs, lastSeen: number | null): AnomalySnapshot | null {
     const sec = Math.floor(now / SEC);
     if (sec === this.evaluatedSec) return this.current;
     this.evaluatedSec = sec;
     if (this.base.first === null && this.base.until === null) return null; // no traffic yet
+    if (lastSeen !== null && now - lastSeen >= IDLE_AFTER_MS) {
+      if (this.open.length) this.closeAll(now);
+      return this.current;
+    }
     const due = minutesDue(this.base, this.base.first ?? now, now, GRACE_MS, this.opts);
     for (const m of due) recordMinute(this.base, m, input.minute(m), this.opts);
     const snap = scoreWindows(this.base, input.windows(), sec * SEC, this.opts);
@@ -101,7 +108,8 @@ export class ServiceAnomalies {
       this.recent.push(toPeriod(p, false));
     }
     this.recent = this.recent.filter((p) => p.to > now - LIVE_RECENT_MS);
-    if (step.started.length || step.ended.length) this.changed = true;
+    // Opened, closed or grown: pushed even without traffic (a drop in traffic is one).
+    if (step.started.length || step.ended.length || step.extended.length) this.changed = true;
     if (due.length) this.persist(now);
     return snap;
   }
@@ -126,11 +134,7 @@ export class ServiceAnomalies {
 
   /** When the alarm should score again without traffic (a drop shows; periods close), or null. */
   tickAt(now: number, lastSeen: number | null): number | null {
-    if (lastSeen === null) return null;
-    if (now - lastSeen >= IDLE_AFTER_MS) {
-      if (this.open.length) this.closeAll(now);
-      return null;
-    }
+    if (lastSeen === null || (now - lastSeen >= IDLE_AFTER_MS && this.open.length === 0)) return null;
     return now + ANOMALY_TICK_MS;
   }
 

@@ -106,7 +106,10 @@ export class ServiceObject extends BaseObject<Env> {
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.store = new BatchStore(sql);
     this.metrics = new ServiceMetrics(sql);
-    this.anomalies = new ServiceAnomalies(sql, (this.constructor as typeof ServiceObject).anomalyOptions);
+    // A shorter warm-up for the browser tests (spans reach only 15 min back); never in production.
+    const warmup = this.env.ENVIRONMENT === 'production' ? NaN : Number(this.env.ANOMALY_WARMUP_MINUTES);
+    const opts = (this.constructor as typeof ServiceObject).anomalyOptions;
+    this.anomalies = new ServiceAnomalies(sql, Number.isInteger(warmup) && warmup >= 1 ? { ...opts, warmupMinutes: warmup } : opts);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     this.routeSet = new Set(this.state.routes);
@@ -413,10 +416,10 @@ export class ServiceObject extends BaseObject<Env> {
 
   // ---- anomalies (./anomalies.ts) -------------------------------------------------------------
 
-  /** At most once a second; a new period is pushed at once (a changed second or not). */
+  /** At most once a second; a period that opened, grew or closed is pushed (a changed second or not). */
   private scoreAnomalies(now: number) {
     const nowSec = Math.floor(now / SEC);
-    this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) });
+    this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) }, this.state.lastSeen);
     if (this.anomalies.takeChanged()) this.changed.add(nowSec);
   }
 

@@ -57,7 +57,8 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       const r = xRange();
       const areas = anomalyAreas(store.anomalies, marks!, r.min, r.max, store.stepMs);
       div.dataset.anomalies = String(areas.length);
-      return { id: 'anomalies', type: 'line', data: [], silent: true, tooltip: { show: false }, markArea: { silent: false, itemStyle: { color: 'rgba(239, 68, 68, 0.14)' }, label: { show: false }, emphasis: { label: { show: true, position: 'insideTop', color: c.text } }, data: markAreaData(areas) } };
+      div.dataset.anomalyMs = String(areas.reduce((n, a) => n + a.to - a.from, 0));
+      return { id: 'anomalies', type: 'line', data: [], silent: true, tooltip: { show: false }, markArea: { silent: false, itemStyle: { color: 'rgba(239, 68, 68, 0.16)', borderColor: 'rgba(239, 68, 68, 0.45)', borderWidth: 1 }, label: { show: false }, emphasis: { label: { show: true, position: 'insideTop', color: c.text } }, data: markAreaData(areas) } };
     };
     let current: ChartLine[] = [];
 

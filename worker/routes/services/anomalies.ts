@@ -15,7 +15,7 @@ const route = createRoute({
   tags: ['services'],
   summary: "A service's anomaly periods over a range, and its current z-scores",
   description:
-    'Periods in which a golden signal (P50/P95/P99, error rate, requests/s) of the 1 m, 5 m or 15 m window was at least 3 robust standard deviations from its baseline (the per-minute values of the last hour). Default range: the last hour; kept 30 days.',
+    'Periods in which a golden signal (P50/P95/P99, error rate, requests/s) of the 1 m, 5 m or 15 m window was at least 3 robust standard deviations from its baseline (the per-minute values of the last hour). Default range: the last hour; kept 30 days; at most the first 1,000 periods of the range.',
   ...guard('metrics:read'),
   request: { params: ServiceParams, query: z.object({ from: TimeParam.optional(), to: TimeParam.optional() }) },
   responses: {
