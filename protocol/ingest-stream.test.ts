@@ -69,7 +69,7 @@ describe('docs/ingest.md "Streaming"', () => {
   });
 
   it("shows the parser's own message for a non-integer ts", () => {
-    const shown = frames.find((f) => f.type === 'error' && (f as { code?: string }).code === 'invalid_frame') as { message: string };
+    const shown = frames.find((f) => f.type === 'error' && (f as { code?: string }).code === 'invalid_frame') as unknown as { message: string };
     const r = parseStreamFrame(JSON.stringify({ type: 'samples', seq: 2, batch: { host: { id: 'web-1', name: 'web-1' }, batchId: 'b', samples: [{ ts: 1.5, metrics: {} }] } }), 1763780000000);
     expect(!r.ok && r.error.message).toBe(shown.message);
   });
