@@ -93,12 +93,12 @@ export class HostStream {
 }
 
 /** One send function for many simulated hosts over `transport`; streams are opened on first use and kept. */
-export function hostSender(transport: Transport, serverUrl: string, key: string) {
+export function hostSender(transport: Transport, serverUrl: string, key: string, { openTimeoutMs = 60_000 } = {}) {
   const streams = new Map<string, Promise<HostStream>>();
   const stream = (host: HostInfo) => {
     let s = streams.get(host.id);
     if (!s) {
-      s = HostStream.open(serverUrl, key, host);
+      s = HostStream.open(serverUrl, key, host, openTimeoutMs);
       streams.set(host.id, s);
       s.catch(() => streams.delete(host.id));
     }
@@ -113,7 +113,8 @@ export function hostSender(transport: Transport, serverUrl: string, key: string)
     async send(batch: CollectRequest): Promise<SendResult> {
       if (transport === 'ws') {
         try {
-          const s = await stream(batch.host);
+          // An upgrade that fails (a cold fleet on a loaded machine) is tried once more, as the agent would.
+          const s = await stream(batch.host).catch(() => stream(batch.host));
           // A socket closed by the server (maximum age) is reopened once, as the agent does.
           if (s.closed) {
             streams.delete(batch.host.id);
