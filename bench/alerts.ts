@@ -1,7 +1,8 @@
-// npm run bench:alerts -- --alerts N [--concurrency C]
+// npm run bench:alerts -- --alerts N [--concurrency C] [--transport ws|http]
 // Starts the local stack, points a webhook channel at a local receiver, creates a rule with
-// for: 0, and for each of N hosts posts one breaching sample, timing POST start to the webhook's
-// arrival at the receiver. Each host first posts a quiet sample so its object is warm.
+// for: 0, and for each of N hosts sends one breaching sample (--transport ws, the default: a
+// frame on the host's ingest stream; http: a POST), timing the send to the webhook's arrival at
+// the receiver. Each host first sends a quiet sample so its object (and stream) is warm.
 // Last line: alert latency: p50 <ms> ms, p99 <ms> ms, delivered <n>/<n>
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
@@ -10,6 +11,7 @@ import { startRecorder } from '../test/recorder.ts';
 import { sha256Hex } from '../worker/auth/crypto.ts';
 import { createApiKey, findKeyByHash } from '../worker/db/tenants.ts';
 import { benchDataDir, parseArgs, percentile } from './args.ts';
+import { hostSender, parseTransport } from './lib/host-stream.ts';
 
 async function adminKeyFor(databaseUrl: string, ingestKey: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -25,7 +27,8 @@ async function adminKeyFor(databaseUrl: string, ingestKey: string): Promise<stri
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { alerts: 50, concurrency: 4, data: 'tmpfs' });
+  const args = parseArgs(process.argv.slice(2), { alerts: 50, concurrency: 4, data: 'tmpfs', transport: 'ws' });
+  const transport = parseTransport(args.transport);
   const log = (m: string) => console.error(`[bench] ${m}`);
   const arrived = new Map<string, number>(); // host -> arrival time (performance.now)
   const recorder = await startRecorder((r) => {
@@ -50,8 +53,11 @@ async function main() {
     await call('POST', '/api/v1/alerts/rules', { name: 'bench', metric: 'custom.bench', comparator: '>', threshold: 50, for: 0, severity: 'WARNING', channel_ids: [ch.id] });
 
     const hosts = Array.from({ length: args.alerts }, (_, i) => `alert-${String(i).padStart(5, '0')}`);
-    const send = (host: string, ts: number, value: number) =>
-      call('POST', '/api/v1/metrics/collect', { host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [{ ts, metrics: { 'custom.bench': value } }] }, credentials.ingestKey);
+    const sender = hostSender(transport, url, credentials.ingestKey);
+    const send = async (host: string, ts: number, value: number) => {
+      const r = await sender.send({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [{ ts, metrics: { 'custom.bench': value } }] });
+      if (!r.ok) throw new Error(`send for ${host}: ${r.status} ${r.error}`);
+    };
     log(`warming ${hosts.length} host objects`);
     const base = Date.now() - 60_000;
     for (let i = 0; i < hosts.length; i += args.concurrency) await Promise.all(hosts.slice(i, i + args.concurrency).map((h) => send(h, base, 1)));
@@ -69,6 +75,8 @@ async function main() {
     const deadline = Date.now() + 15_000;
     while (arrived.size < hosts.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const lat = hosts.filter((h) => arrived.has(h)).map((h) => arrived.get(h)! - started.get(h)!).sort((a, b) => a - b);
+    await sender.close();
+    log(`transport ${transport}`);
     console.log(`alert latency: p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms, delivered ${lat.length}/${hosts.length}`);
   } finally {
     await stack.stop();

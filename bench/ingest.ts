@@ -1,9 +1,11 @@
-// npm run bench:ingest -- --hosts N --seconds S [--data tmpfs|disk|DIR] [--via runtime|proxy] [--timeline on]
-// Simulates N hosts posting full samples every 5 s against the local stack (started here unless
+// npm run bench:ingest -- --hosts N --seconds S [--transport ws|http] [--data tmpfs|disk|DIR] [--via runtime|proxy] [--timeline on]
+// Simulates N hosts sending full samples every 5 s against the local stack (started here unless
 // --url and --key are given), then checks every acknowledged sample is in the raw tier.
+// --transport ws (default, as the agent): one stream per host, latency = frame sent to ack;
+// http: one POST per sample, latency = request to answer.
 // Last line: ingest: <points/s> points/s, <requests/s> req/s, p50 <ms> ms, p99 <ms> ms, lost <n>
-import { gzipSync } from 'node:zlib';
 import { Agent, fetch, setGlobalDispatcher } from 'undici';
+import { hostSender, parseTransport } from './lib/host-stream.ts';
 import { startStack } from '../scripts/lib/stack.ts';
 import { benchDataDir, parseArgs, percentile } from './args.ts';
 import { fullSample, pointsIn } from './full-sample.ts';
@@ -11,7 +13,8 @@ import { fullSample, pointsIn } from './full-sample.ts';
 const INTERVAL = 5000;
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs', via: 'runtime', timeline: 'off' });
+  const args = parseArgs(process.argv.slice(2), { hosts: 100, seconds: 30, url: '', key: '', readKey: '', concurrency: 256, data: 'tmpfs', via: 'runtime', timeline: 'off', transport: 'ws' });
+  const transport = parseTransport(args.transport);
   if (args.via !== 'runtime' && args.via !== 'proxy') throw new Error(`--via must be runtime or proxy, got "${args.via}"`);
   if (args.timeline !== 'on' && args.timeline !== 'off') throw new Error(`--timeline must be on or off, got "${args.timeline}"`);
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
@@ -28,6 +31,7 @@ async function main() {
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;
   }
+  const sender = hostSender(transport, url, key);
   try {
     const hosts = Array.from({ length: args.hosts }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
     const latencies: number[] = [];
@@ -46,35 +50,24 @@ async function main() {
         await new Promise((r) => setTimeout(r, (i / hosts.length) * INTERVAL));
         const ts = Math.floor(Date.now() / 1000) * 1000 - 60_000;
         const t0 = performance.now();
-        const res = await fetch(`${url}/api/v1/metrics/collect`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-warm`, samples: [fullSample(ts, i)] }),
-        });
-        await res.text();
-        if (!res.ok) throw new Error(`warm-up post failed: ${res.status}`);
+        const res = await sender.send({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-warm`, samples: [fullSample(ts, i)] });
+        if (!res.ok) throw new Error(`warm-up send failed: ${res.status} ${res.error}`);
         warm.push(performance.now() - t0);
       }),
     );
     warm.sort((a, b) => a - b);
-    console.error(`[bench] cold start (first post of ${hosts.length} new hosts over ${((Date.now() - warmStart) / 1000).toFixed(1)} s): p50 ${percentile(warm, 50).toFixed(1)} ms, p99 ${percentile(warm, 99).toFixed(1)} ms`);
+    console.error(`[bench] cold start (first ${transport === 'ws' ? 'upgrade and frame' : 'post'} of ${hosts.length} new hosts over ${((Date.now() - warmStart) / 1000).toFixed(1)} s): p50 ${percentile(warm, 50).toFixed(1)} ms, p99 ${percentile(warm, 99).toFixed(1)} ms`);
     await new Promise((r) => setTimeout(r, 3000));
 
     const start = Math.ceil(Date.now() / INTERVAL) * INTERVAL + INTERVAL;
     const end = start + args.seconds * 1000;
-    console.error(`[bench] ${args.hosts} hosts x ${args.seconds} s against ${url}`);
+    console.error(`[bench] ${args.hosts} hosts x ${args.seconds} s against ${url}, transport ${transport}`);
 
     const sendOne = async (host: string, i: number, ts: number, round: number) => {
       const sample = fullSample(ts, i);
-      const body = gzipSync(JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [sample] }));
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/api/v1/metrics/collect`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
-          body,
-        });
-        const text = await res.text();
+        const res = await sender.send({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${ts}`, samples: [sample] });
         const ms = performance.now() - t0;
         latencies.push(ms);
         answered.push([Date.now(), ms]);
@@ -85,7 +78,7 @@ async function main() {
           acked.get(host)!.push(ts);
         } else {
           failures++;
-          if (firstError.length < 3) firstError.push(`${res.status} ${text.slice(0, 200)}`);
+          if (firstError.length < 3) firstError.push(`${res.status} ${res.error}`);
         }
       } catch (err) {
         failures++;
@@ -171,10 +164,11 @@ async function main() {
     console.error(`[bench] ${latencies.length} requests, ${failures} failed, ${checked} samples checked in the raw tier, ${checkFailures} history checks failed`);
     if (firstError.length) console.error(`[bench] first errors: ${firstError.join(' | ')}`);
     console.log(
-      `ingest: ${Math.round(points / elapsed)} points/s, ${(latencies.length / elapsed).toFixed(1)} req/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, lost ${lost}`,
+      `ingest: ${Math.round(points / elapsed)} points/s, ${(latencies.length / elapsed).toFixed(1)} ${transport === 'ws' ? 'frames' : 'req'}/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, lost ${lost}`,
     );
     if (failures || checkFailures) process.exitCode = 1;
   } finally {
+    await sender.close();
     await stack?.stop();
   }
 }

@@ -1,6 +1,7 @@
-// npm run bench:live -- --subscribers N --samples K
+// npm run bench:live -- --subscribers N --samples K [--transport ws|http]
 // Live path against the local stack (started here unless --url, --key and --readKey are given):
-// one host, K full samples posted one after another, first with no subscriber and then with N
+// one host, K full samples sent one after another (--transport ws, the default: frames on the
+// host's ingest stream, each awaited until its ack; http: POSTs), first with no subscriber and then with N
 // WebSocket subscribers (hibernatable, the default mode). Measures what ingest costs with
 // subscribers attached and how long a sample takes from the start of its POST to arriving at
 // every subscriber.
@@ -10,12 +11,14 @@ import { LIVE_PATH, type LiveServerMessage } from '../protocol/live.ts';
 import { startStack } from '../scripts/lib/stack.ts';
 import { benchDataDir, parseArgs, percentile } from './args.ts';
 import { fullSample } from './full-sample.ts';
+import { hostSender, parseTransport } from './lib/host-stream.ts';
 
 const log = (m: string) => console.error(`[bench] ${m}`);
 const fmt = (sorted: number[], p: number) => percentile(sorted, p).toFixed(1);
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2), { subscribers: 100, samples: 100, url: '', key: '', readKey: '', data: 'tmpfs' });
+  const args = parseArgs(process.argv.slice(2), { subscribers: 100, samples: 100, url: '', key: '', readKey: '', data: 'tmpfs', transport: 'ws' });
+  const transport = parseTransport(args.transport);
   let stack: Awaited<ReturnType<typeof startStack>> | null = null;
   let { url, key, readKey } = args;
   if (!url) {
@@ -25,6 +28,7 @@ async function main() {
     readKey = stack.credentials.readKey;
   }
   const sockets: WebSocket[] = [];
+  const sender = hostSender(transport, url, key);
   try {
     const host = `bench-live-${process.pid}`;
     let seq = 0;
@@ -32,11 +36,10 @@ async function main() {
     const base = Date.now() - 60_000;
     const post = async () => {
       const n = seq++;
-      const body = JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${n}`, samples: [fullSample(base + n, n)] });
+      const batch = { host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${n}`, samples: [fullSample(base + n, n)] };
       const t0 = performance.now();
-      const res = await fetch(`${url}/api/v1/metrics/collect`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
-      await res.text();
-      if (!res.ok) throw new Error(`post failed: ${res.status}`);
+      const res = await sender.send(batch);
+      if (!res.ok) throw new Error(`send failed: ${res.status} ${res.error}`);
       return { ts: base + n, t0, ms: performance.now() - t0 };
     };
 
@@ -91,7 +94,7 @@ async function main() {
       if (at.length) delivery.push(Math.max(...at) - s.t0);
     }
     for (const a of [bare, withSubs, delivery]) a.sort((x, y) => x - y);
-    log(`ingest without subscribers: p50 ${fmt(bare, 50)} ms, p99 ${fmt(bare, 99)} ms (${bare.length} posts)`);
+    log(`transport ${transport}: ingest without subscribers: p50 ${fmt(bare, 50)} ms, p99 ${fmt(bare, 99)} ms (${bare.length} sends)`);
     log(`ingest with ${args.subscribers}: p50 ${fmt(withSubs, 50)} ms, p99 ${fmt(withSubs, 99)} ms; missing deliveries ${missing}`);
     console.log(
       `live: delivery p50 ${fmt(delivery, 50)} ms, p99 ${fmt(delivery, 99)} ms to ${args.subscribers} subscribers; ingest p50 ${fmt(bare, 50)} ms with 0, ${fmt(withSubs, 50)} ms with ${args.subscribers}`,
@@ -99,6 +102,7 @@ async function main() {
     if (missing) process.exitCode = 1;
   } finally {
     for (const ws of sockets) ws.close();
+    await sender.close();
     await stack?.stop();
   }
 }

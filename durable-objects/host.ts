@@ -16,6 +16,7 @@ import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from './raw
 import { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
 import { withDb } from '../worker/db/client.ts';
+import { rateLimitsOff } from '../worker/ratelimit.ts';
 
 const MINUTE = 60_000;
 const FIVE = 5 * MINUTE;
@@ -110,7 +111,8 @@ export class HostObject extends BaseObject<Env> {
     this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
-    this.streams = new IngestStreams(this.ctx, () => (this.constructor as typeof HostObject).streamOptions, (id, frame, now) => this.onFrame(id, frame, now));
+    const unlimited = rateLimitsOff(this.env);
+    this.streams = new IngestStreams(this.ctx, () => ({ ...(this.constructor as typeof HostObject).streamOptions, unlimited }), (id, frame, now) => this.onFrame(id, frame, now));
     this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived(), (from, to) => this.raw.range(from, to));
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
     // A new instance with streams still open (woken from hibernation, or restarted): say `ready`

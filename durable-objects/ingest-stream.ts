@@ -22,6 +22,8 @@ export interface StreamOptions {
   framesPerMinute: number;
   /** A socket older than this is closed with `reauthenticate` at its next frame. */
   maxAgeMs: number;
+  /** No frame limit (RATE_LIMITS=off outside production: the local benchmarks, as for the POST). */
+  unlimited?: boolean;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = { framesPerMinute: STREAM_LIMITS.framesPerMinute, maxAgeMs: STREAM_LIMITS.maxAgeMs };
@@ -125,6 +127,7 @@ export class IngestStreams {
 
   /** 0 when a frame may pass now, else the ms until one may. */
   private take(now: number): number {
+    if (this.options().unlimited) return 0;
     const rate = this.options().framesPerMinute;
     this.tokens = Math.min(rate, this.tokens + ((now - this.refilledAt) * rate) / 60_000);
     this.refilledAt = now;

@@ -1,6 +1,7 @@
 // The stream's frame parser: the POST's contract under `batch`, with every refusal naming its field.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fieldOf, parseStreamFrame, streamUrl, STREAM_LIMITS } from './ingest-stream.ts';
+import { fieldOf, parseStreamFrame, StreamServerFrame, streamUrl, STREAM_LIMITS } from './ingest-stream.ts';
 
 const now = 1_795_000_000_000;
 const batch = (ts = now, extra: Record<string, unknown> = {}) => ({ host: { id: 'web-1', name: 'web-1' }, batchId: 'b-1', samples: [{ ts, metrics: { 'cpu.usage.total': 1 } }], ...extra });
@@ -49,5 +50,27 @@ describe('streamUrl and fieldOf', () => {
   it('formats paths as the POST does', () => {
     expect(fieldOf(['batch', 'samples', 0, 'metrics', 'disk.usage.percent', 1, 'value'])).toBe('batch.samples[0].metrics["disk.usage.percent"][1].value');
     expect(fieldOf([])).toBe('(frame)');
+  });
+});
+
+describe('docs/ingest.md "Streaming"', () => {
+  const page = readFileSync(new URL('../docs/ingest.md', import.meta.url), 'utf8');
+  const frames = [...page.matchAll(/^```jsonl\n([\s\S]*?)^```$/gm)].flatMap((m) => m[1]!.trim().split('\n')).map((l) => JSON.parse(l) as { type: string });
+
+  it('shows a ready, a samples frame, an ack and errors', () => {
+    expect(frames.map((f) => f.type)).toEqual(['ready', 'samples', 'ack', 'error', 'error']);
+  });
+
+  it('every server frame on the page fits the contract, and the client frame parses', () => {
+    for (const f of frames.filter((x) => x.type !== 'samples')) expect(StreamServerFrame.safeParse(f).error?.issues ?? []).toEqual([]);
+    const client = frames.find((f) => f.type === 'samples')!;
+    const r = parseStreamFrame(JSON.stringify(client), 1763780000000 + 1000);
+    expect(r.ok ? [] : r.error.issues).toEqual([]);
+  });
+
+  it("shows the parser's own message for a non-integer ts", () => {
+    const shown = frames.find((f) => f.type === 'error' && (f as { code?: string }).code === 'invalid_frame') as unknown as { message: string };
+    const r = parseStreamFrame(JSON.stringify({ type: 'samples', seq: 2, batch: { host: { id: 'web-1', name: 'web-1' }, batchId: 'b', samples: [{ ts: 1.5, metrics: {} }] } }), 1763780000000);
+    expect(!r.ok && r.error.message).toBe(shown.message);
   });
 });

@@ -29,8 +29,13 @@ export function rateLimited(rule: RateRule, now = Date.now()): ApiError {
  * throws the 429 when over. If the limiter itself
  * fails, the request goes through (logged): a limiter outage must not take ingest down.
  */
+/** RATE_LIMITS=off, honoured outside production only: the local benchmarks (docs/limits.md). */
+export function rateLimitsOff(env: Env): boolean {
+  return String(env.RATE_LIMITS) === 'off' && String(env.ENVIRONMENT) !== 'production';
+}
+
 export async function enforceRateLimit(env: Env, rule: RateRule, key: string, counts = 1): Promise<void> {
-  if (String(env.RATE_LIMITS) === 'off' && String(env.ENVIRONMENT) !== 'production') return; // local benchmarks only
+  if (rateLimitsOff(env)) return; // local benchmarks only
   let ok: boolean;
   try {
     const binding = env[rule.binding];
