@@ -10,6 +10,7 @@ import { registerPlatform, usePlatform } from './platform.ts';
 import { errorResponse, unsupportedMediaType, validationError, zodIssues } from './errors.ts';
 import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
+import { registerAlertLive } from './routes/alerts/live.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
 import { registerSilences } from './routes/alerts/silences.ts';
 import { registerSlos } from './routes/slos/index.ts';
@@ -76,6 +77,7 @@ export function createApp() {
   registerAlertChannels(app);
   registerSilences(app);
   registerAlertList(app);
+  registerAlertLive(app);
   registerSlos(app);
   registerInstall(app);
   registerServiceQueries(app);
