@@ -11,6 +11,7 @@ import { errorResponse, unsupportedMediaType, validationError, zodIssues } from 
 import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
 import { registerAlertLive } from './routes/alerts/live.ts';
+import { registerRulePreview } from './routes/alerts/preview.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
 import { registerSilences } from './routes/alerts/silences.ts';
 import { registerSlos } from './routes/slos/index.ts';
@@ -78,6 +79,7 @@ export function createApp() {
   registerSilences(app);
   registerAlertList(app);
   registerAlertLive(app);
+  registerRulePreview(app);
   registerSlos(app);
   registerInstall(app);
   registerServiceQueries(app);
