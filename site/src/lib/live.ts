@@ -4,6 +4,7 @@
 // history API. The socket stays open in a background tab (messages are cheap); the views stop
 // rendering while hidden and catch up on return (see store.ts, service-store.ts).
 import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
+import type { SloStatus } from '../../../durable-objects/core/slo.ts';
 import { SERVICE_LIVE_PATH, type LiveSecond, type ServiceLiveMessage, type SignalWindows } from './apm.ts';
 
 export type LiveStatus = 'connecting' | 'open' | 'closed';
@@ -14,7 +15,7 @@ const MAX_DELAY = 30_000;
 const PING_MS = 30_000;
 
 /** A reconnecting socket of JSON messages. `reconnect` is true for messages after a re-open. */
-class LiveConnection<M> {
+export class LiveConnection<M> {
   private ws: WebSocket | null = null;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -109,6 +110,8 @@ export interface ServiceLiveHandlers {
   /** After a reconnect, with the newest second seen before the drop (the hello covers only 60 s). */
   onGap?(sinceTs: number): void;
   onStatus?(s: LiveStatus): void;
+  /** The service's SLO statuses, on the hello and each push (when it has SLOs). */
+  onSlos?(slos: SloStatus[]): void;
 }
 
 /** A service's per-second signals. */
@@ -124,6 +127,7 @@ export class ServiceLiveSocket {
         const since = this.lastTs;
         for (const s of msg.seconds) this.lastTs = Math.max(this.lastTs, s.ts);
         h.onSeconds(msg.seconds, msg.windows);
+        if ('slos' in msg && msg.slos) h.onSlos?.(msg.slos);
         if (msg.type === 'hello' && reconnect && since) h.onGap?.(since);
       },
       h.onStatus,
