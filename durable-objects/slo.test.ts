@@ -105,10 +105,21 @@ describe('SLOs', () => {
     expect(await received(path)).toHaveLength(1); // one notification for the four, sent once
     const st = (await status(t.readKey, slo.id)).body;
     expect(st.burnRates['1h']).toBeCloseTo(20, 6);
+    // A new window rescales the SLO's workbook rules; every write is audited.
+    expect((await api(t.adminKey, 'PATCH', `/api/v1/slos/${slo.id}`, { window_days: 28 })).status).toBe(200);
+    const rescaled = (await api<{ rules: Rule[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body.rules.filter((r) => r.slo_id === slo.id).sort((a, b) => b.threshold - a.threshold);
+    expect(rescaled.map((r) => [r.window / 1000, r.short_window / 1000])).toEqual([
+      [3360, 280],
+      [20160, 1680],
+      [80640, 6720],
+      [241920, 20160],
+    ]);
     // Deleting the SLO deletes its rules too.
     expect((await api(t.adminKey, 'DELETE', `/api/v1/slos/${slo.id}`)).status).toBe(204);
     expect((await api<{ rules: Rule[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body.rules.filter((r) => r.slo_id === slo.id)).toEqual([]);
     expect((await api(t.readKey, 'GET', `/api/v1/slos/${slo.id}`)).status).toBe(404);
+    const audit = (await api<{ entries: { action: string }[] }>(t.adminKey, 'GET', '/api/v1/audit?limit=100')).body.entries.map((e) => e.action);
+    expect(audit.filter((a) => a.startsWith('slo.'))).toEqual(['slo.delete', 'slo.update', 'slo.create']);
   });
 
   it('pushes each SLO status on the live socket', async () => {

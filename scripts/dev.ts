@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { watchSite } from './build-site.ts';
 import { startDemo, type DemoProcess } from './lib/demo.ts';
+import { DEMO_FAULT, setUpDemoAlerts } from './lib/demo-alerts.ts';
 import { bin, ROOT, startStack, type Credentials, type Stack } from './lib/stack.ts';
 
 const dataDir = path.join(ROOT, '.data');
@@ -93,6 +94,16 @@ async function main() {
       return null;
     });
     if (demo) log(`Demo service "${demo.service}" on ${demo.url}, 10 requests/s, traces to ${stack.url}/v1/traces (log: .data/demo.log)`);
+    if (demo) {
+      const s = stack;
+      const d = demo;
+      await setUpDemoAlerts({ url: s.url, databaseUrl: s.databaseUrl, ingestKey: s.credentials.ingestKey, email: s.credentials.email, service: d.service })
+        .then((made) => {
+          if (made.length) log(`Demo alerting: ${made.join('; ')}`);
+          log(`Break the demo (an SLO burns, an alert is emailed to .data/mail/): curl -X PUT ${d.url}/_demo/faults -d '${JSON.stringify(DEMO_FAULT)}'   (undo: curl -X DELETE ${d.url}/_demo/faults)`);
+        })
+        .catch((err: unknown) => log(`Demo alerting was not set up: ${err instanceof Error ? err.message : String(err)}`));
+    }
   }
 
   console.log(`
@@ -102,7 +113,7 @@ async function main() {
     API docs      ${stack.url}/api/v1/openapi.json
     Health        ${stack.url}/api/v1/health
     Credentials   .data/dev-credentials.json (login ${stack.credentials.email})
-    Email         caught locally: links printed here, messages in .data/mail/${demo ? `\n    Demo service  ${stack.url}/app/service/?name=${encodeURIComponent(demo.service)}  (break it: docs/apm.md)` : ''}
+    Email         caught locally: links printed here, messages in .data/mail/${demo ? `\n    Demo service  ${stack.url}/app/service/?name=${encodeURIComponent(demo.service)}  (break it: docs/slo.md)` : ''}
 
   Try:  curl -H "Authorization: Bearer ${stack.credentials.readKey}" ${stack.url}/api/v1/metrics/current
 

@@ -26,6 +26,12 @@ export class ServiceAlerts extends AlertEngine {
   ) {
     super(sql, env);
     this.slos = new ServiceSlos(sql);
+    // After a restart the alarm's quiet-service checks still know when traffic last came.
+    try {
+      this.lastBatchAt = sql.exec<{ m: number | null }>('SELECT max(received) AS m FROM batches').one().m ?? null;
+    } catch {
+      this.lastBatchAt = null; // no batches table yet
+    }
   }
 
   protected owns(rule: Rule): boolean {
