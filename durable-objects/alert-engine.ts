@@ -9,6 +9,7 @@ import { newId } from '../worker/auth/crypto.ts';
 import { withDb } from '../worker/db/client.ts';
 import { configVersion, loadAlertConfig, upsertHistory, type AlertConfig, type HistoryRow } from '../worker/db/alerts.ts';
 import { deliver, SEND_TIMEOUT_MS, type Channel, type Notification } from '../worker/notify/channels.ts';
+import { publishAlerts } from './alert-feed.ts';
 import { AlertStore } from './alert-store.ts';
 import { groupByChannel, nextAttemptAt, parseSchedule, TokenBucket, type AlertNotice } from './core/notify.ts';
 import { alertLabels, decideNotice, DEFAULT_REPEAT_MS, isSilenced, markNotified, step, type Rule, type SeriesState } from './core/rules.ts';
@@ -342,6 +343,8 @@ export abstract class AlertEngine {
       await withDb(this.env, (db) => upsertHistory(db, this.tenantId!, rows.map((r) => r.row)));
       for (const r of rows) this.store.markSynced(r.row.id, r.rev);
       this.syncRetryAt = null;
+      // The organization's live alert stream gets each row as it reaches Postgres (never throws).
+      await publishAlerts(this.env, this.tenantId!, rows.map((r) => r.row));
     } catch (err) {
       this.syncRetryAt = now + SYNC_RETRY_MS;
       console.error(JSON.stringify({ msg: 'alert history sync failed; will retry', error: String(err) }));

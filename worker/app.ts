@@ -13,6 +13,8 @@ import { registerPlatform, usePlatform } from './platform.ts';
 import { errorResponse, unsupportedMediaType, validationError, zodIssues } from './errors.ts';
 import { registerAlertChannels } from './routes/alerts/channels.ts';
 import { registerAlertList } from './routes/alerts/list.ts';
+import { registerAlertLive } from './routes/alerts/live.ts';
+import { registerRulePreview } from './routes/alerts/preview.ts';
 import { registerAlertRules } from './routes/alerts/rules.ts';
 import { registerSilences } from './routes/alerts/silences.ts';
 import { registerSlos } from './routes/slos/index.ts';
@@ -81,6 +83,8 @@ export function createApp() {
   registerAlertChannels(app);
   registerSilences(app);
   registerAlertList(app);
+  registerAlertLive(app);
+  registerRulePreview(app);
   registerSlos(app);
   registerInstall(app);
   registerServiceQueries(app);

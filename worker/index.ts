@@ -4,6 +4,7 @@ import { runMaintenance } from './maintenance.ts';
 export { HostObject } from '../durable-objects/host.ts';
 export { ServiceObject } from '../durable-objects/service/service.ts';
 export { LogTailObject } from '../durable-objects/log-tail.ts';
+export { AlertFeedObject } from '../durable-objects/alert-feed.ts';
 
 const app = createApp();
 

@@ -8,7 +8,7 @@ import { DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServiceRule, typ
 import type { SignalWindow, WindowStats } from '../core/signals.ts';
 import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
 import type { AnomalySnapshot } from '../../protocol/anomalies.ts';
-import { DEFAULT_ANOMALY_WINDOW_MS, EVALUATORS, type EvalContext } from './evaluators.ts';
+import { DEFAULT_ANOMALY_WINDOW_MS, EVALUATORS, type EvalContext, type Observation } from './evaluators.ts';
 import { ServiceSlos } from './slos.ts';
 
 const SEC = 1000;
@@ -77,10 +77,21 @@ export class ServiceAlerts extends AlertEngine {
 
   private evaluateAll(now: number, routes: readonly string[], out: AlertNotice[]) {
     if (!this.config || this.service === null) return;
+    const ctx = this.context(now, routes);
+    for (const rule of this.rules())
+      for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) this.observe(rule, o.labels, o.value, now, now, out);
+  }
+
+  /** What a draft rule observes now, through the same evaluators (POST /api/v1/alerts/rules/preview). */
+  preview(rule: Rule, now: number): Observation[] {
+    return this.service === null ? [] : EVALUATORS[rule.kind ?? 'threshold'](rule, this.context(now, this.window.routes()));
+  }
+
+  private context(now: number, routes: readonly string[]): EvalContext {
     const nowSec = Math.floor(now / SEC);
     const memo = new Map<string, WindowStats>();
-    const ctx: EvalContext = {
-      service: this.service,
+    return {
+      service: this.service!,
       now,
       stats: (windowSec, route) => {
         const k = `${windowSec}|${route ?? ''}`;
@@ -99,8 +110,6 @@ export class ServiceAlerts extends AlertEngine {
         return this.fits.values.get(key) as T;
       },
     };
-    for (const rule of this.rules())
-      for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) this.observe(rule, o.labels, o.value, now, now, out);
   }
 
   /** Traffic stopped: the same evaluations as a batch's, over every route the window holds. */

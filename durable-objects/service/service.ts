@@ -33,6 +33,8 @@ import { thresholdsFor } from '../core/slo.ts';
 import { ServiceAlerts } from './service-alerts.ts';
 import { TraceSampler } from './trace-sampler.ts';
 import type { SamplingDecision, SpanSampling } from '../../protocol/traces.ts';
+import { sloBuckets } from './dashboard-queries.ts';
+import type { Rule } from '../core/rules.ts';
 
 const SEC = 1000;
 const MINUTE = 60_000;
@@ -239,6 +241,16 @@ export class ServiceObject extends BaseObject<Env> {
   /** An SLO's live status (GET /api/v1/slos/{id}/status); null if this service has no such SLO. */
   sloStatus(id: string, now = Date.now()) {
     return this.alerts.slos.status(id, now);
+  }
+
+  /** An SLO's good/total per bucket over [from, to) (GET /api/v1/slos/{id}/history). */
+  sloHistory(id: string, from: number, to: number, stepMs: number) {
+    return sloBuckets(this.ctx.storage.sql, id, from, to, stepMs);
+  }
+
+  /** What a draft rule observes now (POST /api/v1/alerts/rules/preview); [] before the first batch. */
+  previewRule(rule: Rule, now = Date.now()) {
+    return this.alerts.preview(rule, now);
   }
 
   /** For tests: outbox rows and series states. */

@@ -18,6 +18,7 @@ const NAV = [
   { href: '/app/', label: 'Overview', match: (p: string) => p === '/app/' || p === '/app' || p.startsWith('/app/host') },
   { href: '/app/services/', label: 'Services', match: (p: string) => p.startsWith('/app/services') || p.startsWith('/app/service/') },
   { href: '/app/traces/', label: 'Traces', match: (p: string) => p.startsWith('/app/traces') || p.startsWith('/app/trace/') },
+  { href: '/app/slos/', label: 'SLOs', match: (p: string) => p.startsWith('/app/slo') },
   { href: '/app/alerts/', label: 'Alerts', match: (p: string) => p.startsWith('/app/alerts') },
   { href: '/app/settings/', label: 'Settings', match: (p: string) => p.startsWith('/app/settings') },
 ];

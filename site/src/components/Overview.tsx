@@ -10,6 +10,7 @@ import { pool, useApi } from '../lib/hooks.ts';
 import type { ServiceSummary } from '../lib/apm.ts';
 import { LiveSocket } from '../lib/live.ts';
 import { hostStatus, type AlertRow, type HostRow } from '../lib/status.ts';
+import { AlertStream } from './AlertStream.tsx';
 import { AlertSubject } from './AlertSubject.tsx';
 import { AppShell, Async, useCan } from './AppShell.tsx';
 import { NoServices, ServicesTable } from './ServicesList.tsx';
@@ -191,6 +192,7 @@ function OverviewBody() {
   return (
     <>
       <h1>Overview</h1>
+      <AlertStream />
       <section className="group panel" aria-labelledby="hosts-h">
         <h2 id="hosts-h">Hosts</h2>
         <Async state={hosts} empty={(d) => (d.hosts.length ? null : <NoHosts />)}>

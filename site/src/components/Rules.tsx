@@ -1,62 +1,95 @@
 // Alert rules: list (enable/disable, edit, delete) and the editor with a preview of the series the
 // metric and matchers select right now, with their current values against the threshold.
-import { useMemo, useState, type FormEvent } from 'react';
-import { breaches, COMPARATORS, HOST_UP_METRIC, MATCHER_KEYS, matchesSeries, SEVERITIES, type Comparator, type Matchers } from '../../../durable-objects/core/rules.ts';
+import { useEffect, useState, type FormEvent } from 'react';
+import { COMPARATORS, HOST_UP_METRIC, SEVERITIES } from '../../../durable-objects/core/rules.ts';
 import { METRIC_DEFS } from '../../../protocol/metrics.ts';
-import type { HostCurrent } from '../../../protocol/query.ts';
 import type { ChannelJson, RuleJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
 import { useApi, useAction } from '../lib/hooks.ts';
+import { describeRule, draftOf, EMPTY_RULE, familyOf, HOST_MATCHERS, previewBody, ruleBody, SERVICE_MATCHERS, SERVICE_METRICS, switchFamily, type RuleDraft as Draft, type RuleFamily } from '../lib/rule-draft.ts';
+import type { SloJson } from '../lib/slo.ts';
 import { Async, useCan } from './AppShell.tsx';
 
-type Draft = Omit<RuleJson, 'id' | 'created_at' | 'updated_at'>;
-const EMPTY: Draft = { name: '', metric: 'cpu.usage.total', matchers: {}, comparator: '>', threshold: 80, for: 0, keep_firing_for: 0, repeat_interval: 300_000, severity: 'WARNING', channel_ids: [], enabled: true };
+const EMPTY = EMPTY_RULE;
 const METRIC_NAMES = [...METRIC_DEFS.filter((m) => m.group !== 'agent').map((m) => m.name), HOST_UP_METRIC];
+const FAMILIES: [RuleFamily, string][] = [
+  ['host', 'Host metric'],
+  ['service', 'Service signal'],
+  ['burn_rate', 'SLO burn rate'],
+];
 
+interface PreviewRow {
+  host: string | null;
+  service: string | null;
+  labels: Record<string, string>;
+  value: number;
+  fires: boolean;
+}
+
+/** The series the draft selects now and whether each breaches (POST /api/v1/alerts/rules/preview), asked as the draft settles. */
 function Preview({ draft }: { draft: Draft }) {
-  const cur = useApi<{ hosts: HostCurrent[] }>('/api/v1/metrics/current');
-  const rows = useMemo(() => {
-    if (!cur.data || draft.metric === HOST_UP_METRIC) return [];
-    return cur.data.hosts.flatMap((h) =>
-      h.values.filter((v) => v.metric === draft.metric && matchesSeries(draft.matchers as Matchers, h.host, v.labels)).map((v) => ({ host: h.host, labels: v.labels, value: v.value, hit: breaches(draft.comparator as Comparator, v.value, draft.threshold) })),
-    );
-  }, [cur.data, draft.metric, draft.matchers, draft.comparator, draft.threshold]);
-  if (draft.metric === HOST_UP_METRIC) return <p className="muted small">host.up selects every host the matchers name; it fires when a host sends nothing for the rule's pending period.</p>;
+  const body = JSON.stringify(previewBody(draft));
+  const [state, setState] = useState<{ rows?: PreviewRow[]; truncated?: boolean; error?: string; loading: boolean }>({ loading: true });
+  useEffect(() => {
+    const ac = new AbortController();
+    const t = setTimeout(() => {
+      setState((s) => ({ ...s, loading: true }));
+      api<{ series: PreviewRow[]; truncated: boolean }>('/api/v1/alerts/rules/preview', { method: 'POST', body: JSON.parse(body) as unknown, signal: ac.signal })
+        .then((r) => setState({ rows: r.series, truncated: r.truncated, loading: false }))
+        .catch((e: Error) => !ac.signal.aborted && setState({ error: e.message, loading: false }));
+    }, 300);
+    return () => (clearTimeout(t), ac.abort());
+  }, [body]);
+  const rows = state.rows ?? [];
+  const firing = rows.filter((r) => r.fires).length;
   return (
     <div aria-live="polite">
       <h3>Preview: series selected now</h3>
-      <Async state={cur} empty={() => (rows.length ? null : 'No series match: check the metric and matchers.')}>
-        {() => (
+      {draft.metric === HOST_UP_METRIC && <p className="muted small">host.up fires when a host sends nothing for the rule's pending period.</p>}
+      {state.error ? (
+        <p className="error small">{state.error}</p>
+      ) : state.rows === undefined ? (
+        <div className="skeleton" style={{ height: 60 }} aria-busy="true" aria-label="Loading" />
+      ) : rows.length === 0 ? (
+        <p className="muted">No series match now: check the metric and matchers (a service appears once it has sent spans).</p>
+      ) : (
+        <>
+          <p className="small" data-preview-firing={firing}>
+            {rows.length} series; {firing ? <strong className="s-critical">{firing} would fire now</strong> : 'none would fire now'}
+            {draft.for ? ` (after holding for ${draft.for / 1000}s)` : ''}
+          </p>
           <table className="small" data-preview-count={rows.length}>
             <tbody>
               {rows.slice(0, 50).map((r, i) => (
                 <tr key={i}>
-                  <td>{r.host}</td>
+                  <td>{r.host ?? r.service}</td>
                   <td>{Object.entries(r.labels).map(([k, v]) => `${k}=${v} `)}</td>
-                  <td>{r.value.toFixed(2)}</td>
-                  <td className={r.hit ? 's-critical' : 's-ok'}>{r.hit ? 'would fire' : 'ok'}</td>
+                  <td>{r.value.toFixed(r.value !== 0 && Math.abs(r.value) < 1 ? 4 : 2)}</td>
+                  <td className={r.fires ? 's-critical' : 's-ok'}>{r.fires ? 'would fire' : 'ok'}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-        )}
-      </Async>
+        </>
+      )}
       {rows.length > 50 && <p className="muted small">…and {rows.length - 50} more</p>}
+      {state.truncated && <p className="muted small">Only the first 200 hosts or services were asked.</p>}
     </div>
   );
 }
 
-function Editor({ initial, id, channels, onDone }: { initial: Draft; id?: string; channels: ChannelJson[]; onDone: () => void }) {
+function Editor({ initial, id, channels, slos, onDone }: { initial: Draft; id?: string; channels: ChannelJson[]; slos: SloJson[]; onDone: () => void }) {
   const [d, setD] = useState<Draft>(initial);
   const [err, setErr] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((x) => ({ ...x, [k]: v }));
+  const family = familyOf(d);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
     setErr(null);
     try {
-      await api(id ? `/api/v1/alerts/rules/${id}` : '/api/v1/alerts/rules', { method: id ? 'PATCH' : 'POST', body: d });
+      await api(id ? `/api/v1/alerts/rules/${id}` : '/api/v1/alerts/rules', { method: id ? 'PATCH' : 'POST', body: ruleBody(d) });
       onDone();
     } catch (x) {
       setErr((x as ApiError).message);
@@ -72,30 +105,74 @@ function Editor({ initial, id, channels, onDone }: { initial: Draft; id?: string
           <input value={d.name} onChange={(e) => set('name', e.target.value)} required maxLength={200} />
         </label>
         <label>
-          Metric
-          <select value={d.metric} onChange={(e) => set('metric', e.target.value)}>
-            {METRIC_NAMES.map((m) => (
-              <option key={m}>{m}</option>
+          Kind
+          <select value={family} onChange={(e) => setD(switchFamily(d, e.target.value as RuleFamily, slos[0]?.id ?? null))} aria-label="Rule kind">
+            {FAMILIES.map(([f, label]) => (
+              <option key={f} value={f}>
+                {label}
+              </option>
             ))}
           </select>
         </label>
-        <fieldset className="row" style={{ border: 0, padding: 0 }}>
-          <legend className="small">Matchers (glob, * wildcard; empty = any)</legend>
-          {MATCHER_KEYS.map((k) => (
-            <label key={k} style={{ width: 120 }}>
-              {k}
-              <input
-                value={d.matchers[k] ?? ''}
-                onChange={(e) => {
-                  const m = { ...d.matchers };
-                  if (e.target.value) m[k] = e.target.value;
-                  else delete m[k];
-                  set('matchers', m);
-                }}
-              />
+        {family === 'burn_rate' ? (
+          <div className="row">
+            <label>
+              SLO
+              <select value={d.slo_id ?? ''} onChange={(e) => set('slo_id', e.target.value || null)} required>
+                <option value="">(choose an SLO)</option>
+                {slos.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name} ({s.service})
+                  </option>
+                ))}
+              </select>
             </label>
-          ))}
-        </fieldset>
+            <label>
+              Long window (minutes)
+              <input type="number" min={1} value={(d.window ?? 0) / 60_000} onChange={(e) => set('window', Math.round(Number(e.target.value) * 60_000))} style={{ width: 100 }} />
+            </label>
+            <label>
+              Short window (minutes)
+              <input type="number" min={1} value={(d.short_window ?? 0) / 60_000} onChange={(e) => set('short_window', Math.round(Number(e.target.value) * 60_000))} style={{ width: 100 }} />
+            </label>
+          </div>
+        ) : (
+          <>
+            <div className="row">
+              <label>
+                {family === 'service' ? 'Signal' : 'Metric'}
+                <select value={d.metric} onChange={(e) => set('metric', e.target.value)}>
+                  {(family === 'service' ? SERVICE_METRICS : METRIC_NAMES).map((m) => (
+                    <option key={m}>{m}</option>
+                  ))}
+                </select>
+              </label>
+              {family === 'service' && (
+                <label>
+                  Window (seconds)
+                  <input type="number" min={1} max={900} value={(d.window ?? 60_000) / 1000} onChange={(e) => set('window', Math.round(Number(e.target.value)) * 1000)} style={{ width: 100 }} />
+                </label>
+              )}
+            </div>
+            <fieldset className="row" style={{ border: 0, padding: 0 }}>
+              <legend className="small">{family === 'service' ? 'Matchers (glob; route "*" = each route on its own; no route = the service as a whole)' : 'Matchers (glob, * wildcard; empty = any)'}</legend>
+              {(family === 'service' ? SERVICE_MATCHERS : HOST_MATCHERS).map((k) => (
+                <label key={k} style={{ width: 120 }}>
+                  {k}
+                  <input
+                    value={d.matchers[k] ?? ''}
+                    onChange={(e) => {
+                      const m = { ...d.matchers };
+                      if (e.target.value) m[k] = e.target.value;
+                      else delete m[k];
+                      set('matchers', m);
+                    }}
+                  />
+                </label>
+              ))}
+            </fieldset>
+          </>
+        )}
         <div className="row">
           <label>
             Condition
@@ -106,7 +183,7 @@ function Editor({ initial, id, channels, onDone }: { initial: Draft; id?: string
             </select>
           </label>
           <label>
-            Threshold
+            {family === 'burn_rate' ? 'Burn rate (x)' : 'Threshold'}
             <input type="number" step="any" value={d.threshold} onChange={(e) => set('threshold', Number(e.target.value))} required style={{ width: 100 }} />
           </label>
           <label>
@@ -159,11 +236,13 @@ function Editor({ initial, id, channels, onDone }: { initial: Draft; id?: string
 export function Rules() {
   const rules = useApi<{ rules: RuleJson[] }>('/api/v1/alerts/rules');
   const channels = useApi<{ channels: ChannelJson[] }>('/api/v1/alerts/channels');
+  const slos = useApi<{ slos: SloJson[] }>('/api/v1/slos');
+  const sloList = slos.data?.slos ?? [];
   const canWrite = useCan('alerts:write');
   const [editing, setEditing] = useState<{ id?: string; draft: Draft } | null>(null);
   const { act, err } = useAction(rules.reload);
   const done = () => (setEditing(null), rules.reload());
-  if (editing) return <Editor initial={editing.draft} {...(editing.id && { id: editing.id })} channels={channels.data?.channels ?? []} onDone={done} />;
+  if (editing) return <Editor initial={editing.draft} {...(editing.id && { id: editing.id })} channels={channels.data?.channels ?? []} slos={sloList} onDone={done} />;
   return (
     <>
       {canWrite && (
@@ -191,11 +270,7 @@ export function Rules() {
                 {d.rules.map((r) => (
                   <tr key={r.id} data-rule={r.name}>
                     <td>{r.name}</td>
-                    <td className="small">
-                      {r.metric}
-                      {Object.entries(r.matchers).map(([k, v]) => ` ${k}=${v}`)} {r.comparator} {r.threshold}
-                      {r.for ? ` for ${r.for / 1000}s` : ''}
-                    </td>
+                    <td className="small">{describeRule(r, sloList.find((x) => x.id === r.slo_id)?.name)}</td>
                     <td>
                       <span className={`badge s-${r.severity}`}>{r.severity}</span>
                     </td>
@@ -205,7 +280,7 @@ export function Rules() {
                     <td className="row">
                       {canWrite && (
                         <>
-                          <button type="button" onClick={() => setEditing({ id: r.id, draft: { name: r.name, metric: r.metric, matchers: r.matchers, comparator: r.comparator, threshold: r.threshold, for: r.for, keep_firing_for: r.keep_firing_for, repeat_interval: r.repeat_interval, severity: r.severity, channel_ids: r.channel_ids, enabled: r.enabled } })}>
+                          <button type="button" onClick={() => setEditing({ id: r.id, draft: draftOf(r) })}>
                             Edit
                           </button>
                           <button type="button" className="danger" onClick={() => confirm(`Delete rule "${r.name}"?`) && act(api(`/api/v1/alerts/rules/${r.id}`, { method: 'DELETE' }))}>

@@ -12,6 +12,13 @@ export interface RuleJson {
   severity: string;
   channel_ids: string[];
   enabled: boolean;
+  /** threshold (a host metric or a service signal) or burn_rate (an SLO). */
+  kind: 'threshold' | 'burn_rate';
+  /** Service rules: the signal's window; burn_rate: the long window (ms). */
+  window: number | null;
+  /** burn_rate: the short window (ms). */
+  short_window: number | null;
+  slo_id: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -5,6 +5,7 @@
 // rendering while hidden and catch up on return (see store.ts, service-store.ts).
 import { LIVE_PATH, LIVE_PING, type LiveSample, type LiveServerMessage } from '../../../protocol/live.ts';
 import type { LiveAnomalies } from './anomaly-areas.ts';
+import type { SloStatus } from '../../../durable-objects/core/slo.ts';
 import { SERVICE_LIVE_PATH, type LiveSecond, type ServiceLiveMessage, type SignalWindows } from './apm.ts';
 import type { Exemplar } from './traces.ts';
 
@@ -16,7 +17,7 @@ const MAX_DELAY = 30_000;
 const PING_MS = 30_000;
 
 /** A reconnecting socket of JSON messages. `reconnect` is true for messages after a re-open. */
-class LiveConnection<M> {
+export class LiveConnection<M> {
   private ws: WebSocket | null = null;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -113,6 +114,8 @@ export interface ServiceLiveHandlers {
   /** The slowest stored spans of the last minutes (merge by span id). */
   onExemplars?(list: Exemplar[]): void;
   onStatus?(s: LiveStatus): void;
+  /** The service's SLO statuses, on the hello and each push (when it has SLOs). */
+  onSlos?(slos: SloStatus[]): void;
 }
 
 /** A service's per-second signals. */
@@ -129,6 +132,7 @@ export class ServiceLiveSocket {
         for (const s of msg.seconds) this.lastTs = Math.max(this.lastTs, s.ts);
         h.onSeconds(msg.seconds, msg.windows, msg.anomalies);
         if (msg.exemplars?.length) h.onExemplars?.(msg.exemplars);
+        if ('slos' in msg && msg.slos) h.onSlos?.(msg.slos);
         if (msg.type === 'hello' && reconnect && since) h.onGap?.(since);
       },
       h.onStatus,

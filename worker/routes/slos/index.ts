@@ -4,6 +4,7 @@ import type { AppEnv } from '../../types.ts';
 import { registerSloCreate } from './create.ts';
 import { registerSloDelete } from './delete.ts';
 import { registerSloGet } from './get.ts';
+import { registerSloHistory } from './history.ts';
 import { registerSloList } from './list.ts';
 import { registerSloPatch } from './patch.ts';
 import { registerSloStatus } from './status.ts';
@@ -15,4 +16,5 @@ export function registerSlos(app: OpenAPIHono<AppEnv>) {
   registerSloPatch(app);
   registerSloDelete(app);
   registerSloStatus(app);
+  registerSloHistory(app);
 }

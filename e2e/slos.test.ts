@@ -1,0 +1,90 @@
+// The #13 dashboard in a real browser against the real local stack: an alert arrives on the
+// home page's live stream without a reload (a service rule breached by spans posted meanwhile),
+// and an SLO created from the SLO page is listed with its live status, which moves when traffic
+// arrives, and its own page draws the SLI and budget over the window.
+import fs from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Stack } from '../scripts/lib/stack.ts';
+import { emailedLink, launch, startSiteStack } from './browser.ts';
+import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
+
+const SERVICE = 'shop';
+let stack: Stack;
+let dataDir: string;
+let ctx: BrowserContext;
+let page: Page;
+let ingestKey = '';
+let csrf = '';
+const pageErrors: string[] = [];
+
+/** `n` requests to /pay ending now, the first `errors` of them 500s. */
+const spans = (n: number, errors: number): E2eSpan[] => Array.from({ length: n }, (_, i) => ({ route: '/pay', method: 'POST', status: i < errors ? 500 : 200, durationMs: 20, end: Date.now() - 200 }));
+const call = (method: 'post' | 'get', path: string, data?: unknown) => page.request[method](`${stack.url}${path}`, { ...(data !== undefined && { data }), headers: { 'x-csrf-token': csrf, origin: stack.url } });
+
+beforeAll(async () => {
+  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
+  ctx = await launch();
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const email = `e2e-slo-${Date.now()}@pulse.test`;
+  const password = 'correct horse battery';
+  expect((await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } })).status()).toBe(202);
+  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
+  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
+  expect(confirm.status()).toBe(201);
+  csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
+  const key = await call('post', '/api/v1/keys', { name: 'e2e otel', scope: 'ingest' });
+  expect(key.ok()).toBe(true);
+  ingestKey = ((await key.json()) as { key: string }).key;
+  // Healthy traffic first, so the service exists for the form's service list.
+  await postTraces(stack.url, ingestKey, otlpTraces(SERVICE, spans(20, 0)));
+}, 240_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  await stack?.stop();
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('SLO and alert dashboard', () => {
+  it('an alert arrives on the home stream without a reload', async () => {
+    const rule = await call('post', '/api/v1/alerts/rules', { name: 'e2e pay errors', metric: 'service.error_rate', matchers: { service: SERVICE }, comparator: '>', threshold: 0.1, window: 5000, severity: 'CRITICAL' });
+    expect(rule.status()).toBe(201);
+    await page.goto(`${stack.url}/app/`);
+    await page.locator('[data-stream="open"]').waitFor({ timeout: 20_000 });
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+    await postTraces(stack.url, ingestKey, otlpTraces(SERVICE, spans(10, 10)));
+    const item = page.locator('[data-stream] li[data-alert="e2e pay errors"]');
+    await item.waitFor({ timeout: 10_000 }).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}; GET /api/v1/alerts: ${await (await call('get', '/api/v1/alerts')).text()}`);
+    });
+    expect(await item.getAttribute('data-status')).toBe('FIRING');
+    expect(await item.textContent()).toContain(SERVICE);
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1); // same page, no reload
+  });
+
+  it('creates an SLO on the SLO page, whose live status moves with traffic, and opens its page', async () => {
+    await page.goto(`${stack.url}/app/slos/`);
+    await page.getByRole('button', { name: 'New SLO' }).click();
+    const form = page.locator('form[aria-label="New SLO"]');
+    await form.getByLabel('Name', { exact: true }).fill('Pay availability');
+    await form.getByLabel('Service', { exact: true }).fill(SERVICE);
+    await form.getByLabel('Objective (%)').fill('99');
+    await form.getByRole('button', { name: 'Create SLO' }).click();
+    const row = page.locator('tr[data-slo="Pay availability"]');
+    await row.waitFor({ timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-slo="Pay availability"]')?.getAttribute('data-status') === 'no_data', null, { timeout: 10_000 });
+    // Traffic after the SLO exists: half errors spend a 1 % budget at once, pushed live.
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 2));
+    await postTraces(stack.url, ingestKey, otlpTraces(SERVICE, spans(20, 10)));
+    await page.waitForFunction(() => document.querySelector('tr[data-slo="Pay availability"]')?.getAttribute('data-status') === 'exhausted', null, { timeout: 10_000 });
+    expect(await row.locator('[data-sli]').textContent()).toBe('50.000%');
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2);
+    await row.getByRole('link', { name: 'Pay availability' }).click();
+    await page.locator('[data-chart="slo"]').waitFor({ timeout: 10_000 });
+    expect(Number(await page.locator('[data-chart="slo"]').getAttribute('data-points'))).toBeGreaterThan(0);
+    expect(await page.locator('[data-slo-status]').getAttribute('data-slo-status')).toBe('exhausted');
+    expect(pageErrors).toEqual([]);
+  });
+});
