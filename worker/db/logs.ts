@@ -71,6 +71,13 @@ interface Row {
   dropped_attributes: number;
 }
 
+/**
+ * Newest-first windows a page is looked for in, each ending where the last began: a page of a
+ * common word fills from the first minutes, and a filtered or rare search never sorts more than
+ * one window's matches (a bitmap scan over a whole day must fetch every match before it can sort).
+ */
+const WINDOWS_MS = [5 * 60_000, 15 * 60_000, 3600_000, 4 * 3600_000, 12 * 3600_000, 86_400_000, 2 * 86_400_000, 4 * 86_400_000, 8 * 86_400_000];
+
 /** One page, newest first: `limit` lines before the cursor, and the cursor of the next page. */
 export async function searchLines(
   db: SqlExec,
@@ -80,12 +87,21 @@ export async function searchLines(
   cursor: { tsMicros: bigint; id: bigint } | null,
 ): Promise<{ lines: LogLine[]; nextCursor: string | null }> {
   const after = cursor ? sql` AND (ts, id) < (${micros(cursor.tsMicros)}, ${String(cursor.id)}::bigint)` : sql``;
-  const res = await db.execute(sql`
-    SELECT id::text AS id, (extract(epoch FROM ts) * 1000000)::bigint::text AS us, service, severity, level, message,
-           trace_id, span_id, attributes, truncated, dropped_attributes
-    FROM log_lines WHERE ${where(tenantId, f)}${after}
-    ORDER BY ts DESC, id DESC LIMIT ${limit + 1}`);
-  const rows = res.rows as unknown as Row[];
+  const from = BigInt(Math.round(f.from * 1000));
+  let hi = BigInt(Math.round(f.to * 1000));
+  if (cursor && cursor.tsMicros + 1n < hi) hi = cursor.tsMicros + 1n;
+  const rows: Row[] = [];
+  for (let w = 0; hi > from && rows.length <= limit; w++) {
+    const span = BigInt(WINDOWS_MS[Math.min(w, WINDOWS_MS.length - 1)]! * 1000);
+    const lo = hi - span > from ? hi - span : from;
+    const res = await db.execute(sql`
+      SELECT id::text AS id, (extract(epoch FROM ts) * 1000000)::bigint::text AS us, service, severity, level, message,
+             trace_id, span_id, attributes, truncated, dropped_attributes
+      FROM log_lines WHERE ${where(tenantId, f)} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after}
+      ORDER BY ts DESC, id DESC LIMIT ${limit + 1 - rows.length}`);
+    rows.push(...(res.rows as unknown as Row[]));
+    hi = lo;
+  }
   const more = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
