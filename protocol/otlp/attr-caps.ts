@@ -21,9 +21,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 export interface CapCounts {
   dropped: number;
   truncated: number;
+  /** Characters of the kept keys and values (strings at length, others at 24): a cheap size estimate. */
+  chars: number;
 }
 
-export const newCounts = (): CapCounts => ({ dropped: 0, truncated: 0 });
+export const newCounts = (): CapCounts => ({ dropped: 0, truncated: 0, chars: 0 });
 
 const MARK = '…';
 /** Nested arrays/maps deeper than this become the string "[nested too deep]". */
@@ -42,6 +44,7 @@ export function safeText(s: string): string {
 
 /** Cuts `s` to `max` characters (not splitting a surrogate pair), marking a cut. */
 export function capString(s: string, max: number, counts: CapCounts): string {
+  counts.chars += Math.min(s.length, max + 1);
   if (s.length <= max) return safeText(s);
   counts.truncated++;
   let end = max;
@@ -58,10 +61,12 @@ function base64(bytes: Uint8Array): string {
 
 export function capValue(v: AttrValue, caps: AttrCaps, counts: CapCounts, depth = 0): JsonValue {
   if (typeof v === 'string') return capString(v, caps.maxValueLength, counts);
+  counts.chars += 24;
   if (typeof v === 'boolean') return v;
   if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) {
+    counts.chars += Math.ceil((Math.min(v.length, caps.maxValueLength) * 4) / 3);
     if (v.length <= caps.maxValueLength) return base64(v);
     counts.truncated++;
     return base64(v.subarray(0, caps.maxValueLength)) + MARK;

@@ -96,7 +96,8 @@ export function spanRow(a: AcceptedSpan, kept: KeptReason): SpanRow {
       truncated: counts.truncated + res.counts.truncated,
     },
   };
-  fitBudget(row);
+  // JSON escapes at most 6 characters for one; below that bound the budget cannot be passed.
+  if ((counts.chars + res.counts.chars + 40 * (events.length + links.length + Object.keys(attributes).length)) * 6 > TRACE_LIMITS.maxSpanJsonBytes) fitBudget(row);
   return row;
 }
 

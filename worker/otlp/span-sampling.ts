@@ -20,7 +20,11 @@ export interface SamplingPlan {
   traces: Map<string, TraceFacts>;
 }
 
-const durationMs = (a: AcceptedSpan) => Number(a.span.endTimeUnixNano - a.span.startTimeUnixNano) / 1e6;
+interface Candidate {
+  a: AcceptedSpan;
+  ms: number;
+  endMs: number;
+}
 
 export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
   const traces = new Map<string, TraceFacts>();
@@ -30,7 +34,8 @@ export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
     if (a.error) t.error = true;
   }
   const k = TRACE_SAMPLING.slowestPerRouteMinute;
-  const services = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, AcceptedSpan[]> }>();
+  type Acc = { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, Candidate[]> };
+  const services = new Map<string, Acc>();
   for (const a of accepted) {
     let s = services.get(a.service);
     if (!s) services.set(a.service, (s = { spans: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
@@ -38,22 +43,23 @@ export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
     const t = traces.get(a.span.traceId)!;
     if (!t.error) s.sampling.levels[t.level]!++; // error traces are kept anyway: not the sample's budget
     if (a.route === null) continue;
-    const key = `${Math.floor(Number(a.span.endTimeUnixNano / 1_000_000n) / 60_000)}\u0000${a.route}`;
+    // Float milliseconds, as the signals take them (worker/otlp/server-spans.ts).
+    const endMs = Number(a.span.endTimeUnixNano) / 1e6;
+    const ms = endMs - Number(a.span.startTimeUnixNano) / 1e6;
+    const key = `${Math.floor(endMs / 60_000)}\u0000${a.route}`;
     let top = s.top.get(key);
     if (!top) s.top.set(key, (top = []));
-    const ms = durationMs(a);
-    if (top.length < k) top.push(a);
+    if (top.length < k) top.push({ a, ms, endMs });
     else {
       let min = 0;
-      for (let i = 1; i < top.length; i++) if (durationMs(top[i]!) < durationMs(top[min]!)) min = i;
-      if (ms > durationMs(top[min]!)) top[min] = a;
+      for (let i = 1; i < top.length; i++) if (top[i]!.ms < top[min]!.ms) min = i;
+      if (ms > top[min]!.ms) top[min] = { a, ms, endMs };
     }
   }
   const out = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>();
   for (const [service, s] of services) {
     for (const top of s.top.values())
-      for (const a of top)
-        s.sampling.slow.push({ route: a.route!, endMs: Number(a.span.endTimeUnixNano / 1_000_000n), ms: durationMs(a), spanId: a.span.spanId, traceId: a.span.traceId });
+      for (const c of top) s.sampling.slow.push({ route: c.a.route!, endMs: Math.floor(c.endMs), ms: c.ms, spanId: c.a.span.spanId, traceId: c.a.span.traceId });
     out.set(service, { spans: s.spans, sampling: s.sampling });
   }
   return { services: out, traces };

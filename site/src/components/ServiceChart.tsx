@@ -66,6 +66,13 @@ export function ServiceChart({ spec, store, from, to, live, group, onZoom, defer
       const s = stats(lines);
       div.dataset.points = String(s.points);
       div.dataset.lastTs = String(s.lastTs);
+      // Dots (exemplars): how many, and where the first one is drawn (the browser test clicks it).
+      const dots = lines.find((l) => l.scatter);
+      if (dots) {
+        div.dataset.dots = String(dots.data.length);
+        const at = dots.data[0] ? (chart.convertToPixel({ seriesId: dots.id }, dots.data[0] as number[]) as number[] | undefined) : undefined;
+        div.dataset.firstDot = at ? at.map(Math.round).join(',') : '';
+      }
       if (s.points && !performance.getEntriesByName('pulse:first-chart').length) {
         performance.mark('pulse:first-chart');
         setTimeout(releaseDeferred, 0); // after this frame is painted

@@ -16,7 +16,8 @@ function Value({ v }: { v: unknown }) {
 }
 
 function AttrTable({ attrs, label }: { attrs: Record<string, unknown>; label: string }) {
-  const entries = Object.entries(attrs);
+  // Sorted by key (jsonb keeps no order); keys shown as sent, case and all.
+  const entries = Object.entries(attrs).sort((a, b) => a[0].localeCompare(b[0]));
   if (!entries.length) return <p className="muted small">No {label}.</p>;
   return (
     <div className="table-wrap">
@@ -24,7 +25,7 @@ function AttrTable({ attrs, label }: { attrs: Record<string, unknown>; label: st
         <tbody>
           {entries.map(([k, v]) => (
             <tr key={k}>
-              <th scope="row" style={{ textAlign: 'left', fontWeight: 500, wordBreak: 'break-all' }}>
+              <th scope="row" style={{ textAlign: 'left', fontWeight: 500, wordBreak: 'break-all', textTransform: 'none', letterSpacing: 'normal', fontSize: '0.85rem', width: '35%' }}>
                 {k}
               </th>
               <td>
@@ -127,7 +128,7 @@ function Waterfall({ trace, selected, onSelect }: { trace: TraceResponse; select
             data-depth={r.depth}
             onClick={() => onSelect(r.span.spanId)}
             title={`${r.span.service} · ${r.span.name} · ${ms(r.span.durationMs)}${r.missingParent ? ' · its parent span is not stored' : ''}`}
-            style={{ display: 'grid', gridTemplateColumns: 'minmax(140px, 35%) 1fr', gap: 8, width: '100%', alignItems: 'center', background: r.span.spanId === selected ? 'var(--bg)' : 'none', border: 'none', padding: '2px 0', textAlign: 'left', cursor: 'pointer' }}
+            style={{ display: 'grid', gridTemplateColumns: 'minmax(140px, 35%) 1fr 64px', gap: 8, width: '100%', alignItems: 'center', background: r.span.spanId === selected ? 'var(--bg)' : 'none', border: 'none', padding: '2px 0', textAlign: 'left', cursor: 'pointer' }}
           >
             <span className="small" style={{ paddingLeft: r.depth * 12, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
               {r.missingParent && <span className="muted">… </span>}
@@ -147,9 +148,9 @@ function Waterfall({ trace, selected, onSelect }: { trace: TraceResponse; select
                   outline: r.span.error ? `2px solid ${ERROR_COLOR}` : undefined,
                 }}
               />
-              <span className="muted small" style={{ position: 'absolute', left: `min(${r.offsetPct + r.widthPct}%, 85%)`, paddingLeft: 4, top: -2 }}>
-                {ms(r.span.durationMs)}
-              </span>
+            </span>
+            <span className="muted small" style={{ textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+              {ms(r.span.durationMs)}
             </span>
           </button>
         ))}
