@@ -17,6 +17,7 @@ import type { ServiceMetricsBatch, ServiceMetricsResult } from '../../protocol/a
 import { LIVE_CLOSE } from '../../protocol/live.ts';
 import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
+import { costMetering, type CostCounters } from '../cost-meter.ts';
 import { floorTo } from '../core/aggregate.ts';
 import { rollupEntries } from '../core/service-rollup.ts';
 import { SignalWindow } from '../core/signals.ts';
@@ -84,8 +85,14 @@ export class ServiceObject extends BaseObject<Env> {
   private lastPush = 0;
   private prunedAt = 0;
 
+  private sql!: SqlStorage;
+  /** bench:cost only (COST_COUNTERS=on outside production); null otherwise. */
+  private cost: CostCounters | null = null;
+
   protected async onStart() {
-    const sql = this.ctx.storage.sql;
+    const metering = costMetering(this.env, this.ctx.storage.sql, this.ctx.id);
+    this.cost = metering.counters;
+    const sql = (this.sql = metering.sql);
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.store = new BatchStore(sql);
     this.metrics = new ServiceMetrics(sql);
@@ -102,7 +109,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
   }
 
   /** The route an entry is counted under: its own while under the cap, else OTHER_ROUTE. */
@@ -115,6 +122,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   async ingest(tenantId: string, batch: ServiceBatch, now = Date.now()): Promise<ServiceIngestResult> {
+    if (this.cost) this.cost.requests++;
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
     let changed = false;
@@ -176,6 +184,7 @@ export class ServiceObject extends BaseObject<Env> {
    * await in between: one atomic write); other metrics become custom series.
    */
   async ingestMetrics(tenantId: string, batch: ServiceMetricsBatch, now = Date.now()): Promise<ServiceMetricsResult> {
+    if (this.cost) this.cost.requests++;
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
     const r = this.metrics.record(batch, now);
@@ -279,10 +288,12 @@ export class ServiceObject extends BaseObject<Env> {
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
+    if (this.cost) this.cost.setAlarms++;
     await this.ctx.storage.setAlarm(due);
   }
 
   override async alarm() {
+    if (this.cost) this.cost.alarms++;
     this.alarmAt = null;
     const now = Date.now();
     if (this.changed.size && this.subscribers.count() > 0) this.push(now);
@@ -404,6 +415,12 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   /** For tests. */
+  /** bench:cost: what this object counted and its database size (null when off). */
+  costCounters() {
+    if (!this.cost) return null;
+    return { ...this.cost, databaseSize: this.ctx.storage.sql.databaseSize };
+  }
+
   stats() {
     return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, routes: this.state.routes, hosts: this.state.hosts };
   }

@@ -39,6 +39,8 @@ export interface StackOptions {
   log: (msg: string) => void;
   /** false: no rate limits (benchmarks that push one host past its limit on purpose). */
   rateLimits?: boolean;
+  /** true: objects count billed requests, alarms and SQLite rows for bench:cost (worker/routes/dev/cost.ts). */
+  costCounters?: boolean;
   /** Seed credentials to reuse when their keys still exist. */
   previous?: Partial<Credentials>;
   /** Build the site into the static assets first (dev, e2e, bench:dashboard). */
@@ -174,6 +176,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', `RESEND_BASE_URL:${mail.url}`,
         '--var', 'RESEND_API_KEY:re_local_catcher',
         '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
+        '--var', `COST_COUNTERS:${opts.costCounters ? 'on' : 'off'}`,
         '--show-interactive-dev-session=false',
         // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
         '--log-level', opts.runtimeUrl ? 'debug' : 'warn',
