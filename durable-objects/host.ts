@@ -15,6 +15,7 @@ import type { StreamAck, StreamClientFrame } from '../protocol/ingest-stream.ts'
 import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from './raw-history.ts';
 import { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
+import { costMetering, type CostCounters } from './cost-meter.ts';
 import { withDb } from '../worker/db/client.ts';
 import { rateLimitsOff } from '../worker/ratelimit.ts';
 
@@ -98,9 +99,14 @@ export class HostObject extends BaseObject<Env> {
   private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
   private streams!: IngestStreams;
+  private sql!: SqlStorage;
+  /** bench:cost only (COST_COUNTERS=on outside production); null otherwise. */
+  protected cost: CostCounters | null = null;
 
   protected async onStart() {
-    const sql = this.ctx.storage.sql;
+    const metering = costMetering(this.env, this.ctx.storage.sql, this.ctx.id);
+    this.cost = metering.counters;
+    const sql = (this.sql = metering.sql);
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.raw = new RawStore(sql);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
@@ -121,7 +127,7 @@ export class HostObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
   }
 
   /**
@@ -130,6 +136,7 @@ export class HostObject extends BaseObject<Env> {
    * `needConfig` without storing anything, and the worker calls again with the config itself.
    */
   async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now(), opts: IngestOptions = {}): Promise<IngestResult> {
+    if (this.cost) this.cost.requests++;
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
     if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.raw.durableThrough() };
@@ -192,6 +199,7 @@ export class HostObject extends BaseObject<Env> {
 
   /** The live WebSocket (the worker route has checked the key, the origin and the host). */
   override async fetch(request: Request): Promise<Response> {
+    if (this.cost) this.cost.requests++;
     const path = new URL(request.url).pathname;
     if ((path !== '/live' && path !== '/ingest') || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
       return new Response('not found', { status: 404 });
@@ -257,10 +265,12 @@ export class HostObject extends BaseObject<Env> {
     if (due === null) return;
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
+    if (this.cost) this.cost.setAlarms++;
     await this.ctx.storage.setAlarm(due);
   }
 
   override async alarm() {
+    if (this.cost) this.cost.alarms++;
     this.alarmAt = null;
     const now = Date.now();
     const alertDue = await this.alerts.onAlarm(now).catch((err) => {
@@ -335,6 +345,12 @@ export class HostObject extends BaseObject<Env> {
   /** For tests: outbox rows and series states. */
   alertDebug() {
     return this.alerts.debug();
+  }
+
+  /** bench:cost: what this object counted, its database size and raw points (null when off). */
+  costCounters() {
+    if (!this.cost) return null;
+    return { ...this.cost, databaseSize: this.ctx.storage.sql.databaseSize, rawSamples: this.raw.count(), raw: this.raw.layout() };
   }
 
   ping(): string {

@@ -311,7 +311,9 @@ export class RawStore {
 
   /** For tests and bench:cost: rows and tables of the raw tier. */
   layout() {
-    return { tables: [...this.rows.keys()].sort((a, b) => a - b), rows: [...this.rows.values()].reduce((a, l) => a + l.length, 0), pendingWindows: this.pending.size };
+    let dirtyWindows = 0;
+    for (const p of this.pending.values()) if (p.dirtyMin !== null) dirtyWindows++;
+    return { tables: [...this.rows.keys()].sort((a, b) => a - b), rows: [...this.rows.values()].reduce((a, l) => a + l.length, 0), pendingWindows: this.pending.size, dirtyWindows };
   }
 
   /** Drops every hour table wholly past retention (no per-row deletes); returns tables dropped. */

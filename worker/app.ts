@@ -26,6 +26,7 @@ import { registerIngestStream } from './routes/metrics/stream.ts';
 import { registerCurrent } from './routes/metrics/current.ts';
 import { registerHistory } from './routes/metrics/history.ts';
 import { registerHealth } from './routes/system/health.ts';
+import { registerDevCost } from './routes/dev/cost.ts';
 import { registerInstall } from './routes/install/index.ts';
 import { registerAudit } from './routes/audit/list.ts';
 import { registerEmailLinks } from './routes/auth/email-links.ts';
@@ -79,6 +80,7 @@ export function createApp() {
   registerHostList(app);
   registerHostLive(app);
   registerHealth(app);
+  registerDevCost(app); // 404 unless COST_COUNTERS=on outside production (bench:cost)
   registerAlertRules(app);
   registerAlertChannels(app);
   registerSilences(app);

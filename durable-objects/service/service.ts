@@ -17,6 +17,7 @@ import type { ServiceMetricsBatch, ServiceMetricsResult } from '../../protocol/a
 import { LIVE_CLOSE } from '../../protocol/live.ts';
 import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
+import { costMetering, type CostCounters } from '../cost-meter.ts';
 import { floorTo } from '../core/aggregate.ts';
 import { rollupEntries } from '../core/service-rollup.ts';
 import { SignalWindow } from '../core/signals.ts';
@@ -103,8 +104,14 @@ export class ServiceObject extends BaseObject<Env> {
   /** Which spans the worker stores (./trace-sampler.ts, docs/traces.md). */
   private traces = new TraceSampler();
 
+  private sql!: SqlStorage;
+  /** bench:cost only (COST_COUNTERS=on outside production); null otherwise. */
+  private cost: CostCounters | null = null;
+
   protected async onStart() {
-    const sql = this.ctx.storage.sql;
+    const metering = costMetering(this.env, this.ctx.storage.sql, this.ctx.id);
+    this.cost = metering.counters;
+    const sql = (this.sql = metering.sql);
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.store = new BatchStore(sql);
     this.metrics = new ServiceMetrics(sql);
@@ -130,7 +137,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
   }
 
   /** The route an entry is counted under: its own while under the cap, else OTHER_ROUTE. */
@@ -142,13 +149,14 @@ export class ServiceObject extends BaseObject<Env> {
     return { route, added: true };
   }
 
-    /**
+  /**
    * Stores a batch, counts it for the SLOs and evaluates the service rules. `offer` is the
    * tenant's alert config version the worker knows: an object holding an older one answers
    * `needConfig` without storing anything (as host objects do); one whose SLOs need latency
    * thresholds the batch was not counted for answers `needThresholds`.
    */
   async ingest(tenantId: string, batch: ServiceBatch & { sampling?: SpanSampling }, offer?: ConfigOffer, now = Date.now()): Promise<ServiceIngestResult & { sampling?: SamplingDecision }> {
+    if (this.cost) this.cost.requests++;
     const r = await this.ingestSignals(tenantId, batch, offer, now);
     if (r.needConfig || r.needThresholds) return r;
     // Decided for a retried (duplicate) body too: its first attempt's spans may not have been written.
@@ -265,6 +273,7 @@ export class ServiceObject extends BaseObject<Env> {
    * await in between: one atomic write); other metrics become custom series.
    */
   async ingestMetrics(tenantId: string, batch: ServiceMetricsBatch, now = Date.now()): Promise<ServiceMetricsResult> {
+    if (this.cost) this.cost.requests++;
     const st = this.state;
     if (st.tenantId && (st.tenantId !== tenantId || st.service !== batch.service)) throw new Error('object identity mismatch');
     const r = this.metrics.record(batch, now);
@@ -372,10 +381,12 @@ export class ServiceObject extends BaseObject<Env> {
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
+    if (this.cost) this.cost.setAlarms++;
     await this.ctx.storage.setAlarm(due);
   }
 
   override async alarm() {
+    if (this.cost) this.cost.alarms++;
     this.alarmAt = null;
     const now = Date.now();
     this.scoreAnomalies(now);
@@ -516,6 +527,12 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   /** For tests. */
+  /** bench:cost: what this object counted and its database size (null when off). */
+  costCounters() {
+    if (!this.cost) return null;
+    return { ...this.cost, databaseSize: this.ctx.storage.sql.databaseSize };
+  }
+
   stats() {
     return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, routes: this.state.routes, hosts: this.state.hosts };
   }

@@ -41,6 +41,8 @@ export interface StackOptions {
   rateLimits?: boolean;
   /** A shorter anomaly warm-up (minutes) for the browser tests (docs/anomalies.md). */
   anomalyWarmupMinutes?: number;
+  /** true: objects count billed requests, alarms and SQLite rows for bench:cost (worker/routes/dev/cost.ts). */
+  costCounters?: boolean;
   /** Seed credentials to reuse when their keys still exist. */
   previous?: Partial<Credentials>;
   /** Build the site into the static assets first (dev, e2e, bench:dashboard). */
@@ -177,6 +179,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         '--var', 'RESEND_API_KEY:re_local_catcher',
         '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
         ...(opts.anomalyWarmupMinutes ? ['--var', `ANOMALY_WARMUP_MINUTES:${opts.anomalyWarmupMinutes}`] : []),
+        '--var', `COST_COUNTERS:${opts.costCounters ? 'on' : 'off'}`,
         '--show-interactive-dev-session=false',
         // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
         '--log-level', opts.runtimeUrl ? 'debug' : 'warn',

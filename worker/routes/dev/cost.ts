@@ -1,0 +1,31 @@
+// GET /api/v1/dev/cost?host=<id> | ?service=<name> — the billing counters of one object, for
+// bench:cost (durable-objects/cost-meter.ts). Not part of the API: it exists only when the
+// COST_COUNTERS var is "on" outside production (the bench's local stack), is not in the OpenAPI
+// document, and otherwise answers 404 like any unknown path. Read keys see their own tenant only.
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { authorize } from '../../auth/authorize.ts';
+import { ApiError } from '../../errors.ts';
+import { hostObjectName, serviceObjectName, type AppEnv } from '../../types.ts';
+
+export const costCountersEnabled = (env: { COST_COUNTERS?: string; ENVIRONMENT?: string }) => String(env.COST_COUNTERS) === 'on' && String(env.ENVIRONMENT) !== 'production';
+
+export function registerDevCost(app: OpenAPIHono<AppEnv>) {
+  app.get(
+    '/api/v1/dev/cost',
+    async (c, next) => {
+      if (!costCountersEnabled(c.env)) throw new ApiError(404, 'not_found', 'no such route', '(path)');
+      await next();
+    },
+    authorize('metrics:read'),
+    async (c) => {
+      const tenantId = c.get('tenantId');
+      const host = c.req.query('host');
+      const service = c.req.query('service');
+      if (!host === !service) throw new ApiError(400, 'invalid_request', 'give exactly one of host and service', 'host');
+      const counters = host
+        ? await c.env.HOSTS.getByName(hostObjectName(tenantId, host)).costCounters()
+        : await c.env.SERVICES.getByName(serviceObjectName(tenantId, service!)).costCounters();
+      return c.json({ counters });
+    },
+  );
+}
