@@ -5,7 +5,9 @@ import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
 import type { LiveServerMessage } from '../protocol/live.ts';
 import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
 import type { AlertConfig } from '../worker/db/alerts.ts';
-import { HostAlerts } from './alerts.ts';
+import { HostAlerts, STALE_MS } from './alerts.ts';
+import type { Rule } from './core/rules.ts';
+import { HostForecasts, type ForecastObservation } from './host-forecasts.ts';
 import { BaseObject } from './base.ts';
 import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
@@ -316,6 +318,12 @@ export class HostObject extends BaseObject<Env> {
     if (info === st.info) st.registered = true;
     this.saveState();
     return stop < end;
+  }
+
+  /** What a draft forecast rule observes now, fitted over the raw tier (POST /api/v1/alerts/rules/preview). */
+  previewForecast(rule: Rule, now = Date.now()): ForecastObservation[] {
+    if (!this.state.hostId) return [];
+    return new HostForecasts((from, to) => this.raw.range(from, to)).observe(rule, this.state.hostId, [], now, STALE_MS);
   }
 
   current(): HostCurrent {

@@ -6,7 +6,7 @@ import { METRIC_DEFS } from '../../../protocol/metrics.ts';
 import type { ChannelJson, RuleJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
 import { useApi, useAction } from '../lib/hooks.ts';
-import { describeRule, draftOf, EMPTY_RULE, familyOf, HOST_MATCHERS, previewBody, ruleBody, SERVICE_MATCHERS, SERVICE_METRICS, switchFamily, type RuleDraft as Draft, type RuleFamily } from '../lib/rule-draft.ts';
+import { ANOMALY_WINDOWS, describeRule, draftOf, EMPTY_RULE, familyOf, matcherKeysOf, previewBody, ruleBody, SERVICE_METRICS, switchFamily, type RuleDraft as Draft, type RuleFamily } from '../lib/rule-draft.ts';
 import type { SloJson } from '../lib/slo.ts';
 import { Async, useCan } from './AppShell.tsx';
 
@@ -16,6 +16,8 @@ const FAMILIES: [RuleFamily, string][] = [
   ['host', 'Host metric'],
   ['service', 'Service signal'],
   ['burn_rate', 'SLO burn rate'],
+  ['anomaly', 'Anomaly (service signal)'],
+  ['forecast', 'Forecast (trend)'],
 ];
 
 interface PreviewRow {
@@ -140,9 +142,9 @@ function Editor({ initial, id, channels, slos, onDone }: { initial: Draft; id?: 
           <>
             <div className="row">
               <label>
-                {family === 'service' ? 'Signal' : 'Metric'}
+                {family === 'service' || family === 'anomaly' ? 'Signal' : 'Metric'}
                 <select value={d.metric} onChange={(e) => set('metric', e.target.value)}>
-                  {(family === 'service' ? SERVICE_METRICS : METRIC_NAMES).map((m) => (
+                  {(family === 'service' || family === 'anomaly' ? SERVICE_METRICS : family === 'forecast' ? [...SERVICE_METRICS, ...METRIC_NAMES] : METRIC_NAMES).map((m) => (
                     <option key={m}>{m}</option>
                   ))}
                 </select>
@@ -153,10 +155,34 @@ function Editor({ initial, id, channels, slos, onDone }: { initial: Draft; id?: 
                   <input type="number" min={1} max={900} value={(d.window ?? 60_000) / 1000} onChange={(e) => set('window', Math.round(Number(e.target.value)) * 1000)} style={{ width: 100 }} />
                 </label>
               )}
+              {family === 'anomaly' && (
+                <label>
+                  Window
+                  <select value={d.window ?? 300_000} onChange={(e) => set('window', Number(e.target.value))} aria-label="Anomaly window">
+                    {ANOMALY_WINDOWS.map(([v, label]) => (
+                      <option key={v} value={v}>
+                        {label}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
+              {family === 'forecast' && (
+                <>
+                  <label>
+                    Fitted over (minutes)
+                    <input type="number" min={0.5} step="any" value={(d.window ?? 0) / 60_000} onChange={(e) => set('window', Math.round(Number(e.target.value) * 60_000))} style={{ width: 100 }} />
+                  </label>
+                  <label>
+                    Within (minutes)
+                    <input type="number" min={0.1} step="any" value={(d.horizon ?? 0) / 60_000} onChange={(e) => set('horizon', Math.round(Number(e.target.value) * 60_000))} style={{ width: 100 }} aria-label="Horizon (minutes)" />
+                  </label>
+                </>
+              )}
             </div>
             <fieldset className="row" style={{ border: 0, padding: 0 }}>
-              <legend className="small">{family === 'service' ? 'Matchers (glob; route "*" = each route on its own; no route = the service as a whole)' : 'Matchers (glob, * wildcard; empty = any)'}</legend>
-              {(family === 'service' ? SERVICE_MATCHERS : HOST_MATCHERS).map((k) => (
+              <legend className="small">{matcherKeysOf(d).includes('route') ? 'Matchers (glob; route "*" = each route on its own; no route = the service as a whole)' : 'Matchers (glob, * wildcard; empty = any)'}</legend>
+              {matcherKeysOf(d).map((k) => (
                 <label key={k} style={{ width: 120 }}>
                   {k}
                   <input
@@ -183,7 +209,7 @@ function Editor({ initial, id, channels, slos, onDone }: { initial: Draft; id?: 
             </select>
           </label>
           <label>
-            {family === 'burn_rate' ? 'Burn rate (x)' : 'Threshold'}
+            {family === 'burn_rate' ? 'Burn rate (x)' : family === 'anomaly' ? '|z| at least' : 'Threshold'}
             <input type="number" step="any" value={d.threshold} onChange={(e) => set('threshold', Number(e.target.value))} required style={{ width: 100 }} />
           </label>
           <label>

@@ -12,13 +12,15 @@ export interface RuleJson {
   severity: string;
   channel_ids: string[];
   enabled: boolean;
-  /** threshold (a host metric or a service signal) or burn_rate (an SLO). */
-  kind: 'threshold' | 'burn_rate';
-  /** Service rules: the signal's window; burn_rate: the long window (ms). */
+  /** threshold (a host metric or a service signal), burn_rate (an SLO), anomaly (|z| of a service signal) or forecast (a trend). */
+  kind: 'threshold' | 'burn_rate' | 'anomaly' | 'forecast';
+  /** Service rules: the signal's window; burn_rate: the long window; anomaly: the scored window; forecast: the fitted window (ms). */
   window: number | null;
   /** burn_rate: the short window (ms). */
   short_window: number | null;
   slo_id: string | null;
+  /** forecast: how far ahead the trend must reach the threshold (ms). */
+  horizon: number | null;
   created_at: number;
   updated_at: number;
 }

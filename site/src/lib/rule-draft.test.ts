@@ -28,9 +28,29 @@ describe('rule drafts', () => {
   });
 
   it('a stored rule round-trips and reads as one line', () => {
-    const r: RuleJson = { id: 'r1', name: 'fast burn', kind: 'burn_rate', metric: 'slo.burn_rate', matchers: {}, comparator: '>', threshold: 14.4, for: 0, keep_firing_for: 0, repeat_interval: 60_000, severity: 'CRITICAL', channel_ids: [], enabled: true, window: 3600_000, short_window: 300_000, slo_id: 'slo_1', created_at: 1, updated_at: 2 };
+    const r: RuleJson = { id: 'r1', name: 'fast burn', kind: 'burn_rate', metric: 'slo.burn_rate', matchers: {}, comparator: '>', threshold: 14.4, for: 0, keep_firing_for: 0, repeat_interval: 60_000, severity: 'CRITICAL', channel_ids: [], enabled: true, window: 3600_000, short_window: 300_000, slo_id: 'slo_1', horizon: null, created_at: 1, updated_at: 2 };
     expect(draftOf(r)).not.toHaveProperty('id');
     expect(describeRule(r, 'Checkout')).toBe('burn rate of Checkout > 14.4x over 1 h and 5 m');
     expect(describeRule({ ...r, kind: 'threshold', metric: 'service.error_rate', matchers: { route: '*' }, threshold: 0.05, window: 120_000, for: 30_000 })).toBe('service.error_rate route=* over 2 m > 0.05 for 30s');
+  });
+});
+
+describe('anomaly and forecast drafts', () => {
+  it('send their own fields and matchers', () => {
+    const a = ruleBody({ ...switchFamily(EMPTY_RULE, 'anomaly', null), name: 'odd', matchers: { service: 'shop', route: '*', host: 'x' } });
+    expect(a).toMatchObject({ kind: 'anomaly', metric: 'service.latency.p95', comparator: '>=', threshold: 3, window: 300_000, matchers: { service: 'shop' }, repeat_interval: 60_000 });
+    expect('horizon' in a).toBe(false);
+    const f = ruleBody({ ...switchFamily(EMPTY_RULE, 'forecast', null), name: 'disk', matchers: { mount: '/', route: '*' } });
+    expect(f).toMatchObject({ kind: 'forecast', metric: 'disk.usage.percent', window: 3600_000, horizon: 4 * 3600_000, matchers: { mount: '/' } });
+    const fs = ruleBody({ ...switchFamily(EMPTY_RULE, 'forecast', null), metric: 'service.latency.p95', matchers: { mount: '/', route: '*' } });
+    expect(fs.matchers).toEqual({ route: '*' });
+    expect(familyOf(f as never)).toBe('forecast');
+    expect(familyOf(a as never)).toBe('anomaly');
+  });
+
+  it('read as one line', () => {
+    const base: RuleJson = { id: 'r', name: 'n', kind: 'forecast', metric: 'disk.usage.percent', matchers: { mount: '/' }, comparator: '>=', threshold: 95, for: 0, keep_firing_for: 0, repeat_interval: 300_000, severity: 'WARNING', channel_ids: [], enabled: true, window: 3600_000, short_window: null, slo_id: null, horizon: 4 * 3600_000, created_at: 1, updated_at: 2 };
+    expect(describeRule(base)).toBe('disk.usage.percent mount=/ trend >= 95 within 4 h (fitted over 1 h)');
+    expect(describeRule({ ...base, kind: 'anomaly', metric: 'service.error_rate', matchers: {}, threshold: 3, window: 900_000, horizon: null })).toBe('|z| of service.error_rate over 15 m >= 3');
   });
 });

@@ -27,6 +27,7 @@ const Draft = z.strictObject({
   window: Duration.nullable().optional(),
   short_window: Duration.nullable().optional(),
   slo_id: z.string().min(1).max(64).nullable().optional(),
+  horizon: Duration.nullable().optional(),
 });
 
 const Series = z.object({
@@ -70,6 +71,7 @@ export function registerRulePreview(app: OpenAPIHono<AppEnv>) {
       ...(d.window != null && { windowMs: d.window }),
       ...(d.short_window != null && { shortWindowMs: d.short_window }),
       ...(d.slo_id != null && { sloId: d.slo_id }),
+      ...(d.horizon != null && { horizonMs: d.horizon }),
     };
     const now = Date.now();
     const fires = (v: number) => breaches(rule.comparator, v, rule.threshold);
@@ -88,6 +90,12 @@ export function registerRulePreview(app: OpenAPIHono<AppEnv>) {
     }
     const ids = await withDb(c.env, async (db) => (await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId))).map((r) => r.id).filter((id) => rule.matchers.host === undefined || matchesSeries({ host: rule.matchers.host }, id, {})));
     const asked = ids.slice(0, MAX_SUBJECTS);
+    if (rule.kind === 'forecast') {
+      // The trend each host's raw tier gives now (the same fit the rule runs on each sample).
+      const obs = await Promise.all(asked.map((id) => c.env.HOSTS.getByName(hostObjectName(tenantId, id)).previewForecast(rule, now)));
+      const series = asked.flatMap((host, i) => obs[i]!.map((o) => ({ host, service: null, labels: o.labels, value: o.value, fires: fires(o.value) })));
+      return c.json({ series, truncated: ids.length > asked.length }, 200);
+    }
     const current = await Promise.all(asked.map((id) => c.env.HOSTS.getByName(hostObjectName(tenantId, id)).current()));
     const series = asked.flatMap((host, i) => {
       const cur = current[i]!;
