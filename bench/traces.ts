@@ -92,14 +92,14 @@ async function fill(client: pg.Client, tenantId: string, n: number, now: number)
               to_timestamp(($3::float8 - ((i / ${SPANS_PER_TRACE})::float8 * $4::float8)) / 1000) + (i % ${SPANS_PER_TRACE}) * interval '1 millisecond',
               1 + (i * 7919 % 200), i % 97 = 0, CASE WHEN i % 97 = 0 THEN 2 ELSE 0 END, '', CASE WHEN i % 97 = 0 THEN 'error' ELSE 'sample' END,
               i % 4 = 0,
-              jsonb_build_object('http.request.method', 'GET', 'http.route', '/api/items/{id}', 'url.path', '/api/items/' || i,
+              json_build_object('http.request.method', 'GET', 'http.route', '/api/items/{id}', 'url.path', '/api/items/' || i,
                 'http.response.status_code', 200, 'server.address', 'bench', 'network.protocol.version', '1.1',
                 'user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64) bench/1.0', 'client.address', '10.0.' || (i % 250) || '.1',
                 'db.system', 'postgresql', 'db.query.text', 'SELECT * FROM items WHERE id = $1'),
-              jsonb_build_object('service.name', 'svc-' || ((i / ${SPANS_PER_TRACE}) % ${SERVICES}), 'host.name', 'host-' || (i % 20), 'service.version', '1.4.2',
+              json_build_object('service.name', 'svc-' || ((i / ${SPANS_PER_TRACE}) % ${SERVICES}), 'host.name', 'host-' || (i % 20), 'service.version', '1.4.2',
                 'telemetry.sdk.name', 'opentelemetry', 'telemetry.sdk.language', 'nodejs'),
-              CASE WHEN i % 16 = 0 THEN jsonb_build_array(jsonb_build_object('timeUs', 0, 'name', 'cache.miss', 'attributes', jsonb_build_object('key', 'item:' || i))) ELSE '[]'::jsonb END,
-              '[]'::jsonb, '{"attributes":0,"events":0,"links":0,"truncated":0}'::jsonb
+              CASE WHEN i % 16 = 0 THEN json_build_array(json_build_object('timeUs', 0, 'name', 'cache.miss', 'attributes', json_build_object('key', 'item:' || i))) ELSE '[]'::json END,
+              '[]'::json, '{"attributes":0,"events":0,"links":0,"truncated":0}'::json
        FROM generate_series($5::bigint, $6::bigint) AS i`,
       [tenantId, seed, now - 60_000, (7 * DAY_MS - 3600_000) / (n / SPANS_PER_TRACE), from, to],
     );

@@ -28,6 +28,11 @@ export const TRUNCATED_MARK = '…';
 export const TRACE_SAMPLING = {
   /** Sampled ("the rest") spans stored per service per minute of arrival, at most. */
   sampledSpansPerMinute: 1200,
+  /**
+   * ...and at most this many at once: the allowance refills at the cap's rate (20/s), so a busy
+   * service's first seconds cannot take the whole minute's cap (and its write) in one burst.
+   */
+  sampleBurst: 300,
   /** Each route's slowest server spans per minute (of their end time) that are stored. */
   slowestPerRouteMinute: 5,
   /** Levels 0..32: a trace's level is the leading zero bits of its 32-bit hash; 33 keeps none. */

@@ -45,6 +45,19 @@ describe('SampleBudget', () => {
     expect(kept).toBeGreaterThan(cap / 4); // not starved: about half the cap or more once settled
   });
 
+  it('lets no burst take more than the allowance, which refills at the cap\'s rate', () => {
+    const b = new SampleBudget(1200, 300);
+    const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);
+    const batch = () => hist(Array.from({ length: 2000 }, () => traceLevel(hex(16))));
+    const first = batch();
+    expect(keptAt(first, b.decide(first, t0))).toBeLessThanOrEqual(300);
+    const kept0 = b.state().kept;
+    const again = batch();
+    const level = b.decide(again, t0 + 100); // 0.1 s later: 2 spans' worth refilled
+    expect(b.state().kept - kept0).toBeLessThanOrEqual(300 - kept0 + 2);
+    expect(keptAt(again, level)).toBe(b.state().kept - kept0);
+  });
+
   it("starts the next minute at the level the last minute's traffic fits, and at full rate after a gap", () => {
     const b = new SampleBudget(100);
     const t0 = Date.UTC(2026, 11, 1, 10, 0, 0);

@@ -44,16 +44,24 @@ const LEVELS = TRACE_SAMPLING.maxLevel; // histogram slots 0..32
 /**
  * A service's sampling budget per minute of arrival. The level starts each minute where the
  * previous minute's traffic would have fitted the cap (so it stays put while traffic is steady and
- * whole traces stay whole), and only rises within a minute when a batch would pass the cap: the
- * cap holds exactly, at the price of traces that straddle such a rise.
+ * whole traces stay whole), and only rises within a minute when a batch would pass the cap or the
+ * allowance (a bucket of `burst` spans refilled at the cap's rate): the cap holds exactly, at the
+ * price of traces that straddle such a rise.
  */
 export class SampleBudget {
   private minute = -1;
   private level = 0;
   private kept = 0;
   private offered = new Array<number>(LEVELS).fill(0);
+  private allowance: number;
+  private refilledAt = 0;
 
-  constructor(private readonly cap: number = TRACE_SAMPLING.sampledSpansPerMinute) {}
+  constructor(
+    private readonly cap: number = TRACE_SAMPLING.sampledSpansPerMinute,
+    private readonly burst: number = Math.min(cap, TRACE_SAMPLING.sampleBurst),
+  ) {
+    this.allowance = burst;
+  }
 
   /** The level for a batch whose spans fall in `levels`; the batch's kept spans count against the cap. */
   decide(levels: readonly number[], nowMs: number): number {
@@ -66,8 +74,13 @@ export class SampleBudget {
       this.offered = new Array<number>(LEVELS).fill(0);
     }
     for (let k = 0; k < LEVELS; k++) this.offered[k]! += levels[k] ?? 0;
-    while (this.level < TRACE_SAMPLING.maxLevel && this.kept + keptAt(levels, this.level) > this.cap) this.level++;
-    this.kept += keptAt(levels, this.level);
+    this.allowance = Math.min(this.burst, this.allowance + (Math.max(0, nowMs - this.refilledAt) * this.cap) / 60_000);
+    this.refilledAt = nowMs;
+    const room = Math.min(this.cap - this.kept, this.allowance);
+    while (this.level < TRACE_SAMPLING.maxLevel && keptAt(levels, this.level) > room) this.level++;
+    const kept = keptAt(levels, this.level);
+    this.kept += kept;
+    this.allowance -= kept;
     return this.level;
   }
 

@@ -18,7 +18,7 @@ export async function insertSpans(db: SqlExec, rows: readonly (SpanRow & { tenan
     FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(
       tenant_id text, trace_id text, span_id text, parent_span_id text, service text, route text, name text, kind smallint,
       start_us bigint, duration_ms float8, error boolean, status_code smallint, status_message text, kept text, entry boolean,
-      attributes jsonb, resource jsonb, events jsonb, links jsonb, dropped jsonb)
+      attributes json, resource json, events json, links json, dropped json)
     ON CONFLICT DO NOTHING`;
   await executeWithPartitions(db, statement, now);
 }

@@ -11,15 +11,24 @@ import { insertSpans } from '../db/spans.ts';
 import type { SpanRow } from './span-rows.ts';
 
 const BATCH_DELAY_MS = 20;
-const MAX_ROWS = 2000;
+const MAX_ROWS = 500;
 /** Past this many queued rows (Postgres slow or down) new rows are dropped, and counted in the log. */
 const MAX_QUEUED = 50_000;
+/**
+ * One drain writes for at most this long, then leaves the rest to the next request's drain: the
+ * runtime may cancel a request's waitUntil (30 s after the answer), and a drain that never ended
+ * must not keep every later request from starting one.
+ */
+const MAX_DRAIN_MS = 5_000;
+/** A drain that has not finished after this long is taken as cancelled. */
+const STALE_DRAIN_MS = 2 * MAX_DRAIN_MS + 10_000;
 
 type WaitUntil = { waitUntil(p: Promise<unknown>): void };
 type Row = SpanRow & { tenant_id: string };
 
 let queue: Row[] = [];
-let draining = false;
+/** The running drain (its start), or 0. */
+let drainingSince = 0;
 let overflow = 0;
 
 export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: SpanRow[]) {
@@ -28,18 +37,19 @@ export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: Spa
     if (queue.length >= MAX_QUEUED) overflow++;
     else queue.push({ ...r, tenant_id: tenantId });
   }
-  if (draining) return;
-  draining = true;
-  ctx.waitUntil(drain(env));
+  const now = Date.now();
+  if (drainingSince && now - drainingSince < STALE_DRAIN_MS) return;
+  drainingSince = now;
+  ctx.waitUntil(drain(env, now));
 }
 
-async function drain(env: Env) {
+async function drain(env: Env, started: number) {
   try {
     await new Promise((r) => setTimeout(r, BATCH_DELAY_MS)); // let a burst of requests gather
     try {
       // One connection for the whole drain; one statement per MAX_ROWS rows.
       await withDb(env, async (db) => {
-        while (queue.length) {
+        while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
           const rows = queue.slice(0, MAX_ROWS);
           queue = queue.slice(rows.length);
           try {
@@ -58,11 +68,6 @@ async function drain(env: Env) {
       overflow = 0;
     }
   } finally {
-    draining = false;
+    if (drainingSince === started) drainingSince = 0; // not if a newer drain took over
   }
-}
-
-/** For tests: what is queued and whether a drain is running. */
-export function spanQueueState() {
-  return { queued: queue.length, draining };
 }

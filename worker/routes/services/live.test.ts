@@ -49,6 +49,8 @@ describe.each([
     expect(hello.service).toBe(service);
     expect(hello.seconds.map((s) => [s.ts, s.requests])).toEqual([[Math.floor(first / 1000) * 1000, 1]]);
     expect(hello.windows['1m'].requests).toBe(1);
+    // Its one span is its route's slowest of the minute: an exemplar, with its trace.
+    expect(hello.exemplars?.map((e) => [e.route, Math.round(e.ms)])).toEqual([['GET /a', 10]]);
 
     // Two posts in quick succession: the first is pushed at once, the second held back until a
     // second after the first push (by the alarm), each carrying its second's totals so far.
@@ -68,6 +70,7 @@ describe.each([
     expect(s2.routes.map((r) => [r.route, r.requests]).sort()).toEqual([['GET /a', 1], ['GET /b', 1]]);
     expect(at2 - at1).toBeGreaterThanOrEqual(900); // the once-a-second rule (less a clock tick)
     expect(p2.windows['1m'].requests).toBe(3);
+    expect(p2.exemplars?.map((e) => e.route)).toContain('GET /b');
     c.close();
   });
 });
