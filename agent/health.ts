@@ -138,7 +138,7 @@ export function formatReport(r: HealthReport, now = Date.now()): string {
     lines.push(
       `agent: ${s.version}, pid ${s.pid}, host ${s.hostId}, server ${s.server ?? '-'}, interval ${s.intervalMs / 1000} s`,
       `last successful send: ${s.lastSendOkAt ? `${new Date(s.lastSendOkAt).toISOString()} (${ago(now - s.lastSendOkAt)} ago)` : 'never'}`,
-      `spool: ${s.spool.depth} batches, ${s.spool.bytes} bytes, ${s.spool.dropped} dropped; ${s.pendingSamples} samples in memory; ${s.online ? 'online' : 'offline'}`,
+      `spool: ${s.spool.depth} batches, ${s.spool.bytes} bytes, ${s.spool.dropped} dropped; ${s.pendingSamples} samples in memory; ${s.unconfirmedBatches ?? 0} unconfirmed; ${s.online ? 'online' : 'offline'}${s.transport ? ` (${s.transport === 'idle' ? 'nothing sent yet' : s.transport === 'ws' ? 'streaming' : 'POST'})` : ''}`,
       `sends: ${s.sent} ok, ${s.sendFailures} failed attempts`,
       `collectors: ${Object.entries(s.collectors).map(([n, c]) => `${n} ${c.ok ? 'ok' : 'FAILING'}${c.failures ? ` (${c.failures} failures)` : ''}`).join(', ') || '-'}`,
     );

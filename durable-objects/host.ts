@@ -345,6 +345,14 @@ export class HostObject extends BaseObject<Env> {
     return { rawSamples: this.raw.count(), durableThrough: this.raw.durableThrough(), raw: this.raw.layout(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, lastSeen: this.live.lastSeen };
   }
 
+  /**
+   * The stream's upgrade offers the tenant's config the worker holds (as the POST offers it per
+   * batch), so a new object need not read Postgres for it; taken only when newer than its own.
+   */
+  offerAlertConfig(config: AlertConfig): boolean {
+    return this.alerts.needsConfig(config.version) ? this.alerts.setConfig(config) : false;
+  }
+
   /** Pushed by the alert routes when the tenant's rules, channels or silences change. */
   setAlertConfig(config: AlertConfig): boolean {
     return this.alerts.setConfig(config);

@@ -24,6 +24,17 @@ afterEach(() => {
   HostObject.streamOptions = { ...DEFAULT_STREAM_OPTIONS };
 });
 
+/** The upgrade lists the host in the background; a live subscriber needs it listed. */
+async function listed(tenant: Tenant, h: string) {
+  await vi.waitFor(
+    async () => {
+      const body = (await (await get(tenant.readKey, '/api/v1/hosts')).json()) as { hosts: { id: string }[] };
+      if (!body.hosts.some((x) => x.id === h)) throw new Error(`${h} not listed yet`);
+    },
+    { timeout: 5000, interval: 50 },
+  );
+}
+
 async function expectAck(c: StreamClient, seq: number) {
   const m = await c.next();
   expect(m, JSON.stringify(m)).toMatchObject({ type: 'ack', seq });
@@ -48,6 +59,14 @@ describe('GET /api/v1/metrics/stream: the upgrade', () => {
     expect(JSON.stringify(await noName.json())).toContain('name');
     const foreign = await openStream(q, { authorization: `Bearer ${t.ingestKey}`, origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
+  });
+
+  it("hands a new object the tenant's alert config at the upgrade, before its first frame", async () => {
+    const h = host();
+    expect((await stub(t, h).alertDebug()).configVersion).toBeNull();
+    const { client } = await connect(t.ingestKey, h);
+    expect((await stub(t, h).alertDebug()).configVersion).toEqual(expect.any(Number));
+    client.close();
   });
 
   it('lists the host at the upgrade, before its first frame', async () => {
@@ -77,6 +96,7 @@ describe('stream frames', () => {
     expect(await stub(t, h).streamCount()).toBe(1);
     expect(await stub(t, h).liveStats()).toEqual({ hibernated: 0, total: 0 });
 
+    await listed(t, h);
     const live = await subscribe(t.readKey, h);
     expect(await live.next()).toMatchObject({ type: 'hello', latest: sample(now - 5000, 2) });
     expect(await client.call(batch(h, [sample(now, 3)]))).toMatchObject({ type: 'ack', seq: 2, accepted: 1, received: now, durableThrough: now });
@@ -92,6 +112,7 @@ describe('stream frames', () => {
     const { client } = await connect(t.ingestKey, h);
     const now = Date.now();
     expect((await client.call(batch(h, [sample(now - 5000, 1)]))).type).toBe('ack');
+    await listed(t, h);
     const live = await subscribe(t.readKey, h);
     await live.next(); // hello
 

@@ -10,6 +10,7 @@ import { authorize, guard } from '../../auth/authorize.ts';
 import { ApiError } from '../../errors.ts';
 import { RATE_LIMITS } from '../../limits.ts';
 import { enforceRateLimit } from '../../ratelimit.ts';
+import { tenantAlertConfig } from '../../alert-config-cache.ts';
 import { noteHost } from '../../registry.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
 import { requireSameOrigin, requireUpgrade } from '../hosts/live.ts';
@@ -56,8 +57,13 @@ export function registerIngestStream(app: OpenAPIHono<AppEnv>) {
     // The upgrade counts as one request of the collector's limit; the object counts each frame.
     await enforceRateLimit(c.env, RATE_LIMITS.ingest, name);
     noteHost(c.env, c.executionCtx, tenantId, { id: info.host, name: info.name, os: info.os, agentVersion: info.agentVersion }, Date.now());
+    const stub = c.env.HOSTS.getByName(name);
+    // The tenant's alert config as the worker holds it (alert-config-cache.ts), as the POST offers
+    // it: a fleet of new objects then does not each read it from Postgres at its first frame.
+    const config = await tenantAlertConfig(c.env, c.executionCtx, tenantId);
+    if (config) await stub.offerAlertConfig(config);
     // Only what the object needs: no key travels further, only its id (revocation closes by it).
-    const res = await c.env.HOSTS.getByName(name).fetch('https://host-object/ingest', {
+    const res = await stub.fetch('https://host-object/ingest', {
       headers: { upgrade: 'websocket', 'x-stream-identity': JSON.stringify({ tenantId, hostId: info.host, keyId: c.get('keyId') ?? `session:${c.get('actor').id}` }) },
     });
     if (res.status !== 101) throw new ApiError(503, 'unavailable', `the host's object refused the stream (${res.status}); use POST /api/v1/metrics/collect meanwhile`);
