@@ -52,7 +52,14 @@ export class AlertFeedObject extends BaseObject<Env> {
     const tenantId = url.searchParams.get('tenant');
     if (url.pathname !== '/live' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !tenantId) return new Response('not found', { status: 404 });
     const asked = Date.now();
-    const rows = await withDb(this.env, (db) => db.select().from(alertHistory).where(eq(alertHistory.tenantId, tenantId)).orderBy(desc(alertHistory.startedAt)).limit(ALERT_FEED_HELLO));
+    let rows: (typeof alertHistory.$inferSelect)[];
+    try {
+      rows = await withDb(this.env, (db) => db.select().from(alertHistory).where(eq(alertHistory.tenantId, tenantId)).orderBy(desc(alertHistory.startedAt)).limit(ALERT_FEED_HELLO));
+    } catch (err) {
+      // No hello without the newest alerts: the route answers 503 and the client retries.
+      console.error(JSON.stringify({ msg: 'alert feed hello query failed', error: String(err) }));
+      return new Response('alert history unavailable', { status: 503 });
+    }
     const stored = rows.map((r) => toFeedAlert({ ...r, startedAt: r.startedAt.getTime(), resolvedAt: r.resolvedAt?.getTime() ?? null }));
     // Published while the query ran: the query may or may not have seen them; the newer copy wins.
     const during = this.recent.filter((r) => r.at >= asked).map((r) => r.alert);

@@ -3,6 +3,7 @@
 // and an SLO created from the SLO page is listed with its live status, which moves when traffic
 // arrives, and its own page draws the SLI and budget over the window.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
@@ -10,6 +11,8 @@ import { emailedLink, launch, startSiteStack } from './browser.ts';
 import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
 
 const SERVICE = 'shop';
+const SHOTS = path.join(import.meta.dirname, 'screenshots');
+const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 let stack: Stack;
 let dataDir: string;
 let ctx: BrowserContext;
@@ -23,6 +26,7 @@ const spans = (n: number, errors: number): E2eSpan[] => Array.from({ length: n }
 const call = (method: 'post' | 'get', path: string, data?: unknown) => page.request[method](`${stack.url}${path}`, { ...(data !== undefined && { data }), headers: { 'x-csrf-token': csrf, origin: stack.url } });
 
 beforeAll(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
   ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
   ctx = await launch();
   page = await ctx.newPage();
@@ -62,6 +66,9 @@ describe('SLO and alert dashboard', () => {
     expect(await item.getAttribute('data-status')).toBe('FIRING');
     expect(await item.textContent()).toContain(SERVICE);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1); // same page, no reload
+    // The firing list below follows the stream (refetched when an alert changes).
+    await page.locator('[aria-labelledby="firing-h"] li[data-alert="e2e pay errors"]').waitFor({ timeout: 10_000 });
+    await shot('slo-01-home-stream');
   });
 
   it('creates an SLO on the SLO page, whose live status moves with traffic, and opens its page', async () => {
@@ -81,10 +88,34 @@ describe('SLO and alert dashboard', () => {
     await page.waitForFunction(() => document.querySelector('tr[data-slo="Pay availability"]')?.getAttribute('data-status') === 'exhausted', null, { timeout: 10_000 });
     expect(await row.locator('[data-sli]').textContent()).toBe('50.000%');
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(2);
+    await shot('slo-02-slos');
     await row.getByRole('link', { name: 'Pay availability' }).click();
     await page.locator('[data-chart="slo"]').waitFor({ timeout: 10_000 });
     expect(Number(await page.locator('[data-chart="slo"]').getAttribute('data-points'))).toBeGreaterThan(0);
     expect(await page.locator('[data-slo-status]').getAttribute('data-slo-status')).toBe('exhausted');
+    await shot('slo-03-slo-page');
+  });
+
+  it('the rule editor previews a service rule against live signals before it is saved', async () => {
+    await page.goto(`${stack.url}/app/alerts/?tab=rules`);
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const form = page.locator('form[aria-label="New rule"]');
+    await form.getByLabel('Name', { exact: true }).fill('e2e pay error rate');
+    await form.getByLabel('Rule kind').selectOption('service');
+    await form.getByLabel('Signal').selectOption('service.error_rate');
+    await form.getByLabel('Window (seconds)').fill('300');
+    await form.getByLabel('service', { exact: true }).fill(SERVICE);
+    await form.getByLabel('Threshold').fill('0.1');
+    // Half of the last minutes' requests failed: the one series (the whole service) would fire.
+    await expect.poll(() => page.locator('[data-preview-firing]').getAttribute('data-preview-firing'), { timeout: 10_000 }).toBe('1');
+    expect(await page.locator('[data-preview-count]').getAttribute('data-preview-count')).toBe('1');
+    await form.getByLabel('Threshold').fill('0.9');
+    await expect.poll(() => page.locator('[data-preview-firing]').getAttribute('data-preview-firing'), { timeout: 10_000 }).toBe('0');
+    await shot('slo-04-rule-editor');
+    await form.getByRole('button', { name: 'Create rule' }).click();
+    const row = page.locator('[data-rule="e2e pay error rate"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).toContain(`service.error_rate service=${SERVICE} over 5 m > 0.9`);
     expect(pageErrors).toEqual([]);
   });
 });

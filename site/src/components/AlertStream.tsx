@@ -1,21 +1,27 @@
 // The home page's live alert stream: the organization's 10 newest alerts, host and service
 // together, pushed over GET /api/v1/alerts/live as they fire, change and resolve (no polling).
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ALERT_FEED_PATH, mergeFeed, type AlertFeedMessage, type FeedAlert } from '../../../protocol/alert-feed.ts';
 import { ago, formatTime } from '../lib/format.ts';
 import { LiveConnection, type LiveStatus } from '../lib/live.ts';
 import { AlertSubject } from './AlertSubject.tsx';
 
-export function AlertStream() {
+/** `onAlert`: an alert started, changed or resolved (the page may refresh what depends on it). */
+export function AlertStream({ onAlert }: { onAlert?: () => void }) {
   const [alerts, setAlerts] = useState<FeedAlert[] | null>(null);
   const [status, setStatus] = useState<LiveStatus>('connecting');
+  const onAlertRef = useRef(onAlert);
+  onAlertRef.current = onAlert;
   useEffect(() => {
     const conn = new LiveConnection<AlertFeedMessage>(
       ALERT_FEED_PATH,
       (m) => {
         // A hello (also after a reconnect) is the whole list again; an alert replaces by id.
         if (m.type === 'hello') setAlerts(mergeFeed([], m.alerts));
-        else if (m.type === 'alert') setAlerts((cur) => mergeFeed(cur ?? [], [m.alert]));
+        else if (m.type === 'alert') {
+          setAlerts((cur) => mergeFeed(cur ?? [], [m.alert]));
+          onAlertRef.current?.();
+        }
       },
       setStatus,
     );

@@ -1,7 +1,7 @@
 // Every host of the organization: status, current CPU / memory / disk / network with sparklines of
 // the last hour; every service (ServicesList.tsx); the firing alerts. One live socket per host
 // and per service shown keeps the numbers moving.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LiveSample } from '../../../protocol/live.ts';
 import type { HistoryResponse, HostCurrent } from '../../../protocol/query.ts';
 import { api, qs } from '../lib/api.ts';
@@ -188,11 +188,17 @@ function OverviewBody() {
   const services = useApi<{ services: ServiceSummary[] }>('/api/v1/services');
   const alerts = useApi<{ firing: AlertRow[] }>('/api/v1/alerts?limit=100');
   const firing = alerts.data?.firing ?? [];
+  // The firing list and host statuses follow the stream: refetched (once per burst) when an alert changes.
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const reloadAlerts = useCallback(() => {
+    reloadTimer.current ??= setTimeout(() => ((reloadTimer.current = null), alerts.reload()), 1000);
+  }, [alerts.reload]);
+  useEffect(() => () => void (reloadTimer.current && clearTimeout(reloadTimer.current)), []);
   const hostNames = useMemo(() => new Map((hosts.data?.hosts ?? []).map((h) => [h.id, h.name])), [hosts.data]);
   return (
     <>
       <h1>Overview</h1>
-      <AlertStream />
+      <AlertStream onAlert={reloadAlerts} />
       <section className="group panel" aria-labelledby="hosts-h">
         <h2 id="hosts-h">Hosts</h2>
         <Async state={hosts} empty={(d) => (d.hosts.length ? null : <NoHosts />)}>

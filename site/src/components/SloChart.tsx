@@ -12,21 +12,24 @@ export function SloChart({ history }: { history: SloHistory }) {
     const chart: EChart = echarts.init(div, null, { renderer: 'canvas' });
     const c = themeColors();
     const pts = sloSeries(history.points, history.slo.objective);
-    const at = (p: { ts: number }) => p.ts + history.step_ms; // a bucket's value holds at its end
+    // A bucket's value holds at its end (the last bucket ends now, not a whole step later).
+    const at = (p: { ts: number }) => Math.min(p.ts + history.step_ms, history.to);
+    const dots = pts.length < 30; // a line of one or two points is invisible without its symbols
     chart.setOption({
       animation: false,
       color: [PALETTE[0]!, PALETTE[2]!, PALETTE[3]!],
-      grid: { left: 8, right: 8, top: 28, bottom: 4, containLabel: true },
-      legend: { top: 0, left: 0, textStyle: { color: c.muted } },
+      grid: { left: 8, right: 8, top: 40, bottom: 4, containLabel: true },
+      legend: { top: 0, left: 'center', textStyle: { color: c.muted } },
       tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => formatPct(Number(v) / 100, 3), backgroundColor: c.panel, borderColor: c.border, textStyle: { color: c.text } },
       xAxis: { type: 'time', min: history.from, max: history.to, axisLabel: { color: c.muted, hideOverlap: true }, axisLine: { lineStyle: { color: c.border } } },
       yAxis: [
         { type: 'value', name: 'SLI %', scale: true, max: 100, axisLabel: { color: c.muted }, splitLine: { lineStyle: { color: c.border } } },
-        { type: 'value', name: 'budget %', max: 100, axisLabel: { color: c.muted }, splitLine: { show: false } },
+        // An overspent budget can reach -5,000 %; below -100 % the line leaves the plot (the header has the number).
+        { type: 'value', name: 'budget %', max: 100, min: (v: { min: number }) => Math.max(-100, Math.floor(Math.min(0, v.min) / 10) * 10), axisLabel: { color: c.muted }, splitLine: { show: false } },
       ],
       series: [
-        { name: 'SLI', type: 'line', showSymbol: false, yAxisIndex: 0, data: pts.filter((p) => p.sli !== null).map((p) => [at(p), p.sli! * 100]) },
-        { name: 'Budget left', type: 'line', showSymbol: false, yAxisIndex: 1, areaStyle: { opacity: 0.15 }, data: pts.filter((p) => p.budget !== null).map((p) => [at(p), p.budget! * 100]) },
+        { name: 'SLI', type: 'line', showSymbol: dots, yAxisIndex: 0, data: pts.filter((p) => p.sli !== null).map((p) => [at(p), p.sli! * 100]) },
+        { name: 'Budget left', type: 'line', showSymbol: dots, yAxisIndex: 1, areaStyle: { opacity: 0.15 }, data: pts.filter((p) => p.budget !== null).map((p) => [at(p), p.budget! * 100]) },
         { name: 'Objective', type: 'line', showSymbol: false, yAxisIndex: 0, lineStyle: { type: 'dashed', width: 1 }, data: [[history.from, history.slo.objective * 100], [history.to, history.slo.objective * 100]] },
       ],
     });

@@ -4,6 +4,7 @@
 import { useMemo, useState } from 'react';
 import type { RuleJson } from '../lib/alert-types.ts';
 import { api } from '../lib/api.ts';
+import { describeRule } from '../lib/rule-draft.ts';
 import { useAction, useApi } from '../lib/hooks.ts';
 import { describeSlo, formatBurn, formatExhaustion, formatPct, sloDraft, type SloHistory, type SloJson } from '../lib/slo.ts';
 import { useSloStatuses } from '../lib/slo-live.ts';
@@ -70,7 +71,7 @@ function Detail({ slo, reload }: { slo: SloJson; reload: () => void }) {
         <div className="panel">
           <h3>Budget left</h3>
           <strong data-budget>{budgetText(s)}</strong>
-          <div className="muted small">{s ? `${Math.round(s.budgetRequests).toLocaleString()} bad requests allowed` : '…'}</div>
+          <div className="muted small">{s ? `${s.budgetRequests < 10 ? s.budgetRequests.toFixed(1) : Math.round(s.budgetRequests).toLocaleString()} bad requests allowed` : '…'}</div>
         </div>
         <div className="panel">
           <h3>Exhausted in</h3>
@@ -104,7 +105,7 @@ function Detail({ slo, reload }: { slo: SloJson; reload: () => void }) {
             <ul>
               {burnRules.map((r) => (
                 <li key={r.id}>
-                  <span className={`badge s-${r.severity}`}>{r.severity}</span> {r.name}: over {formatBurn(r.threshold)} for {Math.round((r.window ?? 0) / 60_000)} m and {Math.round((r.short_window ?? 0) / 60_000)} m {r.enabled ? '' : '(disabled)'}
+                  <span className={`badge s-${r.severity}`}>{r.severity}</span> {r.name}: {describeRule(r, slo.name)} {r.enabled ? '' : '(disabled)'}
                 </li>
               ))}
             </ul>

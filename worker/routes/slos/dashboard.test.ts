@@ -58,7 +58,8 @@ describe('POST /api/v1/alerts/rules/preview', () => {
     // Host rules: each matching host's latest value.
     const host = `h-${uniq()}`;
     expect((await post(t.ingestKey, batch(host, [{ ts: Date.now() - 1000, metrics: { 'custom.temp': 60 } }]))).status).toBe(200);
-    const hostRows = (await preview({ metric: 'custom.temp', comparator: '>', threshold: 50, matchers: { host } })).body.series;
+    // The host is listed as the collect answers or just after (under load): wait for it.
+    const hostRows = (await waitFor(() => preview({ metric: 'custom.temp', comparator: '>', threshold: 50, matchers: { host } }), (r) => r.body.series.length > 0)).body.series;
     expect(hostRows).toEqual([{ host, service: null, labels: {}, value: 60, fires: true }]);
     // The same 400s as creating the rule, naming the field; another organization's SLO is unknown.
     const other = await seedAdminTenant(`Other ${uniq()}`);
