@@ -17,6 +17,7 @@ export function useCan(p: Permission): boolean {
 const NAV = [
   { href: '/app/', label: 'Overview', match: (p: string) => p === '/app/' || p === '/app' || p.startsWith('/app/host') },
   { href: '/app/services/', label: 'Services', match: (p: string) => p.startsWith('/app/services') || p.startsWith('/app/service/') },
+  { href: '/app/logs/', label: 'Logs', match: (p: string) => p.startsWith('/app/logs') },
   { href: '/app/alerts/', label: 'Alerts', match: (p: string) => p.startsWith('/app/alerts') },
   { href: '/app/settings/', label: 'Settings', match: (p: string) => p.startsWith('/app/settings') },
 ];

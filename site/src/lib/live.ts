@@ -14,7 +14,7 @@ const MAX_DELAY = 30_000;
 const PING_MS = 30_000;
 
 /** A reconnecting socket of JSON messages. `reconnect` is true for messages after a re-open. */
-class LiveConnection<M> {
+export class LiveConnection<M> {
   private ws: WebSocket | null = null;
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
