@@ -33,6 +33,8 @@ async function main() {
   let ws: WebSocket | null = null;
   try {
     const db = new pg.Client({ connectionString: stack.databaseUrl });
+    // The stack's Postgres goes away first when a run fails: say so, do not crash over it.
+    db.on('error', (err) => log(`postgres client: ${err.message}`));
     await db.connect();
     // A throwaway stack has the one organization it seeded.
     const tenantId = String((await db.query(`SELECT id FROM tenants ORDER BY created_at LIMIT 1`)).rows[0]?.id ?? '');
@@ -81,8 +83,15 @@ async function main() {
       for (let n = 0; performance.now() < end; n++) {
         const text = body(c, n);
         const t0 = performance.now();
-        const res = await post(text);
-        await res.arrayBuffer();
+        let res: Response;
+        try {
+          res = await post(text);
+          await res.arrayBuffer();
+        } catch (err) {
+          failed++;
+          log(`ingest request failed: ${String(err)}`);
+          continue;
+        }
         if (res.status === 200) {
           acked += args.batch;
           latencies.push(performance.now() - t0);
@@ -98,10 +107,15 @@ async function main() {
         if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
         const t0 = performance.now();
         sent.set(seq, t0);
-        const res = await post(JSON.stringify({ msg: `probe ${run}x${seq}`, service: probeService, seq }));
-        await res.arrayBuffer();
-        if (res.status === 200) probeAcked.push(seq);
-        else failed++;
+        try {
+          const res = await post(JSON.stringify({ msg: `probe ${run}x${seq}`, service: probeService, seq }));
+          await res.arrayBuffer();
+          if (res.status === 200) probeAcked.push(seq);
+          else failed++;
+        } catch (err) {
+          failed++;
+          log(`probe request failed: ${String(err)}`);
+        }
       }
     };
     const progress = setInterval(() => log(`${Math.round((performance.now() - start) / 1000)} s: ${acked.toLocaleString('en')} lines acknowledged`), 5000);
@@ -156,6 +170,9 @@ async function main() {
       `logs: ${Math.round(rate)} lines/s, search p95 ${percentile(all, 95).toFixed(1)} ms over ${total} lines, tail p99 ${percentile(tail, 99).toFixed(0)} ms, lost ${lost}${extra}`,
     );
     if (lost || failed || neverTailed) process.exitCode = 1;
+  } catch (err) {
+    log(`failed: ${(err as Error)?.stack ?? String(err)}`);
+    process.exitCode = 1;
   } finally {
     ws?.close();
     await stack.stop();
