@@ -3,7 +3,7 @@
 //
 //   OTEL_SERVICE_NAME=demo-shop OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:8787 \
 //   OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20mk_ingest_…" \
-//   OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none npx tsx examples/demo-service/main.ts --load 10
+//   OTEL_METRICS_EXPORTER=none npx tsx examples/demo-service/main.ts --load 10
 //
 // --load N also runs the load generator at N requests a second against the service itself.
 // Started with an IPC channel (scripts/lib/demo.ts), it says {type:'ready', url} and answers

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { logs, SeverityNumber, SpanStatusCode, trace } from '@opentelemetry/api';
 import { z } from 'zod';
 import { routeKey, Router } from './routes.ts';
 
@@ -19,6 +19,22 @@ const FaultBody = z.strictObject({
   extraLatencyMs: z.number().min(0).max(60_000).optional(),
   errorRate: z.number().min(0).max(1).optional(),
 });
+
+/**
+ * The demo's logs, through the OpenTelemetry logs API: each request's line, and an error line for
+ * each failed one. Emitted inside the request's span, so the SDK gives them its trace and span ids.
+ */
+const logger = logs.getLogger('demo-service');
+
+function logRequest(method: string, route: string, status: number, latencyMs: number) {
+  const severityNumber = status >= 500 ? SeverityNumber.ERROR : status >= 400 ? SeverityNumber.WARN : SeverityNumber.INFO;
+  logger.emit({
+    severityNumber,
+    severityText: severityNumber === SeverityNumber.ERROR ? 'ERROR' : severityNumber === SeverityNumber.WARN ? 'WARN' : 'INFO',
+    body: `${method} ${route} ${status} in ${Math.round(latencyMs)} ms`,
+    attributes: { 'http.request.method': method, 'http.route': route, 'http.response.status_code': status },
+  });
+}
 
 export interface DemoServer {
   url: string;
@@ -78,7 +94,9 @@ async function handle(router: Router, req: http.IncomingMessage, res: http.Serve
   span?.setAttribute('http.route', outcome.route.template);
   span?.updateName(routeKey(outcome.route));
   await sleep(outcome.latencyMs);
+  logRequest(method, outcome.route.template, outcome.status, outcome.latencyMs);
   if (outcome.status >= 500) {
+    logger.emit({ severityNumber: SeverityNumber.ERROR, severityText: 'ERROR', body: `${routeKey(outcome.route)} failed: upstream payment service timed out`, attributes: { 'error.type': 'UpstreamTimeout', 'http.route': outcome.route.template } });
     // The instrumentation marks a 5xx span ERROR by itself; the exception adds the why.
     span?.recordException(new Error('upstream payment service timed out'));
     span?.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream payment service timed out' });

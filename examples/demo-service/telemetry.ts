@@ -2,7 +2,8 @@
 // a user's service would be: OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT (the product's base
 // URL; the exporter appends /v1/traces), OTEL_EXPORTER_OTLP_HEADERS (`Authorization=Bearer%20<key>`),
 // OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the default, or http/json) and
-// OTEL_EXPORTER_OTLP_COMPRESSION (gzip). See docs/apm.md.
+// OTEL_EXPORTER_OTLP_COMPRESSION (gzip), OTEL_LOGS_EXPORTER (otlp, the default, or none). See
+// docs/apm.md and docs/logs.md.
 //
 // This module must run before anything imports node:http: the HTTP instrumentation patches the
 // module as it loads, and an ES module import only reaches it through the loader hook registered
@@ -16,6 +17,8 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 /** A finished span as the SDK recorded it: the test's ground truth. */
 export interface CapturedSpan {
   name: string;
+  traceId: string;
+  spanId: string;
   /** SpanKind of @opentelemetry/api (SERVER = 1). */
   kind: number;
   attributes: Record<string, unknown>;
@@ -66,13 +69,29 @@ export async function startTelemetry(opts: { capture?: boolean } = {}): Promise<
   else if (protocol === 'http/protobuf') exporter = new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
   else throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: the product takes http/protobuf or http/json`);
   const memory = opts.capture ? new InMemorySpanExporter() : null;
+  // Logs (server.ts logs each request) go to /v1/logs the same way, unless OTEL_LOGS_EXPORTER=none.
+  // Built here, not by NodeSDK, for the same reason: forceFlush must reach them.
+  let logProcessor: import('@opentelemetry/sdk-logs').BatchLogRecordProcessor | undefined;
+  const logsExporter = (process.env.OTEL_LOGS_EXPORTER ?? 'otlp').trim();
+  if (logsExporter !== 'none') {
+    if (logsExporter !== 'otlp') throw new Error(`OTEL_LOGS_EXPORTER=${logsExporter}: the demo exports logs with otlp, or none`);
+    const logProtocol = process.env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf';
+    let logExporter;
+    if (logProtocol === 'http/json') logExporter = new (await import('@opentelemetry/exporter-logs-otlp-http')).OTLPLogExporter();
+    else if (logProtocol === 'http/protobuf') logExporter = new (await import('@opentelemetry/exporter-logs-otlp-proto')).OTLPLogExporter();
+    else throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${logProtocol}: the product takes http/protobuf or http/json`);
+    const { BatchLogRecordProcessor } = await import('@opentelemetry/sdk-logs');
+    logProcessor = new BatchLogRecordProcessor({ exporter: logExporter });
+  }
   const sdk = new NodeSDK({
     instrumentations: [new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => untraced((req.url ?? '/').split('?', 1)[0]!) })],
     spanProcessors: [new BatchSpanProcessor({ exporter, ...batchOptionsFromEnv() }), ...(memory ? [new SimpleSpanProcessor({ exporter: memory })] : [])],
+    ...(logProcessor && { logRecordProcessors: [logProcessor] }),
   });
   sdk.start();
   return {
     async forceFlush() {
+      await logProcessor?.forceFlush();
       const { trace } = await import('@opentelemetry/api');
       // NodeSDK registers its TracerProvider globally; the API hands out a proxy to it.
       const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
@@ -85,6 +104,8 @@ export async function startTelemetry(opts: { capture?: boolean } = {}): Promise<
       const spans = memory.getFinishedSpans().map(
         (s: ReadableSpan): CapturedSpan => ({
           name: s.name,
+          traceId: s.spanContext().traceId,
+          spanId: s.spanContext().spanId,
           kind: s.kind,
           attributes: { ...s.attributes },
           statusCode: s.status.code,

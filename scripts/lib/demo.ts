@@ -44,10 +44,9 @@ export function demoEnv(opts: DemoOptions): Record<string, string> {
     OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${opts.ingestKey}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: opts.protocol ?? 'http/protobuf',
     OTEL_EXPORTER_OTLP_COMPRESSION: opts.gzip === false ? 'none' : 'gzip',
-    // Traces only: the demo shows span-based signals (metrics would be ignored while spans arrive,
-    // docs/apm.md), and logs are not taken yet (#14).
+    // Traces and logs (POST /v1/logs, docs/logs.md): the demo shows span-based signals (metrics
+    // would be ignored while spans arrive, docs/apm.md).
     OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
     // Export every second (the default is 5 s) so the live page moves with the traffic.
     OTEL_BSP_SCHEDULE_DELAY: '1000',
     OTEL_LOG_LEVEL: 'warn',

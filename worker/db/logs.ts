@@ -78,6 +78,8 @@ interface Row {
  */
 const WINDOWS_MS = [5 * 60_000, 15 * 60_000, 3600_000, 4 * 3600_000, 12 * 3600_000, 86_400_000, 2 * 86_400_000, 4 * 86_400_000, 8 * 86_400_000];
 
+const COLUMNS = sql`id::text AS id, (extract(epoch FROM ts) * 1000000)::bigint::text AS us, service, severity, level, message, trace_id, span_id, attributes, truncated, dropped_attributes`;
+
 /** One page, newest first: `limit` lines before the cursor, and the cursor of the next page. */
 export async function searchLines(
   db: SqlExec,
@@ -90,17 +92,28 @@ export async function searchLines(
   const from = BigInt(Math.round(f.from * 1000));
   let hi = BigInt(Math.round(f.to * 1000));
   if (cursor && cursor.tsMicros + 1n < hi) hi = cursor.tsMicros + 1n;
-  const rows: Row[] = [];
-  for (let w = 0; hi > from && rows.length <= limit; w++) {
+  const windows: [bigint, bigint][] = [];
+  for (let w = 0; hi > from; w++) {
     const span = BigInt(WINDOWS_MS[Math.min(w, WINDOWS_MS.length - 1)]! * 1000);
     const lo = hi - span > from ? hi - span : from;
-    const res = await db.execute(sql`
-      SELECT id::text AS id, (extract(epoch FROM ts) * 1000000)::bigint::text AS us, service, severity, level, message,
-             trace_id, span_id, attributes, truncated, dropped_attributes
-      FROM log_lines WHERE ${where(tenantId, f)} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after}
-      ORDER BY ts DESC, id DESC LIMIT ${limit + 1 - rows.length}`);
-    rows.push(...(res.rows as unknown as Row[]));
+    windows.push([lo, hi]);
     hi = lo;
+  }
+  const cond = where(tenantId, f);
+  const one = ([lo, hi]: [bigint, bigint], n: number, k: number) =>
+    sql`(SELECT ${n} AS w, ${COLUMNS} FROM log_lines WHERE ${cond} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after} ORDER BY ts DESC, id DESC LIMIT ${k})`;
+  // One round trip: Append runs the windows in order and the outer LIMIT stops it once the page
+  // is full, so later (larger) windows are not searched at all.
+  let rows: (Row & { w: number })[] = [];
+  if (windows.length) {
+    const res = await db.execute(sql`SELECT * FROM (${sql.join(windows.map((w, n) => one(w, n, limit + 1)), sql` UNION ALL `)}) AS page LIMIT ${limit + 1}`);
+    rows = res.rows as unknown as (Row & { w: number })[];
+  }
+  // A parallel plan may interleave the windows; then ask window by window.
+  if (rows.some((r, i) => i > 0 && Number(r.w) < Number(rows[i - 1]!.w))) {
+    rows = [];
+    for (let n = 0; n < windows.length && rows.length <= limit; n++)
+      rows.push(...((await db.execute(one(windows[n]!, n, limit + 1 - rows.length))).rows as unknown as (Row & { w: number })[]));
   }
   const more = rows.length > limit;
   const page = rows.slice(0, limit);

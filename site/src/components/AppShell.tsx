@@ -19,6 +19,7 @@ const NAV = [
   { href: '/app/services/', label: 'Services', match: (p: string) => p.startsWith('/app/services') || p.startsWith('/app/service/') },
   { href: '/app/traces/', label: 'Traces', match: (p: string) => p.startsWith('/app/traces') || p.startsWith('/app/trace/') },
   { href: '/app/slos/', label: 'SLOs', match: (p: string) => p.startsWith('/app/slo') },
+  { href: '/app/logs/', label: 'Logs', match: (p: string) => p.startsWith('/app/logs') },
   { href: '/app/alerts/', label: 'Alerts', match: (p: string) => p.startsWith('/app/alerts') },
   { href: '/app/settings/', label: 'Settings', match: (p: string) => p.startsWith('/app/settings') },
 ];
