@@ -1,4 +1,6 @@
-// npm run bench:cost -- --hosts N --seconds S [--transport http|ws] [--apps N] [--data tmpfs|disk|DIR]
+// npm run bench:cost -- --hosts N --seconds S [--transport http|http-deferred|ws] [--apps N] [--data tmpfs|disk|DIR]
+// http: POST per sample, answered = stored; http-deferred: the same with `Pulse-Durability: deferred`
+// (the object writes each 5-minute window once, as on the stream); ws: the agent's stream.
 // N simulated hosts send full samples every 5 s (the agent's transport) and --apps application
 // instances export OTLP traces and metrics every 5 s, against the local stack; the objects count
 // what the platform bills as the runtime reports it (requests, alarms, SQLite rows read/written;
@@ -41,14 +43,16 @@ interface Transport {
   wsMessages: number;
 }
 
-function httpTransport(url: string, key: string, host: string): Transport {
+function httpTransport(url: string, key: string, host: string, deferred = false): Transport {
   const t: Transport = {
     workerRequests: 0,
     wsMessages: 0,
     async send(samples) {
       const body = gzipSync(JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${samples[0]!.ts}`, samples }));
       t.workerRequests++;
-      const res = await fetch(`${url}/api/v1/metrics/collect`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+      const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+      if (deferred) headers['pulse-durability'] = 'deferred'; // the object writes each window once
+      const res = await fetch(`${url}/api/v1/metrics/collect`, { method: 'POST', headers, body });
       const text = await res.text();
       if (!res.ok) return { ok: false, durableThrough: null, error: `${res.status} ${text.slice(0, 200)}` };
       return { ok: true, durableThrough: (JSON.parse(text) as { durableThrough: number | null }).durableThrough };
@@ -136,7 +140,7 @@ async function rawBytesPerPoint(url: string, key: string, readKey: string, host:
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), { hosts: 20, seconds: 600, transport: 'http', apps: 2, data: 'tmpfs', concurrency: 64 });
-  if (args.transport !== 'http' && args.transport !== 'ws') throw new Error(`--transport must be http or ws, got "${args.transport}"`);
+  if (!['http', 'http-deferred', 'ws'].includes(args.transport)) throw new Error(`--transport must be http, http-deferred or ws, got "${args.transport}"`);
   const prices = loadPrices();
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
   const stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench-cost'), persistent: false, rateLimits: false, runtimeUrl: true, costCounters: true, log });
@@ -145,7 +149,7 @@ async function main() {
   const run = `c${process.pid}`;
   try {
     const hosts = Array.from({ length: args.hosts }, (_, i) => `${run}-h${i}`);
-    const transports = await Promise.all(hosts.map((h) => (args.transport === 'ws' ? wsTransport(url, key, h) : Promise.resolve(httpTransport(url, key, h)))));
+    const transports = await Promise.all(hosts.map((h) => (args.transport === 'ws' ? wsTransport(url, key, h) : Promise.resolve(httpTransport(url, key, h, args.transport === 'http-deferred')))));
     const apps = Array.from({ length: args.apps }, (_, i) => otlpInstance(url, key, `${run}-app${i}`, i));
     // Warm-up: each object's first request creates it (registration, alert config); not counted.
     const warmTs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
