@@ -194,9 +194,10 @@ async function main() {
           spool[i]!.set(ts, sample);
           const r = await transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
           latencies.push(performance.now() - t0);
-          if (r.ok) acked[i]!.push(ts);
-          if (r.ok && r.durableThrough !== null) for (const k of spool[i]!.keys()) if (k <= r.durableThrough) spool[i]!.delete(k);
-          else {
+          if (r.ok) {
+            acked[i]!.push(ts);
+            if (r.durableThrough !== null) for (const k of spool[i]!.keys()) if (k <= r.durableThrough) spool[i]!.delete(k);
+          } else {
             failures++;
             if (errors.length < 3) errors.push(r.error ?? 'failed');
           }
@@ -207,6 +208,8 @@ async function main() {
     await Promise.all(inflight);
     const seconds = (end - start) / 1000;
     const final = await Promise.all(hosts.map((h) => counters(url, readKey, `host=${h}`)));
+    const wr1 = transports.map((t) => t.workerRequests);
+    const wm1 = transports.map((t) => t.wsMessages);
     // After the measured run: a sender that stops hands over what is not yet durable, as the
     // agent does at shutdown (not counted; an idle object is evicted and forgets waiting samples).
     let handedOver = 0;
@@ -214,7 +217,10 @@ async function main() {
       transports.map(async (t, i) => {
         const rest = [...spool[i]!.values()];
         handedOver += rest.length;
-        for (let j = 0; j < rest.length; j += 200) await t.send(rest.slice(j, j + 200), { immediate: true });
+        for (let j = 0; j < rest.length; j += 200) {
+          const r = await t.send(rest.slice(j, j + 200), { immediate: true });
+          if (!r.ok) throw new Error(`hand-over failed: ${r.error}`);
+        }
       }),
     );
     const appFinal = await Promise.all(apps.map((a) => counters(url, readKey, `service=${encodeURIComponent(a.service)}`)));
@@ -229,8 +235,8 @@ async function main() {
     const sum = (f: (x: ReturnType<typeof diff>) => number) => d.reduce((a, x) => a + f(x), 0) / hosts.length;
     // Windows still waiting in memory will each be written once more (stream path).
     const pendingRows = final.reduce((a, c) => a + (c.raw?.dirtyWindows ?? 0), 0) / hosts.length;
-    const workerRequests = transports.reduce((a, t, i) => a + t.workerRequests - wr0[i]!, 0) / hosts.length;
-    const wsMessages = transports.reduce((a, t, i) => a + t.wsMessages - wm0[i]!, 0) / hosts.length;
+    const workerRequests = transports.reduce((a, _t, i) => a + wr1[i]! - wr0[i]!, 0) / hosts.length;
+    const wsMessages = transports.reduce((a, _t, i) => a + wm1[i]! - wm0[i]!, 0) / hosts.length;
     const objectRequests = sum((x) => x.requests + x.alarms);
     const hostMonth: Monthly = {
       workerRequests: workerRequests * scale,
