@@ -1,4 +1,6 @@
-// npm run bench:cost -- --hosts N --seconds S [--transport http|ws] [--apps N] [--data tmpfs|disk|DIR]
+// npm run bench:cost -- --hosts N --seconds S [--transport http|http-deferred|ws] [--apps N] [--data tmpfs|disk|DIR]
+// http: POST per sample, answered = stored; http-deferred: the same with `Pulse-Durability: deferred`
+// (the object writes each 5-minute window once, as on the stream); ws: the agent's stream.
 // N simulated hosts send full samples every 5 s (the agent's transport) and --apps application
 // instances export OTLP traces and metrics every 5 s, against the local stack; the objects count
 // what the platform bills as the runtime reports it (requests, alarms, SQLite rows read/written;
@@ -34,21 +36,23 @@ interface Counters {
 
 /** How a host's samples travel: today's POST, or the agent's stream once the ws branch lands. */
 interface Transport {
-  send(samples: Sample[]): Promise<{ ok: boolean; durableThrough: number | null; error?: string }>;
+  send(samples: Sample[], opts?: { immediate?: boolean }): Promise<{ ok: boolean; durableThrough: number | null; error?: string }>;
   close(): Promise<void>;
   /** What the platform bills on this side of the wire. */
   workerRequests: number;
   wsMessages: number;
 }
 
-function httpTransport(url: string, key: string, host: string): Transport {
+function httpTransport(url: string, key: string, host: string, deferred = false): Transport {
   const t: Transport = {
     workerRequests: 0,
     wsMessages: 0,
-    async send(samples) {
+    async send(samples, opts = {}) {
       const body = gzipSync(JSON.stringify({ host: { id: host, name: host, os: 'linux', agentVersion: 'bench' }, batchId: `${host}-${samples[0]!.ts}`, samples }));
       t.workerRequests++;
-      const res = await fetch(`${url}/api/v1/metrics/collect`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+      const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+      if (deferred && !opts.immediate) headers['pulse-durability'] = 'deferred'; // the object writes each window once
+      const res = await fetch(`${url}/api/v1/metrics/collect`, { method: 'POST', headers, body });
       const text = await res.text();
       if (!res.ok) return { ok: false, durableThrough: null, error: `${res.status} ${text.slice(0, 200)}` };
       return { ok: true, durableThrough: (JSON.parse(text) as { durableThrough: number | null }).durableThrough };
@@ -136,7 +140,7 @@ async function rawBytesPerPoint(url: string, key: string, readKey: string, host:
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), { hosts: 20, seconds: 600, transport: 'http', apps: 2, data: 'tmpfs', concurrency: 64 });
-  if (args.transport !== 'http' && args.transport !== 'ws') throw new Error(`--transport must be http or ws, got "${args.transport}"`);
+  if (!['http', 'http-deferred', 'ws'].includes(args.transport)) throw new Error(`--transport must be http, http-deferred or ws, got "${args.transport}"`);
   const prices = loadPrices();
   setGlobalDispatcher(new Agent({ connections: args.concurrency, keepAliveTimeout: 30_000 }));
   const stack = await startStack({ dataDir: benchDataDir(args.data, 'monitor-bench-cost'), persistent: false, rateLimits: false, runtimeUrl: true, costCounters: true, log });
@@ -145,7 +149,7 @@ async function main() {
   const run = `c${process.pid}`;
   try {
     const hosts = Array.from({ length: args.hosts }, (_, i) => `${run}-h${i}`);
-    const transports = await Promise.all(hosts.map((h) => (args.transport === 'ws' ? wsTransport(url, key, h) : Promise.resolve(httpTransport(url, key, h)))));
+    const transports = await Promise.all(hosts.map((h) => (args.transport === 'ws' ? wsTransport(url, key, h) : Promise.resolve(httpTransport(url, key, h, args.transport === 'http-deferred')))));
     const apps = Array.from({ length: args.apps }, (_, i) => otlpInstance(url, key, `${run}-app${i}`, i));
     // Warm-up: each object's first request creates it (registration, alert config); not counted.
     const warmTs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
@@ -161,6 +165,8 @@ async function main() {
     const end = start + args.seconds * 1000;
     log(`${args.hosts} hosts (${args.transport}) and ${args.apps} OTLP instances x ${args.seconds} s against ${url}`);
     const acked = hosts.map(() => [] as number[]);
+    // The sender's spool (deferred and stream transports): samples past the last durableThrough.
+    const spool = hosts.map(() => new Map<number, Sample>());
     const latencies: number[] = [];
     let failures = 0;
     const errors: string[] = [];
@@ -184,10 +190,14 @@ async function main() {
       hosts.forEach((_, i) =>
         every(i, Math.floor((i / hosts.length) * INTERVAL), async (ts) => {
           const t0 = performance.now();
-          const r = await transports[i]!.send([fullSample(ts, i)]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
+          const sample = fullSample(ts, i);
+          spool[i]!.set(ts, sample);
+          const r = await transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
           latencies.push(performance.now() - t0);
-          if (r.ok) acked[i]!.push(ts);
-          else {
+          if (r.ok) {
+            acked[i]!.push(ts);
+            if (r.durableThrough !== null) for (const k of spool[i]!.keys()) if (k <= r.durableThrough) spool[i]!.delete(k);
+          } else {
             failures++;
             if (errors.length < 3) errors.push(r.error ?? 'failed');
           }
@@ -198,6 +208,21 @@ async function main() {
     await Promise.all(inflight);
     const seconds = (end - start) / 1000;
     const final = await Promise.all(hosts.map((h) => counters(url, readKey, `host=${h}`)));
+    const wr1 = transports.map((t) => t.workerRequests);
+    const wm1 = transports.map((t) => t.wsMessages);
+    // After the measured run: a sender that stops hands over what is not yet durable, as the
+    // agent does at shutdown (not counted; an idle object is evicted and forgets waiting samples).
+    let handedOver = 0;
+    await Promise.all(
+      transports.map(async (t, i) => {
+        const rest = [...spool[i]!.values()];
+        handedOver += rest.length;
+        for (let j = 0; j < rest.length; j += 200) {
+          const r = await t.send(rest.slice(j, j + 200), { immediate: true });
+          if (!r.ok) throw new Error(`hand-over failed: ${r.error}`);
+        }
+      }),
+    );
     const appFinal = await Promise.all(apps.map((a) => counters(url, readKey, `service=${encodeURIComponent(a.service)}`)));
 
     const bytesPerPoint = await rawBytesPerPoint(url, key, readKey, `${run}-probe`);
@@ -210,8 +235,8 @@ async function main() {
     const sum = (f: (x: ReturnType<typeof diff>) => number) => d.reduce((a, x) => a + f(x), 0) / hosts.length;
     // Windows still waiting in memory will each be written once more (stream path).
     const pendingRows = final.reduce((a, c) => a + (c.raw?.dirtyWindows ?? 0), 0) / hosts.length;
-    const workerRequests = transports.reduce((a, t, i) => a + t.workerRequests - wr0[i]!, 0) / hosts.length;
-    const wsMessages = transports.reduce((a, t, i) => a + t.wsMessages - wm0[i]!, 0) / hosts.length;
+    const workerRequests = transports.reduce((a, _t, i) => a + wr1[i]! - wr0[i]!, 0) / hosts.length;
+    const wsMessages = transports.reduce((a, _t, i) => a + wm1[i]! - wm0[i]!, 0) / hosts.length;
     const objectRequests = sum((x) => x.requests + x.alarms);
     const hostMonth: Monthly = {
       workerRequests: workerRequests * scale,
@@ -257,6 +282,7 @@ async function main() {
     let appLost = 0;
     for (const a of apps) appLost += await a.lost(readKey, start - INTERVAL);
     log(`OTLP instance, per ${seconds} s: ${(appMonth.workerRequests / scale).toFixed(1)} Worker requests, ${appRequests.toFixed(1)} object requests, ${asum((x) => x.rowsWritten).toFixed(1)} rows written, ${asum((x) => x.rowsRead).toFixed(0)} rows read`);
+    log(`${handedOver} samples not yet durable at the end were handed over with immediate durability`);
     log(`${latencies.length} host sends, ${failures} failed${errors.length ? `: ${errors.join(' | ')}` : ''}; raw tier bytes/point from the database size of a probe host given 6 h of full samples`);
 
     console.log(`otlp ${costLine(price(appMonth, prices), null, appLost).replace('/host/month', '/instance/month')}`);

@@ -171,8 +171,7 @@ export class HostObject extends BaseObject<Env> {
     this.publish(batch.host.id, fresh, seenBefore);
     // The worker lists new hosts (worker/registry.ts); each flush refreshes the row too.
     const alertDue = await this.alerts.onSamples(tenantId, batch.host, fresh, now, offer);
-    await this.scheduleFlush(now);
-    if (alertDue !== null) await this.scheduleFlush(now, alertDue);
+    await this.scheduleAlarm([alertDue]);
     return { accepted: fresh.length, duplicate: false, durableThrough: this.raw.durableThrough() };
   }
 
@@ -262,8 +261,13 @@ export class HostObject extends BaseObject<Env> {
     return floorTo(base, FLUSH_PERIOD_MS) + FLUSH_PERIOD_MS + FLUSH_GRACE_MS + spread(`${st.tenantId}:${st.hostId}`);
   }
 
-  private async scheduleFlush(now: number, at?: number) {
-    const due = at ?? this.flushDueAt();
+  /**
+   * Sets the alarm to the earliest of the next flush (unless `withFlush` is false) and `also`,
+   * with one setAlarm at most: each is a storage write (docs/scaling.md).
+   */
+  private async scheduleAlarm(also: (number | null)[], withFlush = true) {
+    let due = withFlush ? this.flushDueAt() : null;
+    for (const t of also) if (t !== null && (due === null || t < due)) due = t;
     if (due === null) return;
     if (this.alarmAt !== null && this.alarmAt <= due) return;
     this.alarmAt = due;
@@ -279,6 +283,8 @@ export class HostObject extends BaseObject<Env> {
       console.error(JSON.stringify({ msg: 'alert alarm failed; retrying', error: String(err) }));
       return now + RETRY_MS;
     });
+    const also: (number | null)[] = [alertDue];
+    let flushed = true;
     try {
       // Windows past their end are written (a silent host's last samples become durable here).
       this.raw.seal(now);
@@ -286,14 +292,14 @@ export class HostObject extends BaseObject<Env> {
       if (due !== null && due <= now) {
         const more = await this.flush(now);
         this.raw.prune(now);
-        if (more) await this.scheduleFlush(now, now + 1000);
+        if (more) also.push(now + 1000);
       }
-      await this.scheduleFlush(now);
     } catch (err) {
       console.error(JSON.stringify({ msg: 'rollup flush failed; retrying', host: this.state.hostId, error: String(err) }));
-      await this.scheduleFlush(now, now + RETRY_MS);
+      also.push(now + RETRY_MS);
+      flushed = false; // its due time has passed: retry at RETRY_MS, not at once
     }
-    if (alertDue !== null) await this.scheduleFlush(now, alertDue);
+    await this.scheduleAlarm(also, flushed);
   }
 
   /**

@@ -108,6 +108,9 @@ describe('RawStore', () => {
       for (const x of s.slice(0, 30)) store.add([x], x.ts + 100, false); // up to w + 30 s
       // The first window ended 10 s+ ago: written. The open one waits.
       expect(store.durableThrough()).toBe(w - 1);
+      // A POST repeating a waiting stream sample stores nothing new, but its answer means durable.
+      expect(store.add([s[29]!], s[29]!.ts + 100, true)).toEqual([]);
+      expect(store.durableThrough()).toBe(s[29]!.ts);
       const durable = store.add([s[30]!], s[30]!.ts + 100, true); // a POST: its window is written now
       expect(durable).toHaveLength(1);
       expect(store.durableThrough()).toBe(s[30]!.ts);

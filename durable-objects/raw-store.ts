@@ -142,6 +142,9 @@ export class RawStore {
     for (const s of samples) {
       this.ensureIndexed(Math.floor(s.ts / TABLE_MS));
       const have = this.index.get(s.ts);
+      // A repeat of a sample still waiting in memory: a durable add must still write it.
+      const waiting = this.pending.get(this.windowOf(s.ts));
+      if (durable && waiting && waiting.dirtyMin !== null) touched.add(this.windowOf(s.ts));
       const ids: number[] = [];
       const values: number[] = [];
       const metrics: Sample['metrics'] = {};

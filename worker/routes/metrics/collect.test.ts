@@ -129,6 +129,19 @@ describe('POST /api/v1/metrics/collect', () => {
     await expectError(await post(t.ingestKey, batch('h', [sample(now, 1), sample(now - 25 * 3600_000, 1)])), 400, 'samples[1].ts');
   });
 
+  it('lets a sender that reads durableThrough defer the write (Pulse-Durability: deferred), and names a bad value', async () => {
+    const now = Date.now();
+    const open = Math.floor(now / 300_000) * 300_000 + 300_000 - now > 15_000; // its window stays open meanwhile
+    const res = await post(t.ingestKey, batch('deferred-host', [sample(now, 1)]), { headers: { 'pulse-durability': 'deferred' } });
+    const body = (await res.json()) as { accepted: number; durableThrough: number | null };
+    expect(res.status).toBe(200);
+    expect(body.accepted).toBe(1);
+    // Nothing was durable before; the sample waits in memory (unless its window just ended).
+    if (open) expect(body.durableThrough).toBe(now - 1);
+    expect((await stats(t.tenant.id, 'deferred-host')).rawSamples).toBe(1);
+    await expectError(await post(t.ingestKey, batch('deferred-host', [sample(now + 5000, 1)]), { headers: { 'pulse-durability': 'later' } }), 400, 'header.pulse-durability');
+  });
+
   it('writes nothing of a batch with one bad sample', async () => {
     const now = Date.now();
     const res = await post(t.ingestKey, batch('half-host', [sample(now - 5000, 1), { ts: now, metrics: { 'cpu.usage.total': -Infinity } } as never]));

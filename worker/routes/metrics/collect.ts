@@ -13,6 +13,9 @@ import { tenantAlertConfig } from '../../alert-config-cache.ts';
 import { noteHost } from '../../registry.ts';
 import { ErrorSchema } from '../schemas.ts';
 
+/** `deferred`: the sender keeps samples until `durableThrough` passes them (docs/ingest.md). */
+export const DURABILITY_HEADER = 'Pulse-Durability';
+
 export function registerCollect(app: OpenAPIHono<AppEnv>) {
   // Documented here, handled below by hand: the body may be gzip, which the generic JSON
   // validator cannot read, and its size must be capped while inflating.
@@ -24,7 +27,15 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     description: `Body limit ${LIMITS.maxBodyBytes} bytes after decompression; \`Content-Encoding: gzip\` accepted. A repeated batchId is acknowledged and changes nothing. Requires an ingest key.`,
     security: guard('metrics:ingest').security,
     'x-permission': 'metrics:ingest',
-    request: { body: { required: true, content: { 'application/json': { schema: CollectRequestDoc } } } },
+    request: {
+      headers: z.object({
+        [DURABILITY_HEADER.toLowerCase()]: z
+          .enum(['immediate', 'deferred'])
+          .optional()
+          .describe('immediate (default): answered = durably stored. deferred: the object may hold the samples until their 5-minute window ends; keep each until the answer\'s durableThrough passes it.'),
+      }),
+      body: { required: true, content: { 'application/json': { schema: CollectRequestDoc } } },
+    },
     responses: {
       200: { description: 'Accepted (or a duplicate batch, acknowledged)', content: { 'application/json': { schema: CollectResponse } } },
       400: { description: 'Invalid body; the error names the field', content: { 'application/json': { schema: ErrorSchema } } },
@@ -54,13 +65,19 @@ export function registerCollect(app: OpenAPIHono<AppEnv>) {
     const bad = checkTimestamps(parsed.data, Date.now());
     if (bad) return validationError([{ field: bad.path, message: bad.message }]);
 
+    // A sender that keeps each sample until durableThrough passes it (the agent's HTTP fallback)
+    // may let the object batch its writes; anyone else gets "answered = durable" (docs/ingest.md).
+    const durability = c.req.header(DURABILITY_HEADER) ?? 'immediate';
+    if (durability !== 'immediate' && durability !== 'deferred')
+      throw new ApiError(400, 'invalid_request', `${DURABILITY_HEADER} must be "immediate" or "deferred"`, `header.${DURABILITY_HEADER.toLowerCase()}`);
     const tenantId = c.get('tenantId');
     const stub = c.env.HOSTS.getByName(hostObjectName(tenantId, parsed.data.host.id));
     noteHost(c.env, c.executionCtx, tenantId, parsed.data.host, Math.max(...parsed.data.samples.map((s) => s.ts)));
     // Offer the tenant's alert config version; an object without it asks, once (alert-config-cache.ts).
     const config = await tenantAlertConfig(c.env, c.executionCtx, tenantId);
-    let result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version } : undefined);
-    if (result.needConfig) result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version, config } : undefined);
+    const opts = { durable: durability === 'immediate' };
+    let result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version } : undefined, Date.now(), opts);
+    if (result.needConfig) result = await stub.ingest(tenantId, parsed.data, config ? { version: config.version, config } : undefined, Date.now(), opts);
     const { accepted, duplicate, durableThrough } = result;
     return c.json({ accepted, duplicate, batchId: parsed.data.batchId, durableThrough } satisfies z.infer<typeof CollectResponse>);
   });
