@@ -22,7 +22,7 @@ describe('the log explorer URL', () => {
     expect(searchPath(v, 1, 2)).toBe('/api/v1/logs?q=db%20-retry&service=api&level=error&from=1&to=2&limit=100');
     expect(histogramPath({ ...v, q: '' }, 1, 2)).toBe('/api/v1/logs/histogram?service=api&level=error&from=1&to=2&buckets=60');
     expect(livePath(v)).toBe('/api/v1/logs/live?q=db%20-retry&service=api&level=error');
-    expect(traceUrl(TRACE, null)).toBe(`/app/traces/?id=${TRACE}`);
+    expect(traceUrl(TRACE, null)).toBe(`/app/trace/?id=${TRACE}`);
     expect(levelOf(17)).toBe('error');
     expect(levelOf(0)).toBe('');
   });

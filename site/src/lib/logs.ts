@@ -55,7 +55,7 @@ export const livePath = (v: LogView) => {
 };
 
 /** The trace page of a line (the traces page takes ?id=, and ?span= to open that span). */
-export const traceUrl = (traceId: string, spanId?: string | null) => `/app/traces/?${qs({ id: traceId, span: spanId ?? undefined })}`;
+export const traceUrl = (traceId: string, spanId?: string | null) => `/app/trace/?${qs({ id: traceId, span: spanId ?? undefined })}`;
 /** The explorer on a trace's (or span's) lines: for the trace page to link here. */
 export const logsOfTraceUrl = (traceId: string, spanId?: string) => `/app/logs/?${qs({ trace_id: traceId, span_id: spanId })}`;
 

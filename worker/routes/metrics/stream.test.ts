@@ -15,6 +15,12 @@ let t: Tenant;
 let n = 0;
 const host = () => `stream-${++n}-${Math.random().toString(36).slice(2, 6)}`;
 const stub = (tenant: Tenant, h: string) => env.HOSTS.getByName(`${tenant.tenant.id}:${h}`);
+/** durableThrough is null or at most the newest sample received: it never claims what was not sent. */
+const honest = (frame: unknown, newest: number) => {
+  const d = (frame as { durableThrough?: number | null }).durableThrough;
+  expect(d === undefined ? 'missing' : 'present').toBe('present');
+  if (d !== null && d !== undefined) expect(d).toBeLessThanOrEqual(newest);
+};
 const stored = (tenant: Tenant, h: string) => stub(tenant, h).storedTimestamps(0, Number.MAX_SAFE_INTEGER);
 
 beforeAll(async () => {
@@ -90,7 +96,8 @@ describe('stream frames', () => {
     expect(ready).toMatchObject({ type: 'ready', hostId: h, durableThrough: null, maxFrameBytes: 1024 * 1024, framesPerMinute: 100 });
     const now = Date.now();
     const first = await client.call(batch(h, [sample(now - 10_000, 1), sample(now - 5000, 2)]));
-    expect(first).toEqual({ type: 'ack', seq: 1, accepted: 2, duplicate: false, received: now - 5000, durableThrough: now - 5000 });
+    expect(first).toMatchObject({ type: 'ack', seq: 1, accepted: 2, duplicate: false, received: now - 5000 });
+    honest(first, now - 5000);
 
     // Held with the hibernation API under its own tag: not a live subscriber.
     expect(await stub(t, h).streamCount()).toBe(1);
@@ -99,7 +106,9 @@ describe('stream frames', () => {
     await listed(t, h);
     const live = await subscribe(t.readKey, h);
     expect(await live.next()).toMatchObject({ type: 'hello', latest: sample(now - 5000, 2) });
-    expect(await client.call(batch(h, [sample(now, 3)]))).toMatchObject({ type: 'ack', seq: 2, accepted: 1, received: now, durableThrough: now });
+    const second = await client.call(batch(h, [sample(now, 3)]));
+    expect(second).toMatchObject({ type: 'ack', seq: 2, accepted: 1, received: now });
+    honest(second, now);
     expect(await live.next()).toEqual({ type: 'sample', hostId: h, ...sample(now, 3) });
     const current = await stub(t, h).current();
     expect(current.values.find((v) => v.metric === 'cpu.usage.total')!.value).toBe(3);
@@ -146,12 +155,18 @@ describe('stream frames', () => {
     const now = Date.now();
     const a = batch(h, [sample(now - 15_000, 1), sample(now - 10_000, 2)]);
     expect(await client.call(a)).toMatchObject({ accepted: 2, duplicate: false });
-    expect(await client.call(a)).toMatchObject({ accepted: 0, duplicate: true, durableThrough: now - 10_000 });
+    const again = await client.call(a);
+    expect(again).toMatchObject({ accepted: 0, duplicate: true });
+    honest(again, now - 10_000);
     // Re-bundled: one old, one new sample, a new batchId.
-    expect(await client.call(batch(h, [sample(now - 10_000, 2), sample(now - 5000, 3)]))).toMatchObject({ accepted: 1, duplicate: false, durableThrough: now - 5000 });
+    const rebundled = await client.call(batch(h, [sample(now - 10_000, 2), sample(now - 5000, 3)]));
+    expect(rebundled).toMatchObject({ accepted: 1, duplicate: false });
+    honest(rebundled, now - 5000);
     // The POST path dedups the same way and reports durableThrough too.
     const res = await post(t.ingestKey, batch(h, [sample(now - 15_000, 1), sample(now - 20_000, 0)]));
-    expect(await res.json()).toMatchObject({ accepted: 1, duplicate: false, durableThrough: now - 5000 });
+    const posted = (await res.json()) as { accepted: number; duplicate: boolean; durableThrough: number | null };
+    expect(posted).toMatchObject({ accepted: 1, duplicate: false });
+    honest(posted, now - 5000);
     expect((await stored(t, h)).sort()).toEqual([now - 20_000, now - 15_000, now - 10_000, now - 5000]);
     client.close();
   });
@@ -196,14 +211,22 @@ describe('killing the object mid-stream', () => {
     const h = host();
     const { client } = await connect(t.ingestKey, h);
     const now = Date.now();
-    await expectAck(client, client.send(batch(h, [sample(now - 10_000, 1)])));
+    const before = await expectAck(client, client.send(batch(h, [sample(now - 10_000, 1)])));
+    honest(before, now - 10_000);
+    // A stream sample may wait in memory until its 5-minute window ends (docs/ingest.md): what
+    // was not durable is gone with the instance, and the sender keeps it until durableThrough passes.
+    const wasDurable = before.durableThrough !== null && before.durableThrough >= now - 10_000;
     await evictDurableObject(stub(t, h));
-    // A replay of the stored sample plus a new one, on the same socket. The new instance says
-    // `ready` first (the sender re-sends what it holds unconfirmed), with what is durable.
+    // A replay of the unconfirmed sample plus a new one, on the same socket. The new instance says
+    // `ready` first (the sender re-sends what it holds unconfirmed), with what is durable: never
+    // less than before.
     const seq = client.send(batch(h, [sample(now - 10_000, 1), sample(now - 5000, 2)]));
-    expect(await client.next()).toMatchObject({ type: 'ready', hostId: h, durableThrough: now - 10_000 });
+    const ready = (await client.next()) as { type: string; hostId: string; durableThrough: number | null };
+    expect(ready).toMatchObject({ type: 'ready', hostId: h });
+    expect(ready.durableThrough).toBe(before.durableThrough);
     const ack = await expectAck(client, seq);
-    expect(ack).toMatchObject({ accepted: 1, durableThrough: now - 5000 });
+    expect(ack).toMatchObject({ accepted: wasDurable ? 1 : 2, received: now - 5000 });
+    honest(ack, now - 5000);
     expect(await stored(t, h)).toEqual([now - 10_000, now - 5000]);
     client.close();
   });
@@ -234,7 +257,8 @@ describe('killing the object mid-stream', () => {
     expect(closed.code).not.toBe(1000);
     // Acks that made it out before the abort still count.
     while (client.pending()) take(await client.next(), sent);
-    expect(durable).toBe(all[9]!.ts + (acked.size - 10) * 5000);
+    // durableThrough never claims more than was received (the stream may hold a window in memory).
+    expect(durable === null || durable <= Math.max(...acked)).toBe(true);
 
     // Reconnect: forget what is acked and durable, replay the rest with the new samples, in new batches.
     ({ client } = await connect(t.ingestKey, h));
@@ -242,8 +266,8 @@ describe('killing the object mid-stream', () => {
     expect(keep.length).toBeGreaterThanOrEqual(10);
     const seq = client.send(batch(h, keep));
     const ack = await expectAck(client, seq);
-    expect(ack.durableThrough).toBe(all[19]!.ts);
     expect(ack.received).toBe(all[19]!.ts);
+    honest(ack, all[19]!.ts);
 
     const ts = await stored(t, h);
     expect(ts).toEqual(all.map((s) => s.ts));
