@@ -148,3 +148,35 @@ export function hostSender(transport: Transport, serverUrl: string, key: string,
 }
 
 export type HostSender = ReturnType<typeof hostSender>;
+
+/**
+ * bench:cost's transport (bench/cost.ts): one host's stream, billed as one Worker request for the
+ * upgrade and one incoming message per frame. `immediate` (the bench's last hand-over) goes as a
+ * POST, which writes before it answers, as the agent's last send on stop does.
+ */
+export async function hostStream(serverUrl: string, key: string, host: string) {
+  const info: HostInfo = { id: host, name: host, os: 'linux', agentVersion: 'bench' };
+  let s = await HostStream.open(serverUrl, key, info);
+  const post = hostSender('http', serverUrl, key);
+  const t = {
+    workerRequests: 1,
+    wsMessages: 0,
+    async send(samples: CollectRequest['samples'], opts: { immediate?: boolean } = {}) {
+      const batch: CollectRequest = { host: info, batchId: `${host}-${samples[0]!.ts}`, samples };
+      if (opts.immediate) {
+        t.workerRequests++;
+        return post.send(batch);
+      }
+      if (s.closed) {
+        s = await HostStream.open(serverUrl, key, info); // past its maximum age: reconnect, as the agent does
+        t.workerRequests++;
+      }
+      t.wsMessages++;
+      return s.send(batch);
+    },
+    async close() {
+      s.close();
+    },
+  };
+  return t;
+}
