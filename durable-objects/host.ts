@@ -73,6 +73,8 @@ export interface IngestOptions {
    * each sample until `durableThrough` passes it and replays the rest after a reconnect.
    */
   durable?: boolean;
+  /** The call is an agent stream's frame (for bench:cost's counts only). */
+  fromStream?: boolean;
 }
 
 interface State {
@@ -138,7 +140,8 @@ export class HostObject extends BaseObject<Env> {
    * `needConfig` without storing anything, and the worker calls again with the config itself.
    */
   async ingest(tenantId: string, batch: CollectRequest, offer?: ConfigOffer, now = Date.now(), opts: IngestOptions = {}): Promise<IngestResult> {
-    if (this.cost) this.cost.requests++;
+    // A stream frame is an incoming WebSocket message (billed 20 to a request), not an RPC.
+    if (this.cost) opts.fromStream ? this.cost.wsMessages++ : this.cost.requests++;
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.hostId !== batch.host.id))
       throw new Error('object identity mismatch'); // cannot happen with name-based addressing; refuse loudly
     if (offer && !offer.config && this.alerts.needsConfig(offer.version)) return { accepted: 0, duplicate: false, needConfig: true, durableThrough: this.raw.durableThrough() };
@@ -183,7 +186,7 @@ export class HostObject extends BaseObject<Env> {
   /** One frame of an agent's stream: the same ingest as a POST, answered with what is durable. */
   private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
     // The stream may leave samples in memory until their window ends: the agent keeps them until durableThrough passes.
-    const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false });
+    const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false, fromStream: true });
     let received = -Infinity;
     for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
     return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };
