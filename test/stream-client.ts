@@ -4,41 +4,11 @@ import { SELF } from 'cloudflare:test';
 import { STREAM_PATH, type StreamServerFrame } from '../protocol/ingest-stream.ts';
 import type { CollectRequest } from '../protocol/ingest.ts';
 import { BASE } from './helpers.ts';
+import { LiveClient } from './live-client.ts';
 
-export class StreamClient {
-  private queue: StreamServerFrame[] = [];
-  private waiting: ((m: StreamServerFrame) => void) | null = null;
+/** The live-socket test client's queue (test/live-client.ts), plus sending samples frames. */
+export class StreamClient extends LiveClient<StreamServerFrame> {
   private seq = 0;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  constructor(readonly ws: WebSocket) {
-    ws.accept();
-    ws.addEventListener('message', (e) => {
-      const m = JSON.parse(e.data as string) as StreamServerFrame;
-      if (this.waiting) {
-        const w = this.waiting;
-        this.waiting = null;
-        w(m);
-      } else this.queue.push(m);
-    });
-    this.closed = new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason })));
-  }
-
-  /** The next frame; rejects if none comes within `ms` (a deadline, not a measurement). */
-  next(ms = 5000): Promise<StreamServerFrame> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = null;
-        reject(new Error(`no stream frame within ${ms} ms`));
-      }, ms);
-      this.waiting = (msg) => {
-        clearTimeout(timer);
-        resolve(msg);
-      };
-    });
-  }
 
   /** Sends a samples frame; returns its seq. */
   send(batch: CollectRequest, seq = ++this.seq): number {
@@ -50,14 +20,6 @@ export class StreamClient {
   async call(batch: CollectRequest): Promise<StreamServerFrame> {
     this.send(batch);
     return this.next();
-  }
-
-  pending(): number {
-    return this.queue.length;
-  }
-
-  close() {
-    this.ws.close(1000, 'done');
   }
 }
 

@@ -4,6 +4,7 @@
 // bundle).
 import type { LogHistogramResponse, LogLine, LogSearchResponse, LogTailMessage, TailLine } from '../../../protocol/logs.ts';
 import { qs } from './api.ts';
+import { traceHref } from './traces.ts';
 
 export type { LogHistogramResponse, LogLine, LogSearchResponse, LogTailMessage, TailLine };
 
@@ -55,7 +56,8 @@ export const livePath = (v: LogView) => {
 };
 
 /** The trace page of a line (the traces page takes ?id=, and ?span= to open that span). */
-export const traceUrl = (traceId: string, spanId?: string | null) => `/app/trace/?${qs({ id: traceId, span: spanId ?? undefined })}`;
+/** A line's trace page: the trace page's own link (lib/traces.ts). */
+export const traceUrl = (traceId: string, spanId?: string | null) => traceHref(traceId, spanId ?? undefined);
 /** The explorer on a trace's (or span's) lines: for the trace page to link here. */
 export const logsOfTraceUrl = (traceId: string, spanId?: string) => `/app/logs/?${qs({ trace_id: traceId, span_id: spanId })}`;
 
