@@ -46,22 +46,27 @@ export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: Spa
 async function drain(env: Env, started: number) {
   try {
     await new Promise((r) => setTimeout(r, BATCH_DELAY_MS)); // let a burst of requests gather
-    try {
-      // One connection for the whole drain; one statement per MAX_ROWS rows.
-      await withDb(env, async (db) => {
-        while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
-          const rows = queue.slice(0, MAX_ROWS);
-          queue = queue.slice(rows.length);
-          try {
-            await insertSpans(db, rows, Date.now());
-          } catch (err) {
-            console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
+    // The outer check runs again after the connection closes: rows queued while it closed found
+    // this drain running and started none. Between the last check and the reset in `finally`
+    // nothing awaits, so no row is left behind in the queue.
+    while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
+      try {
+        // One connection per pass; one statement per MAX_ROWS rows.
+        await withDb(env, async (db) => {
+          while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
+            const rows = queue.slice(0, MAX_ROWS);
+            queue = queue.slice(rows.length);
+            try {
+              await insertSpans(db, rows, Date.now());
+            } catch (err) {
+              console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
+            }
           }
-        }
-      });
-    } catch (err) {
-      console.error(JSON.stringify({ msg: 'span write failed (no connection); these spans are not stored', rows: queue.length, error: String(err) }));
-      queue = [];
+        });
+      } catch (err) {
+        console.error(JSON.stringify({ msg: 'span write failed (no connection); these spans are not stored', rows: queue.length, error: String(err) }));
+        queue = [];
+      }
     }
     if (overflow) {
       console.error(JSON.stringify({ msg: 'span write queue full; spans not stored', rows: overflow }));

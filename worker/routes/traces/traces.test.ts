@@ -23,8 +23,9 @@ const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)),
 async function stored(tenantId: string, count: number) {
   const read = () =>
     withDb(env, async (db) => (await db.execute(sql`SELECT trace_id, span_id, service, kept FROM spans WHERE tenant_id = ${tenantId}`)).rows as { trace_id: string; span_id: string; service: string; kept: string }[]);
-  await waitFor(read, (rows) => rows.length >= count);
-  return read();
+  const rows = await waitFor(read, (rows) => rows.length >= count);
+  expect(rows.length, `stored spans of the tenant after 15 s`).toBeGreaterThanOrEqual(count);
+  return rows;
 }
 
 async function sdkSpans(): Promise<{ spans: ReadableSpan[]; traceId: string }> {
@@ -255,6 +256,19 @@ describe('GET /api/v1/traces', () => {
       if (p.nextCursor === null) break;
     }
     expect(pages).toEqual(all.spans.map((s) => s.spanId));
+  });
+
+  it('stores the spans of exports that arrive while an earlier write is finishing', async () => {
+    // The writer drains one shared queue per isolate. Rows queued while a drain closed its
+    // connection were once left until the next export (seen in CI only, under load; this burst
+    // does not reliably hit that window on a quiet machine, but guards the whole burst path).
+    const { tenant, ingestKey } = await seedTenant();
+    const now = Date.now();
+    const posts = Array.from({ length: 16 }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * 7)).then(() => postTraces(ingestKey, otlpTraces(`burst-${i}`, [{ route: '/x', durationMs: 5, end: now - 1000 }]))),
+    );
+    expect((await Promise.all(posts)).map((r) => r.status)).toEqual(new Array(16).fill(200));
+    expect(new Set((await stored(tenant.id, 16)).map((r) => r.service)).size).toBe(16);
   });
 
   it('answers bad parameters with a 400 naming them', async () => {
