@@ -17,12 +17,14 @@ import {
   mergeLive,
   RANGES,
   readLogView,
+  readPickedRange,
   searchPath,
   traceUrl,
   type LogHistogramResponse,
   type LogSearchResponse,
   type LogTailMessage,
   type LogView,
+  type PickedRange,
   type ShownLine,
 } from '../lib/logs.ts';
 import { AppShell } from './AppShell.tsx';
@@ -54,7 +56,14 @@ function Histogram({ data, onPick }: { data: LogHistogramResponse | null; onPick
     };
   }, []);
   useEffect(() => {
-    if (!data || !chart.current) return;
+    if (!chart.current) return;
+    if (!data) {
+      // A failed search: no bars from the one before.
+      chart.current.clear();
+      el.current!.dataset.total = '';
+      el.current!.dataset.tallest = '';
+      return;
+    }
     const t = themeColors();
     chart.current.setOption({
       animation: false,
@@ -64,6 +73,14 @@ function Histogram({ data, onPick }: { data: LogHistogramResponse | null; onPick
       yAxis: { type: 'value', minInterval: 1, axisLabel: { color: t.muted }, splitLine: { lineStyle: { color: t.border } } },
       series: [{ type: 'bar', name: 'lines', data: data.buckets.map((b) => [b.ts + data.stepMs / 2, b.count]), barWidth: '90%', itemStyle: { color: t.accent } }],
     });
+    // What was drawn, on the element: the total, and the pixel inside the tallest bar (the e2e
+    // test reads the canvas there).
+    const div = el.current!;
+    const tallest = data.buckets.reduce((m, b) => (b.count > m.count ? b : m), { ts: 0, count: 0 });
+    div.dataset.total = String(data.buckets.reduce((n, b) => n + b.count, 0));
+    div.dataset.step = String(data.stepMs);
+    const at = tallest.count ? (chart.current.convertToPixel({ seriesIndex: 0 }, [tallest.ts + data.stepMs / 2, tallest.count / 2]) as number[] | undefined) : undefined;
+    div.dataset.tallest = at ? `${tallest.ts},${tallest.count},${at.map(Math.round).join(',')}` : '';
   }, [data]);
   return <div ref={el} className="chart" style={{ height: 140 }} data-histogram aria-label="Matching lines over time" />;
 }
@@ -72,7 +89,7 @@ function Line({ line }: { line: ShownLine }) {
   const [open, setOpen] = useState(false);
   const level = line.level || levelOf(line.severity);
   return (
-    <li className="log-line" data-line>
+    <li className="log-line" data-line={line.key} data-ts={line.ts}>
       <button type="button" className="log-summary" aria-expanded={open} onClick={() => setOpen(!open)}>
         <span className="muted small mono">{formatTs(line.ts)}</span> <span className={`badge ${LEVEL_CLASS[levelOf(line.severity)] ?? ''}`}>{level || '–'}</span>{' '}
         <span className="small">{line.service}</span> <span className="mono log-message">{line.message}</span>
@@ -117,7 +134,7 @@ function Line({ line }: { line: ShownLine }) {
 function Explorer() {
   const [view, setView] = useState<LogView>(() => readLogView(location.search));
   const [draft, setDraft] = useState<LogView>(view);
-  const [range, setRange] = useState<{ from: number; to: number } | null>(null);
+  const [range, setRangeState] = useState<PickedRange | null>(() => readPickedRange(location.search));
   const [lines, setLines] = useState<ShownLine[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [hist, setHist] = useState<LogHistogramResponse | null>(null);
@@ -127,13 +144,17 @@ function Explorer() {
   const [status, setStatus] = useState<LiveStatus>('closed');
   const [skipped, setSkipped] = useState<{ count: number; from: number; to: number } | null>(null);
   const seq = useRef(0);
+  // The range the first page was searched over: older pages continue that search.
+  const searched = useRef<PickedRange>({ from: 0, to: 0 });
 
-  const apply = (v: LogView, r: { from: number; to: number } | null = null) => {
-    history.replaceState(null, '', `${location.pathname}${logViewSearch(v)}`);
+  const apply = (v: LogView, r: PickedRange | null = null) => {
+    history.replaceState(null, '', `${location.pathname}${logViewSearch(v, r)}`);
     setView(v);
     setDraft(v);
-    setRange(r);
+    setRangeState(r);
   };
+  // A range picked from the histogram (or the skipped notice) is kept in the URL as well.
+  const setRange = (r: PickedRange | null) => apply(view, r);
 
   // Search and histogram: on every change of the filters or the range.
   useEffect(() => {
@@ -144,6 +165,7 @@ function Explorer() {
     setError(null);
     Promise.all([api<LogSearchResponse>(searchPath(view, from, to), { signal: ac.signal }), api<LogHistogramResponse>(histogramPath(view, from, to), { signal: ac.signal })])
       .then(([s, h]) => {
+        searched.current = { from, to };
         setLines(s.lines.map((l) => ({ ...l, key: l.id })));
         setCursor(s.nextCursor);
         setHist(h);
@@ -151,6 +173,10 @@ function Explorer() {
       })
       .catch((e: Error) => {
         if (ac.signal.aborted) return;
+        // No stale lines under an error: what is shown would not be what was asked for.
+        setLines([]);
+        setCursor(null);
+        setHist(null);
         setError(e.message);
         setLoading(false);
       });
@@ -178,8 +204,7 @@ function Explorer() {
 
   const older = async () => {
     if (!cursor) return;
-    const to = range?.to ?? Date.now();
-    const from = range?.from ?? to - RANGES[view.range]!;
+    const { from, to } = searched.current;
     try {
       const s = await api<LogSearchResponse>(searchPath(view, from, to, cursor));
       setLines((list) => [...list, ...s.lines.map((l) => ({ ...l, key: l.id }))]);
@@ -243,7 +268,7 @@ function Explorer() {
             </span>
           )}
           {range && (
-            <span className="chip">
+            <span className="chip" data-chip="range">
               {formatTs(range.from)} – {formatTs(range.to)}
               <button type="button" aria-label="Back to the whole range" onClick={() => setRange(null)}>
                 ×
@@ -261,7 +286,7 @@ function Explorer() {
         <Histogram data={hist} onPick={(from, to) => setRange({ from, to })} />
       </section>
       {skipped && (
-        <p className="notice small" data-skipped>
+        <p className="notice small" data-skipped={skipped.count}>
           The live tail skipped {skipped.count} lines ({formatTs(skipped.from)} – {formatTs(skipped.to)}) to keep up; they are stored:{' '}
           <button type="button" onClick={() => setRange({ from: Math.floor(skipped.from), to: Math.ceil(skipped.to) + 1 })}>
             search them
@@ -272,9 +297,11 @@ function Explorer() {
         {loading && lines.length === 0 ? (
           <p className="muted">Searching…</p>
         ) : lines.length === 0 ? (
-          <p className="empty" data-no-lines>
-            No lines match. Send logs with OTLP (<code>/v1/logs</code>) or a log shipper (<code>/api/v1/logs</code>, docs/logs.md).
-          </p>
+          !error && (
+            <p className="empty" data-no-lines>
+              No lines match. Send logs with OTLP (<code>/v1/logs</code>) or a log shipper (<code>/api/v1/logs</code>, docs/logs.md).
+            </p>
+          )
         ) : (
           <ul className="log-list" data-lines>
             {lines.map((l) => (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramPath, levelOf, livePath, logsOfTraceUrl, logViewSearch, mergeLive, readLogView, searchPath, traceUrl, type ShownLine } from './logs.ts';
+import { histogramPath, levelOf, livePath, logsOfTraceUrl, logViewSearch, mergeLive, readLogView, readPickedRange, searchPath, traceUrl, type ShownLine } from './logs.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -15,6 +15,15 @@ describe('the log explorer URL', () => {
   it('drops what it cannot use and keeps the default out of the URL', () => {
     expect(readLogView('?level=loud&trace_id=xyz&range=3y&q=a%20b')).toEqual({ q: 'a b', service: '', level: '', traceId: '', spanId: '', range: '1h' });
     expect(logViewSearch(readLogView(''))).toBe('');
+  });
+
+  it('keeps a range narrowed from the histogram', () => {
+    const v = readLogView('?q=x');
+    expect(logViewSearch(v, { from: 1000, to: 2000 })).toBe('?q=x&from=1000&to=2000');
+    expect(readPickedRange('?q=x&from=1000&to=2000')).toEqual({ from: 1000, to: 2000 });
+    expect(readPickedRange('?from=2000&to=1000')).toBeNull();
+    expect(readPickedRange('?from=abc&to=1000')).toBeNull();
+    expect(readPickedRange('?q=x')).toBeNull();
   });
 
   it('builds the API paths from the filters', () => {

@@ -38,8 +38,21 @@ export function readLogView(search: string): LogView {
   };
 }
 
-export function logViewSearch(v: LogView): string {
-  const s = qs({ q: v.q, service: v.service, level: v.level, trace_id: v.traceId, span_id: v.spanId, range: v.range === '1h' ? undefined : v.range });
+/** A range narrowed from the histogram (or a skipped notice): epoch ms, kept in the URL too. */
+export interface PickedRange {
+  from: number;
+  to: number;
+}
+
+export function readPickedRange(search: string): PickedRange | null {
+  const p = new URLSearchParams(search);
+  const from = Number(p.get('from') ?? NaN);
+  const to = Number(p.get('to') ?? NaN);
+  return Number.isFinite(from) && Number.isFinite(to) && from < to ? { from, to } : null;
+}
+
+export function logViewSearch(v: LogView, r: PickedRange | null = null): string {
+  const s = qs({ q: v.q, service: v.service, level: v.level, trace_id: v.traceId, span_id: v.spanId, range: v.range === '1h' ? undefined : v.range, from: r?.from, to: r?.to });
   return s ? `?${s}` : '';
 }
 
