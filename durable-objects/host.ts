@@ -140,7 +140,7 @@ export class HostObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('state', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.state));
   }
 
   /**
