@@ -210,7 +210,10 @@ async function main() {
           const t0 = performance.now();
           const sample = fullSample(ts, i);
           spool[i]!.set(ts, sample);
-          const r = await transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
+          const sendOnce = () => transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
+          let r = await sendOnce();
+          // A stream closed under a frame in flight (its maximum age): the agent reconnects and sends it again.
+          if (!r.ok && r.error?.startsWith('closed')) r = await sendOnce();
           latencies.push(performance.now() - t0);
           if (r.ok) {
             acked[i]!.push(ts);
