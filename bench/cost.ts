@@ -29,6 +29,8 @@ interface Counters {
   setAlarms: number;
   rowsRead: number;
   rowsWritten: number;
+  /** Rows written by statement kind and table (durable-objects/sql-meter.ts). */
+  writtenBy?: Record<string, number>;
   databaseSize: number;
   rawSamples?: number;
   raw?: { rows: number; pendingWindows: number; dirtyWindows: number };
@@ -93,7 +95,23 @@ const diff = (a: Counters, b: Counters) => ({
   setAlarms: b.setAlarms - a.setAlarms,
   rowsRead: b.rowsRead - a.rowsRead,
   rowsWritten: b.rowsWritten - a.rowsWritten,
+  writtenBy: Object.fromEntries(Object.entries(b.writtenBy ?? {}).map(([k, v]) => [k, v - (a.writtenBy?.[k] ?? 0)])),
 });
+
+/** Rows written per object in the run, by cause (setAlarm is billed as a row written), largest first. */
+function rowsByCause(ds: ReturnType<typeof diff>[]): string {
+  const total: Record<string, number> = {};
+  for (const x of ds) {
+    for (const [k, v] of Object.entries(x.writtenBy)) total[k] = (total[k] ?? 0) + v;
+    total.setAlarm = (total.setAlarm ?? 0) + x.setAlarms;
+  }
+  const n = Math.max(1, ds.length);
+  return Object.entries(total)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${(v / n).toFixed(2)}`)
+    .join(', ');
+}
 
 interface Monthly {
   workerRequests: number;
@@ -192,7 +210,10 @@ async function main() {
           const t0 = performance.now();
           const sample = fullSample(ts, i);
           spool[i]!.set(ts, sample);
-          const r = await transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
+          const sendOnce = () => transports[i]!.send([sample]).catch((err: unknown) => ({ ok: false, durableThrough: null, error: String(err) }));
+          let r = await sendOnce();
+          // A stream closed under a frame in flight (its maximum age): the agent reconnects and sends it again.
+          if (!r.ok && r.error?.startsWith('closed')) r = await sendOnce();
           latencies.push(performance.now() - t0);
           if (r.ok) {
             acked[i]!.push(ts);
@@ -250,6 +271,7 @@ async function main() {
       activeSeconds: (objectRequests * scale * mean(latencies)) / 1000,
     };
     log(`host, per ${seconds} s: ${workerRequests.toFixed(1)} Worker requests, ${objectRequests.toFixed(1)} object requests (alarms ${sum((x) => x.alarms).toFixed(2)}), ${wsMessages.toFixed(1)} ws messages, ${sum((x) => x.rowsWritten).toFixed(1)} rows written (+${pendingRows.toFixed(2)} windows waiting, ${sum((x) => x.setAlarms).toFixed(2)} setAlarm), ${sum((x) => x.rowsRead).toFixed(0)} rows read; mean answer ${mean(latencies).toFixed(1)} ms`);
+    log(`host rows written per ${seconds} s by cause: ${rowsByCause(d)}`);
     log(`host, per month: ${Math.round(hostMonth.workerRequests)} Worker requests, ${Math.round(hostMonth.objectRequests)} object requests, ${Math.round(hostMonth.wsMessages)} ws messages, ${Math.round(hostMonth.rowsWritten)} rows written, ${Math.round(hostMonth.rowsRead)} rows read, ${(hostMonth.storageBytes / 1e6).toFixed(2)} MB stored, ${hostMonth.activeSeconds.toFixed(0)} s active`);
 
     // Every acknowledged host sample must be in the raw tier, once per 5 s bucket.
@@ -282,6 +304,7 @@ async function main() {
     let appLost = 0;
     for (const a of apps) appLost += await a.lost(readKey, start - INTERVAL);
     log(`OTLP instance, per ${seconds} s: ${(appMonth.workerRequests / scale).toFixed(1)} Worker requests, ${appRequests.toFixed(1)} object requests, ${asum((x) => x.rowsWritten).toFixed(1)} rows written, ${asum((x) => x.rowsRead).toFixed(0)} rows read`);
+    log(`OTLP instance rows written per ${seconds} s by cause: ${rowsByCause(ad)}`);
     log(`${handedOver} samples not yet durable at the end were handed over with immediate durability`);
     log(`${latencies.length} host sends, ${failures} failed${errors.length ? `: ${errors.join(' | ')}` : ''}; raw tier bytes/point from the database size of a probe host given 6 h of full samples`);
 

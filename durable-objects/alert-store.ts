@@ -41,7 +41,7 @@ export class AlertStore {
   }
 
   saveConfig(c: AlertConfig) {
-    this.sql.exec("INSERT OR REPLACE INTO alert_meta (key, value) VALUES ('config', ?)", JSON.stringify(c));
+    this.sql.exec("INSERT INTO alert_meta (key, value) VALUES ('config', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(c));
   }
 
   loadStates(): Map<string, SeriesState> {
@@ -55,7 +55,7 @@ export class AlertStore {
   }
 
   saveState(key: string, s: SeriesState) {
-    this.sql.exec('INSERT OR REPLACE INTO alert_state (key, data) VALUES (?, ?)', key, JSON.stringify(s));
+    this.sql.exec('INSERT INTO alert_state (key, data) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET data = excluded.data', key, JSON.stringify(s));
   }
 
   deleteState(key: string) {

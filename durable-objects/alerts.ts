@@ -16,6 +16,13 @@ export const STALE_MS = 15 * 60_000;
 export class HostAlerts extends AlertEngine {
   private lastReceived: number | null = null;
   private forecasts: HostForecasts;
+  /**
+   * How much later than `for` the host-down check may run (HostObject sets it): 0 by default;
+   * while an agent's stream is open and a rollup flush alarm is already pending, the check rides
+   * on that alarm (the stream's close re-arms the exact deadline), which saves re-arming an alarm
+   * (a row written) once a `for` per healthy host.
+   */
+  downSlack: () => number = () => 0;
 
   /**
    * `lastReceived`: when the latest sample arrived, from the raw tier (RawStore.lastReceived);
@@ -80,7 +87,7 @@ export class HostAlerts extends AlertEngine {
     if (this.lastReceived !== null)
       for (const rule of this.rules())
         if (rule.metric === HOST_UP_METRIC && this.watchesThisHost(rule) && this.states.get(this.key(rule, {}))?.status !== 'firing')
-          times.push(this.lastReceived + rule.forMs);
+          times.push(this.lastReceived + rule.forMs + this.downSlack());
     return times;
   }
 

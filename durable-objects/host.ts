@@ -40,6 +40,14 @@ function spread(name: string): number {
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
   return (h >>> 0) % FLUSH_SPREAD_MS;
 }
+/**
+ * While an agent's stream is open and a flush alarm is pending, the host-down check waits for
+ * that alarm instead of its own (HostAlerts.downSlack): at most one flush period plus its grace
+ * and spread after the latest sample, so no extra alarm is armed while samples flow. A closed
+ * stream re-arms the exact deadline at once; a stream open but silent (a half-open connection)
+ * is caught at the pending flush alarm, then at the exact deadline (docs/alerting.md "Host down").
+ */
+export const STREAM_DOWN_SLACK_MS = FLUSH_PERIOD_MS + FLUSH_GRACE_MS + FLUSH_SPREAD_MS;
 /** At most this much raw time per flush, so catching up after an outage stays bounded. */
 const MAX_FLUSH_SPAN = 60 * MINUTE;
 const RETRY_MS = 30_000;
@@ -124,6 +132,7 @@ export class HostObject extends BaseObject<Env> {
     const unlimited = rateLimitsOff(this.env);
     this.streams = new IngestStreams(this.ctx, () => ({ ...(this.constructor as typeof HostObject).streamOptions, unlimited }), (id, frame, now) => this.onFrame(id, frame, now));
     this.alerts = new HostAlerts(sql, this.env, this.raw.lastReceived(), (from, to) => this.raw.range(from, to));
+    this.alerts.downSlack = () => (this.streams.count() > 0 && this.flushDueAt() !== null ? STREAM_DOWN_SLACK_MS : 0);
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
     // A new instance with streams still open (woken from hibernation, or restarted): say `ready`
     // again, so each agent re-sends what it holds unconfirmed (anything only in memory is gone).
@@ -131,7 +140,7 @@ export class HostObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('state', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.state));
   }
 
   /**
@@ -221,8 +230,10 @@ export class HostObject extends BaseObject<Env> {
 
 
   /** Closes the streams opened with a revoked key (the key route pushes this); returns how many. */
-  revokeKey(keyId: string): number {
-    return this.streams.revoke(keyId);
+  async revokeKey(keyId: string): Promise<number> {
+    const closed = this.streams.revoke(keyId);
+    if (closed) await this.streamsChanged();
+    return closed;
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
@@ -230,9 +241,22 @@ export class HostObject extends BaseObject<Env> {
     return super.webSocketMessage(ws, message);
   }
 
-  override webSocketClose(ws: WebSocket, code: number) {
-    if (this.streams.owns(ws)) return this.streams.onClose(ws, code);
+  override async webSocketClose(ws: WebSocket, code: number) {
+    if (this.streams.owns(ws)) {
+      this.streams.onClose(ws, code);
+      await this.streamsChanged(ws);
+      return;
+    }
     return super.webSocketClose(ws, code);
+  }
+
+  /**
+   * The last stream closed: the host-down check goes back to its exact deadline (the last
+   * sample's arrival plus `for`), which may be earlier than the alarm armed while it was open.
+   */
+  private async streamsChanged(closing?: WebSocket) {
+    if (this.streams.count(closing) > 0) return;
+    await this.scheduleAlarm([this.alerts.nextDue(Date.now())]);
   }
 
   override webSocketError(ws: WebSocket) {
@@ -302,6 +326,8 @@ export class HostObject extends BaseObject<Env> {
       also.push(now + RETRY_MS);
       flushed = false; // its due time has passed: retry at RETRY_MS, not at once
     }
+    // Again after the flush: with nothing left to flush the host-down check is back on its exact deadline.
+    also.push(this.alerts.nextDue(Date.now()));
     await this.scheduleAlarm(also, flushed);
   }
 

@@ -58,8 +58,9 @@ export class IngestStreams {
     return this.ctx.getTags(ws).includes(STREAM_TAG);
   }
 
-  count(): number {
-    return this.ctx.getWebSockets(STREAM_TAG).length;
+  /** Open streams, leaving out `except` (one being closed) and any already closing. */
+  count(except?: WebSocket): number {
+    return this.ctx.getWebSockets(STREAM_TAG).filter((ws) => ws !== except && ws.readyState === 1).length; // 1: OPEN;
   }
 
   /** Completes an upgrade the worker authorized; the socket gets `ready` first. */

@@ -7,9 +7,24 @@ export interface SqlMeter {
   rowsRead: number;
   rowsWritten: number;
   statements: number;
+  /** Rows written by cause: statement kind and table (`INSERT raw_h*`, `UPDATE alert_outbox`). */
+  writtenBy: Record<string, number>;
 }
 
-export const newMeter = (): SqlMeter => ({ rowsRead: 0, rowsWritten: 0, statements: 0 });
+export const newMeter = (): SqlMeter => ({ rowsRead: 0, rowsWritten: 0, statements: 0, writtenBy: {} });
+
+/**
+ * A statement's cause: its verb and the table it names, hour tables folded into one (`raw_h*`).
+ * Only the statement text is looked at, never its bindings.
+ */
+export function statementCause(query: string): string {
+  const q = query.trim().replace(/\s+/g, ' ');
+  const m = /^(INSERT OR REPLACE INTO|INSERT OR IGNORE INTO|INSERT INTO|REPLACE INTO|UPDATE|DELETE FROM|CREATE TABLE IF NOT EXISTS|CREATE TABLE|CREATE INDEX IF NOT EXISTS|DROP TABLE IF EXISTS|DROP TABLE|SELECT)\b\s*(\w+)?/i.exec(q);
+  if (!m) return q.split(' ')[0]!.toUpperCase();
+  const verb = m[1]!.toUpperCase().replace(/ IF (NOT )?EXISTS$/, '').replace(/ INTO$| FROM$/, '');
+  const table = (m[2] ?? '').replace(/^raw_h\d+$/, 'raw_h*');
+  return `${verb} ${table}`.trim();
+}
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -46,6 +61,10 @@ export function meteredSql(sql: SqlStorage, meter: SqlMeter): SqlStorage {
           meter.rowsRead += cur.rowsRead;
           meter.rowsWritten += cur.rowsWritten;
           meter.statements++;
+          if (cur.rowsWritten) {
+            const cause = statementCause(query);
+            meter.writtenBy[cause] = (meter.writtenBy[cause] ?? 0) + cur.rowsWritten;
+          }
           return cursorOf(rows, cur.columnNames, cur.rowsRead, cur.rowsWritten);
         };
       const v = Reflect.get(target, prop, target) as unknown;

@@ -116,7 +116,7 @@ export class ServiceAnomalies {
 
   /** Once a minute: the baseline row, open periods' progress, and the 30-day retention. */
   private persist(now: number) {
-    this.sql.exec("INSERT OR REPLACE INTO anomaly_state (key, value) VALUES ('baseline', ?)", JSON.stringify(this.base));
+    this.sql.exec("INSERT INTO anomaly_state (key, value) VALUES ('baseline', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.base));
     for (const p of this.open) this.sql.exec('UPDATE anomaly_periods SET to_ms = ?, peak_z = ? WHERE id = ?', p.to, p.peakZ, p.id!);
     this.sql.exec('DELETE FROM anomaly_periods WHERE open = 0 AND (to_ms < ? OR id <= (SELECT MAX(id) FROM anomaly_periods) - ?)', now - KEEP_MS, MAX_PERIODS);
   }

@@ -90,7 +90,7 @@ export class ServiceMetrics {
 
   private save() {
     this.state.sources = this.sources.state();
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('metrics', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('metrics', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.state));
     this.sources.markSaved();
   }
 

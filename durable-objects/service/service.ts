@@ -137,7 +137,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private saveState() {
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('state', ?)", JSON.stringify(this.state));
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('state', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.state));
   }
 
   /** The route an entry is counted under: its own while under the cap, else OTHER_ROUTE. */
