@@ -73,14 +73,17 @@ function makeTemplate(service: string, seed: number): Template {
 }
 
 /**
- * A fresh copy of the template whose spans end in the current second. `unique` (< 1e6) shifts
- * every time by that many nanoseconds, so no two bodies are the same: the service counts an
- * identical body once (an SDK's retry), and real SDK batches never repeat.
+ * A fresh copy of the template whose spans end in the current second. `unique` shifts every
+ * time by that many microseconds (mod 1000), so no two bodies of a second are the same (up to
+ * 1,000 POSTs/s): the service counts an identical body once (an SDK's retry), and real SDK
+ * batches never repeat.
  */
 function stamp(t: Template, secNs: bigint, unique: number): Uint8Array {
   const out = t.body.slice();
   const view = new DataView(out.buffer);
-  const shift = secNs + BigInt(unique % 1_000_000);
+  // Whole microseconds (< 1 ms): stored spans' start times have microsecond resolution, and a
+  // shift below it made most bodies' stored rows the same keys as an earlier body's (skipped).
+  const shift = secNs + BigInt((unique % 1000) * 1000);
   for (const f of t.fields) view.setBigUint64(f.at, shift + f.rel, true);
   return out;
 }
