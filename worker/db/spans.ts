@@ -8,6 +8,11 @@ import { executeWithPartitions, type SqlExec } from './partitions.ts';
 
 /** One statement for rows of many requests (each row carries its tenant); a retried row is skipped. */
 export async function insertSpans(db: SqlExec, rows: readonly (SpanRow & { tenant_id: string })[], now: number): Promise<void> {
+  await insertSpanJson(db, rows.map((r) => JSON.stringify(r)), now);
+}
+
+/** The same from rows already encoded (worker/otlp/span-rows.ts spanRowJson): the array is only joined. */
+export async function insertSpanJson(db: SqlExec, rows: readonly string[], now: number): Promise<void> {
   if (rows.length === 0) return;
   const statement = sql`
     INSERT INTO spans (tenant_id, trace_id, span_id, parent_span_id, service, route, name, kind, start_time, duration_ms, error,
@@ -15,7 +20,7 @@ export async function insertSpans(db: SqlExec, rows: readonly (SpanRow & { tenan
     SELECT r.tenant_id, r.trace_id, r.span_id, r.parent_span_id, r.service, r.route, r.name, r.kind,
            timestamptz 'epoch' + r.start_us * interval '1 microsecond', r.duration_ms, r.error, r.status_code, r.status_message,
            r.kept, r.entry, r.attributes, r.resource, r.events, r.links, r.dropped
-    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(
+    FROM json_to_recordset(${`[${rows.join(',')}]`}::json) AS r(
       tenant_id text, trace_id text, span_id text, parent_span_id text, service text, route text, name text, kind smallint,
       start_us bigint, duration_ms float8, error boolean, status_code smallint, status_message text, kept text, entry boolean,
       attributes json, resource json, events json, links json, dropped json)

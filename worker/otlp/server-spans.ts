@@ -98,6 +98,9 @@ export interface AcceptedSpan {
   /** The route a server span counts under; null for other kinds. */
   route: string | null;
   error: boolean;
+  /** End and duration as float milliseconds, computed once here for the sampling plan. */
+  endMs: number;
+  ms: number;
 }
 
 export interface AggregatedTraces {
@@ -145,7 +148,7 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         const endMs = Number(span.endTimeUnixNano) / 1e6;
         if (endMs < minEnd || endMs > maxEnd) return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
         if (span.kind !== SPAN_KIND_SERVER) {
-          accepted.push({ service, resource: ra, span, route: null, error: isError(span) });
+          accepted.push({ service, resource: ra, span, route: null, error: isError(span), endMs, ms: endMs - Number(span.startTimeUnixNano) / 1e6 });
           return; // accepted; not a request of this service
         }
         if (!acc) {
@@ -167,8 +170,8 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         cell.count++;
         const error = isError(span);
         if (error) cell.errors++;
-        accepted.push({ service, resource: ra, span, route, error });
         const ms = endMs - Number(span.startTimeUnixNano) / 1e6;
+        accepted.push({ service, resource: ra, span, route, error, endMs, ms });
         cell.sketch.add(ms);
         if (cell.le) for (let t = 0; t < acc.thresholds.length; t++) if (ms <= acc.thresholds[t]!) cell.le[t]!++;
         requests++;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { TRACE_LIMITS } from '../../protocol/traces.ts';
 import type { Span } from '../../protocol/otlp/types.ts';
-import { spanRow } from './span-rows.ts';
+import { spanRow, spanRowJson } from './span-rows.ts';
 import type { AcceptedSpan } from './server-spans.ts';
 
 const span = (over: Partial<Span>): Span => ({
@@ -23,7 +23,7 @@ const span = (over: Partial<Span>): Span => ({
   flags: 0,
   ...over,
 });
-const accepted = (s: Span, resource = {}): AcceptedSpan => ({ service: 'svc', resource, span: s, route: s.kind === 2 ? 'GET /x' : null, error: false });
+const accepted = (s: Span, resource = {}): AcceptedSpan => ({ service: 'svc', resource, span: s, route: s.kind === 2 ? 'GET /x' : null, error: false, endMs: Number(s.endTimeUnixNano) / 1e6, ms: Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1e6 });
 const jsonSize = (r: ReturnType<typeof spanRow>) => JSON.stringify(r.attributes).length + JSON.stringify(r.resource).length + JSON.stringify(r.events).length + JSON.stringify(r.links).length;
 
 describe('spanRow', () => {
@@ -55,5 +55,15 @@ describe('spanRow', () => {
     expect(spanRow(accepted(span({ parentSpanId: '' })), 'sample').entry).toBe(true);
     const inner = spanRow(accepted(span({})), 'sample');
     expect([inner.entry, inner.route]).toEqual([false, null]);
+  });
+
+  it("encodes a row for the statement as the row itself plus its tenant, the resource's JSON made once", () => {
+    const resource = { 'service.name': 'svc', 'host.name': 'h\u2028"q"' };
+    const row = spanRow(accepted(span({ attributes: { k: 'v"\\' }, events: [{ timeUnixNano: 1n, name: 'e', attributes: { a: 1 } }] }), resource), 'error');
+    const json = spanRowJson(row, 'tenant-1');
+    expect(JSON.parse(json)).toEqual({ ...row, tenant_id: 'tenant-1' });
+    // A second span of the same resource reuses its JSON and still parses to its own row.
+    const other = spanRow(accepted(span({ spanId: 'd'.repeat(16) }), resource), 'sample');
+    expect(JSON.parse(spanRowJson(other, 'tenant-2'))).toEqual({ ...other, tenant_id: 'tenant-2' });
   });
 });

@@ -101,6 +101,24 @@ export function spanRow(a: AcceptedSpan, kept: KeptReason): SpanRow {
   return row;
 }
 
+/** A capped resource's JSON, made once per resource (it is the same object for all its spans). */
+const resourceJsonCache = new WeakMap<object, string>();
+
+/**
+ * The row as one element of the statement's JSON array (worker/db/spans.ts), with its tenant.
+ * Made when the row is queued, so the drain only joins strings: no large stringify blocks the
+ * isolate's requests, and the resource, repeated in every span of a body, is encoded once.
+ */
+export function spanRowJson(row: SpanRow, tenantId: string): string {
+  const { resource, ...rest } = row;
+  let res = resourceJsonCache.get(resource);
+  if (res === undefined) {
+    res = JSON.stringify(resource);
+    resourceJsonCache.set(resource, res);
+  }
+  return `${JSON.stringify(rest).slice(0, -1)},"tenant_id":${JSON.stringify(tenantId)},"resource":${res}}`;
+}
+
 /** Past the JSON budget: events go first (latest first), then links, then span attributes (last first). */
 function fitBudget(row: SpanRow) {
   const max = TRACE_LIMITS.maxSpanJsonBytes;

@@ -12,7 +12,7 @@ const hex = (len: number) => Array.from(crypto.getRandomValues(new Uint8Array(le
 function a(service: string, traceId: string, opts: { error?: boolean; route?: string; ms?: number } = {}): AcceptedSpan {
   const end = 1_700_000_000_000_000_000n + BigInt(++n);
   const span = { traceId, spanId: hex(8), parentSpanId: '', traceState: '', name: 'x', kind: opts.route ? 2 : 1, startTimeUnixNano: end - BigInt((opts.ms ?? 1) * 1e6), endTimeUnixNano: end, attributes: {}, droppedAttributesCount: 0, events: [], links: [], status: { code: 0, message: '' }, flags: 0 } as Span;
-  return { service, resource: {}, span, route: opts.route ?? null, error: opts.error ?? false };
+  return { service, resource: {}, span, route: opts.route ?? null, error: opts.error ?? false, endMs: Number(end) / 1e6, ms: opts.ms ?? 1 };
 }
 
 describe('planSampling / selectSpans', () => {

@@ -34,21 +34,27 @@ export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
     if (a.error) t.error = true;
   }
   const k = TRACE_SAMPLING.slowestPerRouteMinute;
-  type Acc = { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, Candidate[]> };
+  // Top k per route, then per minute (a body's spans nearly all end in one minute): route names
+  // are the worker's cached strings, so no key is built per span.
+  type Acc = { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, Map<number, Candidate[]>> };
   const services = new Map<string, Acc>();
+  let s: Acc | undefined;
   for (const a of accepted) {
-    let s = services.get(a.service);
-    if (!s) services.set(a.service, (s = { spans: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
+    if (s === undefined || s.spans[0]!.service !== a.service) {
+      s = services.get(a.service);
+      if (!s) services.set(a.service, (s = { spans: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
+    }
     s.spans.push(a);
     const t = traces.get(a.span.traceId)!;
     if (!t.error) s.sampling.levels[t.level]!++; // error traces are kept anyway: not the sample's budget
     if (a.route === null) continue;
     // Float milliseconds, as the signals take them (worker/otlp/server-spans.ts).
-    const endMs = Number(a.span.endTimeUnixNano) / 1e6;
-    const ms = endMs - Number(a.span.startTimeUnixNano) / 1e6;
-    const key = `${Math.floor(endMs / 60_000)}\u0000${a.route}`;
-    let top = s.top.get(key);
-    if (!top) s.top.set(key, (top = []));
+    const { endMs, ms } = a;
+    const minute = Math.floor(endMs / 60_000);
+    let perMinute = s.top.get(a.route);
+    if (!perMinute) s.top.set(a.route, (perMinute = new Map()));
+    let top = perMinute.get(minute);
+    if (!top) perMinute.set(minute, (top = []));
     if (top.length < k) top.push({ a, ms, endMs });
     else {
       let min = 0;
@@ -58,8 +64,9 @@ export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
   }
   const out = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>();
   for (const [service, s] of services) {
-    for (const top of s.top.values())
-      for (const c of top) s.sampling.slow.push({ route: c.a.route!, endMs: Math.floor(c.endMs), ms: c.ms, spanId: c.a.span.spanId, traceId: c.a.span.traceId });
+    for (const perMinute of s.top.values())
+      for (const top of perMinute.values())
+        for (const c of top) s.sampling.slow.push({ route: c.a.route!, endMs: Math.floor(c.endMs), ms: c.ms, spanId: c.a.span.spanId, traceId: c.a.span.traceId });
     out.set(service, { spans: s.spans, sampling: s.sampling });
   }
   return { services: out, traces };

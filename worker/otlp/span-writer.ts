@@ -7,8 +7,8 @@
 // before the answer) are what must never be lost. A failed write is logged with its row count
 // and dropped (docs/traces.md, "Durability").
 import { withDb } from '../db/client.ts';
-import { insertSpans } from '../db/spans.ts';
-import type { SpanRow } from './span-rows.ts';
+import { insertSpanJson } from '../db/spans.ts';
+import { spanRowJson, type SpanRow } from './span-rows.ts';
 
 const BATCH_DELAY_MS = 20;
 const MAX_ROWS = 500;
@@ -24,9 +24,8 @@ const MAX_DRAIN_MS = 5_000;
 const STALE_DRAIN_MS = 2 * MAX_DRAIN_MS + 10_000;
 
 type WaitUntil = { waitUntil(p: Promise<unknown>): void };
-type Row = SpanRow & { tenant_id: string };
-
-let queue: Row[] = [];
+/** Rows queued as their JSON (spanRowJson): encoded by the request that made them. */
+let queue: string[] = [];
 /** The running drain (its start), or 0. */
 let drainingSince = 0;
 let overflow = 0;
@@ -35,7 +34,7 @@ export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: Spa
   if (rows.length === 0) return;
   for (const r of rows) {
     if (queue.length >= MAX_QUEUED) overflow++;
-    else queue.push({ ...r, tenant_id: tenantId });
+    else queue.push(spanRowJson(r, tenantId));
   }
   const now = Date.now();
   if (drainingSince && now - drainingSince < STALE_DRAIN_MS) return;
@@ -57,7 +56,7 @@ async function drain(env: Env, started: number) {
             const rows = queue.slice(0, MAX_ROWS);
             queue = queue.slice(rows.length);
             try {
-              await insertSpans(db, rows, Date.now());
+              await insertSpanJson(db, rows, Date.now());
             } catch (err) {
               console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
             }
