@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['protocol/**/*.test.ts', 'agent/**/*.test.ts', 'examples/**/*.test.ts', 'durable-objects/core/**/*.test.ts', 'scripts/**/*.test.ts', 'site/src/**/*.test.ts'],
+          include: ['protocol/**/*.test.ts', 'bench/**/*.test.ts', 'agent/**/*.test.ts', 'examples/**/*.test.ts', 'durable-objects/core/**/*.test.ts', 'scripts/**/*.test.ts', 'site/src/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },
