@@ -14,6 +14,7 @@ import type { LogSearchResponse, LogTailMessage } from '../protocol/logs.ts';
 import { startStack } from '../scripts/lib/stack.ts';
 import { benchDataDir, parseArgs, percentile } from './args.ts';
 import { RARE_WORD, seedLines } from './logs-seed.ts';
+import { traceLookupLine } from './trace-lookup-hook.ts';
 
 const log = (m: string) => console.error(`[bench] ${m}`);
 const DAY = 86_400_000;
@@ -24,6 +25,7 @@ const PROBE_EVERY_MS = 100;
  * appends its trace lookup by id here; issue #14).
  */
 export const summaryHooks: ((ctx: { url: string; readKey: string; ingestKey: string }) => Promise<string>)[] = [];
+summaryHooks.push(traceLookupLine); // prints its own line before the summary (bench/trace-lookup-hook.ts)
 
 async function main() {
   const args = parseArgs(process.argv.slice(2), { seconds: 30, lines: 5_000_000, batch: 1000, concurrency: 8, queries: 40, data: 'tmpfs' });

@@ -1,9 +1,12 @@
 // A WebSocket-to-TCP shim so that Neon's serverless driver (which speaks Postgres over a
-// WebSocket) reaches a plain local Postgres. Only loopback targets are allowed: it is a dev and
-// test tool, never an open proxy.
+// WebSocket) reaches a plain local Postgres, and the stand-in for Neon's HTTP query endpoint
+// (`POST /sql`, the driver's `neon()` over fetch), which answers from pooled connections as
+// Neon's does. Only loopback targets are allowed: it is a dev and test tool, never an open proxy.
+import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import pg from 'pg';
 import type { WebSocketServer as WSS } from 'ws';
 
 // Loaded through require: under Vite's resolver the package's browser stub is picked otherwise.
@@ -18,11 +21,61 @@ export interface Shim {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
+// Values go back as Postgres' text, as Neon's endpoint sends them ("Neon-Raw-Text-Output"); the
+// driver parses them by each field's type.
+const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
+
+/** One small pool per connection string (a shim serves one local Postgres in practice). */
+function sqlEndpoint() {
+  const pools = new Map<string, pg.Pool>();
+  const pool = (connectionString: string) => {
+    let p = pools.get(connectionString);
+    if (!p) {
+      p = new pg.Pool({ connectionString, max: 8, idleTimeoutMillis: 30_000 });
+      p.on('error', () => {}); // an idle client's error: the pool drops it, the next query reconnects
+      pools.set(connectionString, p);
+    }
+    return p;
+  };
+  const answer = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const target = String(req.headers['neon-connection-string'] ?? '');
+    let host = '';
+    try {
+      host = new URL(target).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      /* reported below */
+    }
+    if (req.method !== 'POST' || !LOOPBACK.has(host)) return answer(res, 400, { message: 'POST /sql with a loopback Neon-Connection-String only' });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query?: string; params?: unknown[]; queries?: { query: string; params: unknown[] }[] };
+    if (body.queries) return answer(res, 400, { message: 'transactions over /sql are not supported by the local shim' });
+    try {
+      const r = await pool(target).query({ text: String(body.query), values: body.params ?? [], rowMode: 'array', types: RAW_TEXT });
+      answer(res, 200, { command: r.command, rowCount: r.rowCount, rows: r.rows, fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) });
+    } catch (err) {
+      const e = err as Record<string, unknown>;
+      answer(res, 400, { message: String(e.message), code: e.code, detail: e.detail, hint: e.hint, position: e.position, severity: e.severity });
+    }
+  };
+  return {
+    handler: (req: http.IncomingMessage, res: http.ServerResponse) => void handle(req, res).catch((err) => answer(res, 400, { message: String((err as Error).message ?? err) })),
+    close: () => Promise.all([...pools.values()].map((p) => p.end())),
+  };
+}
+
 export async function startPgWsShim(port = 0): Promise<Shim> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port });
+  const sqlHttp = sqlEndpoint();
+  const server = http.createServer(sqlHttp.handler);
+  const wss = new WebSocketServer({ server });
   await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
+    server.once('listening', resolve);
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1');
   });
   wss.on('connection', (ws, req) => {
     const address = new URL(req.url ?? '/', 'http://x').searchParams.get('address') ?? '';
@@ -49,14 +102,15 @@ export async function startPgWsShim(port = 0): Promise<Shim> {
     socket.on('close', () => ws.close(1000));
     socket.on('error', () => ws.close());
   });
-  const actual = (wss.address() as AddressInfo).port;
+  const actual = (server.address() as AddressInfo).port;
   return {
     port: actual,
     proxy: `127.0.0.1:${actual}`,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
-        wss.close(() => resolve());
+        wss.close(() => server.close(() => void sqlHttp.close().then(() => resolve(), () => resolve())));
+        server.closeAllConnections();
       }),
   };
 }

@@ -1,7 +1,8 @@
 // Postgres access from workerd. Production talks to Neon through its serverless driver over
 // WebSocket; locally the same driver reaches a plain Postgres through scripts/lib/pg-ws-shim.ts
 // (PG_WS_PROXY), so the code path under test is the production one (docs/architecture.md).
-import { Client, neonConfig } from '@neondatabase/serverless';
+import { Client, neon, neonConfig } from '@neondatabase/serverless';
+import { drizzle as drizzleHttp, type NeonHttpDatabase } from 'drizzle-orm/neon-http';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import * as schema from './schema.ts';
 
@@ -20,6 +21,8 @@ function configure(env: DbEnv) {
   neonConfig.useSecureWebSocket = false;
   neonConfig.pipelineTLS = false;
   neonConfig.pipelineConnect = false;
+  // The shim also stands in for Neon's HTTP query endpoint (scripts/lib/pg-ws-shim.ts).
+  neonConfig.fetchEndpoint = () => `http://${proxy}/sql`;
   configuredProxy = proxy;
 }
 
@@ -44,4 +47,16 @@ export async function withDb<T>(env: DbEnv, fn: (db: Db) => Promise<T>): Promise
     ended = true;
     await client.end();
   }
+}
+
+/**
+ * One-statement reads over Neon's HTTP query endpoint (a fetch per statement): no connection is
+ * set up in the request, since Neon's proxy answers from its pooled connections. What a
+ * WebSocket connection per request cost a read route here was most of its time
+ * (docs/performance.md, "Traces"). No transactions or session state on this path.
+ */
+export function httpDb(env: DbEnv): NeonHttpDatabase<typeof schema> {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not configured');
+  configure(env);
+  return drizzleHttp(neon(env.DATABASE_URL), { schema });
 }

@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { TraceIdParam, TraceResponse } from '../../../protocol/traces.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { traceSpans } from '../../db/spans.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
@@ -33,7 +33,7 @@ const route = createRoute({
 export function registerTraceGet(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
     const { traceId } = c.req.valid('param');
-    const { spans, truncated } = await withDb(c.env, (db) => traceSpans(db, c.get('tenantId'), traceId));
+    const { spans, truncated } = await traceSpans(httpDb(c.env), c.get('tenantId'), traceId);
     if (spans.length === 0) throw new ApiError(404, 'not_found', `no stored trace ${traceId} in this organization (kept 7 days; see docs/traces.md for which traces are kept)`, 'traceId');
     const services = [...new Set(spans.map((s) => s.service))];
     return c.json({ traceId, services, spans, truncated }, 200);

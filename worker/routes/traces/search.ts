@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ServiceNameParam } from '../../../protocol/apm.ts';
 import { TRACE_SAMPLING, TraceSearchResponse } from '../../../protocol/traces.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { searchSpans } from '../../db/spans.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
@@ -73,18 +73,16 @@ export function registerTraceSearch(app: OpenAPIHono<AppEnv>) {
     const from = q.from ?? to - 3600_000;
     if (from >= to) throw new ApiError(400, 'invalid_request', 'from must be before to', 'from');
     if (to - from > TRACE_SAMPLING.retentionMs + 86_400_000) throw new ApiError(400, 'invalid_request', 'the range is longer than the 7 days spans are kept', 'from');
-    const spans = await withDb(c.env, (db) =>
-      searchSpans(db, c.get('tenantId'), {
-        service: q.service,
-        route: q.route,
-        minDurationMs: q.min_duration,
-        error: q.error,
-        from,
-        to,
-        before: q.cursor,
-        limit: q.limit,
-      }),
-    );
+    const spans = await searchSpans(httpDb(c.env), c.get('tenantId'), {
+      service: q.service,
+      route: q.route,
+      minDurationMs: q.min_duration,
+      error: q.error,
+      from,
+      to,
+      before: q.cursor,
+      limit: q.limit,
+    });
     const last = spans.length === q.limit ? spans[spans.length - 1] : undefined;
     return c.json({ spans, nextCursor: last ? encodeCursor(last.startUs, last.spanId) : null }, 200);
   });

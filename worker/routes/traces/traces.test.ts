@@ -16,6 +16,7 @@ import { waitFor } from '../../../test/alert-helpers.ts';
 import { get, seedTenant } from '../../../test/helpers.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../../../test/otlp.ts';
 import { withDb } from '../../db/client.ts';
+import { insertSpans } from '../../db/spans.ts';
 
 const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -304,5 +305,52 @@ describe('GET /api/v1/traces', () => {
     const s = (await (await get(b.readKey, '/api/v1/traces?service=private-svc')).json()) as TraceSearchResponse;
     expect(s.spans).toEqual([]);
     expect(((await (await get(b.readKey, '/api/v1/traces')).json()) as TraceSearchResponse).spans.map((x) => x.traceId)).not.toContain(traceId);
+  });
+});
+
+describe('trace reads over the HTTP query path', () => {
+  it('returns a trace whose spans straddle a day partition boundary whole, in order, and only its organization\'s spans', async () => {
+    const { tenant, readKey } = await seedTenant();
+    const other = await seedTenant();
+    const traceId = hex(16);
+    const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000; // today's partition starts here
+    const row = (spanId: string, parent: string, startUs: number, entry: boolean, service: string) => ({
+      trace_id: traceId, span_id: spanId, parent_span_id: parent, service, route: entry ? 'GET /edge' : null, name: entry ? 'GET /edge' : 'db.query',
+      kind: entry ? 2 : 3, start_us: startUs, duration_ms: 2.5, error: false, status_code: 0, status_message: '', kept: 'sample' as const, entry,
+      attributes: { 'edge.n': startUs % 1000 }, resource: { 'service.name': service }, events: [], links: [],
+      dropped: { attributes: 0, events: 0, links: 0, truncated: 0 },
+    });
+    const root = hex(8);
+    const rows = [
+      row(root, '', midnight * 1000 - 1500, true, 'edge-a'), // yesterday's partition
+      row(hex(8), root, midnight * 1000 - 1, false, 'edge-a'),
+      row(hex(8), root, midnight * 1000, false, 'edge-b'), // today's partition
+      row(hex(8), root, midnight * 1000 + 700, false, 'edge-b'),
+    ];
+    await withDb(env, async (db) => {
+      await insertSpans(db, rows.map((r) => ({ ...r, tenant_id: tenant.id })), Date.now());
+      // The same trace id in another organization (an id it guessed or copied) stays its own.
+      await insertSpans(db, [{ ...row(hex(8), '', midnight * 1000 + 5, true, 'intruder'), tenant_id: other.tenant.id }], Date.now());
+    });
+    const parts = await withDb(env, async (db) =>
+      (await db.execute(sql`SELECT DISTINCT tableoid::regclass::text AS part FROM spans WHERE tenant_id = ${tenant.id} AND trace_id = ${traceId}`)).rows.length);
+    expect(parts, 'the spans are in two day partitions').toBe(2);
+
+    const r = await get(readKey, `/api/v1/traces/${traceId}`);
+    expect(r.status).toBe(200);
+    const t = (await r.json()) as TraceResponse;
+    expect(t.spans.map((s) => [s.spanId, s.startUs])).toEqual(rows.map((s) => [s.span_id, s.start_us]));
+    expect(t.services.sort()).toEqual(['edge-a', 'edge-b']);
+    expect(t.spans[3]!.attributes['edge.n']).toBe((midnight * 1000 + 700) % 1000);
+    expect(t.spans[3]!.durationMs).toBe(2.5);
+    expect(t.spans[0]!.route).toBe('GET /edge');
+    expect(t.spans[1]!.route).toBeNull();
+
+    const o = (await (await get(other.readKey, `/api/v1/traces/${traceId}`)).json()) as TraceResponse;
+    expect(o.spans.map((s) => s.service)).toEqual(['intruder']);
+
+    const s = await get(readKey, `/api/v1/traces?service=edge-a&from=${midnight - 60_000}&to=${midnight + 60_000}`);
+    expect(s.status).toBe(200);
+    expect(((await s.json()) as TraceSearchResponse).spans.map((x) => x.spanId)).toEqual([root]);
   });
 });
