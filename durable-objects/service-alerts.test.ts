@@ -80,6 +80,30 @@ describe('service threshold rules', () => {
     expect(h.history).toHaveLength(1);
   });
 
+  it('`for` holds the first breaching batch back; `keep_firing_for` holds through a healthy batch and then resolves without traffic', async () => {
+    const x = await setup([{ name: 'errors held', metric: 'service.error_rate', comparator: '>', threshold: 0.2, window: 2000, for: 1000, keep_firing_for: 10_000 }]);
+    await x.send([...spans(5, { durationMs: 5, end: Date.now() - 300 }), ...spans(5, { durationMs: 5, status: 503, end: Date.now() - 300 })]);
+    await settle();
+    expect(await received(x.path)).toHaveLength(0); // pending: the condition has held for less than `for`
+    await new Promise((r) => setTimeout(r, 1100));
+    await x.send(spans(5, { durationMs: 5, status: 500, end: Date.now() - 300 }));
+    const [first] = await x.got(1);
+    const fired = payload(first!).alerts[0]!;
+    expect(fired).toMatchObject({ status: 'firing', metric: 'service.error_rate' });
+    // The errors leave the 2 s window; a healthy batch clears the condition, keep_firing_for holds the alert.
+    await new Promise((r) => setTimeout(r, 3000));
+    await x.send(spans(20, { durationMs: 5, end: Date.now() - 300 }));
+    await settle();
+    expect(await received(x.path)).toHaveLength(1);
+    expect((await x.alerts()).firing).toHaveLength(1);
+    // No more traffic: the object's alarm resolves it once keep_firing_for has run out (the last
+    // batch's window has emptied seconds before that, with the alert still held).
+    const all = await x.got(2);
+    const resolved = payload(all[1]!).alerts[0]! as unknown as { id: string; status: string; startedAt: number; resolvedAt: number };
+    expect(resolved).toMatchObject({ id: fired.id, status: 'resolved' });
+    expect(resolved.resolvedAt - resolved.startedAt).toBeGreaterThanOrEqual(10_000);
+  });
+
   it('traffic dropping to zero: a request-rate rule fires from the alarm (no batch arrives to tell)', async () => {
     const x = await setup([{ name: 'service down', metric: 'service.request_rate', comparator: '<', threshold: 0.5, window: 2000 }]);
     await x.send(spans(10, { durationMs: 5, end: Date.now() }));

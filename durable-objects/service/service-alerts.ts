@@ -4,7 +4,7 @@
 // SLO's short window empties, a pending `for` ends without another batch).
 import type { AlertConfig } from '../../worker/db/alerts.ts';
 import type { AlertNotice } from '../core/notify.ts';
-import { DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServiceRule, type Rule } from '../core/rules.ts';
+import { breaches, DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServiceRule, type Rule } from '../core/rules.ts';
 import type { SignalWindow, WindowStats } from '../core/signals.ts';
 import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
 import type { AnomalySnapshot } from '../../protocol/anomalies.ts';
@@ -122,7 +122,8 @@ export class ServiceAlerts extends AlertEngine {
 
   /**
    * When a quiet service's values change without a batch: the last traffic leaving a rule's
-   * window (request rate, burn rates) and a pending `for` running out.
+   * window (request rate, burn rates), a pending `for` running out, and the `keep_firing_for`
+   * of an alert whose condition has cleared running out (else it would fire until traffic came).
    */
   protected deadlines(): number[] {
     if (this.lastBatchAt === null) return [];
@@ -133,9 +134,11 @@ export class ServiceAlerts extends AlertEngine {
     }
     const byId = new Map(this.rules().map((r) => [r.id, r]));
     for (const [key, st] of this.states) {
-      if (st.status !== 'pending' || st.activeAt === null) continue;
       const rule = byId.get(key.slice(0, key.indexOf('|')));
-      if (rule) times.push(st.activeAt + rule.forMs);
+      if (!rule) continue;
+      if (st.status === 'pending' && st.activeAt !== null) times.push(st.activeAt + rule.forMs);
+      // Only once the condition has cleared: one that still holds needs no wake-up to stay firing.
+      else if (st.status === 'firing' && rule.keepFiringForMs > 0 && st.lastBreachAt !== null && !breaches(rule.comparator, st.value, rule.threshold)) times.push(st.lastBreachAt + rule.keepFiringForMs);
     }
     return times.filter((t) => t > this.tickedAt);
   }
