@@ -1,6 +1,6 @@
 // The dashboard's two read routes in workerd: an SLO's good/total per bucket over its window
 // (GET /api/v1/slos/{id}/history) and a draft rule's preview (POST /api/v1/alerts/rules/preview)
-// for host, service and burn-rate rules, from real spans and samples.
+// for host, service, burn-rate, forecast and anomaly rules, from real spans and samples.
 import { describe, expect, it } from 'vitest';
 import { api, seedAdminTenant, uniq, waitFor } from '../../../test/alert-helpers.ts';
 import { batch, post } from '../../../test/helpers.ts';
@@ -72,5 +72,42 @@ describe('POST /api/v1/alerts/rules/preview', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(400);
       expect(r.body.error.field).toBe(field);
     }
+  });
+
+  it('forecast drafts (a host metric from its raw tier, a service signal from its seconds) and anomaly drafts', async () => {
+    const { t, service } = await setup();
+    const preview = (body: Record<string, unknown>) => api<Prev>(t.readKey, 'POST', '/api/v1/alerts/rules/preview', body);
+    // A disk filling 1 point a minute for 10 minutes up to 80 %: 95 % is ~15 min away, within 4 h.
+    const MIN = 60_000;
+    const now = Date.now();
+    const rising = `rise-${uniq()}`;
+    const flat = `flat-${uniq()}`;
+    const at = (m: number, v: number) => ({ ts: now - (10 - m) * MIN, metrics: { 'custom.fill': v } });
+    expect((await post(t.ingestKey, batch(rising, Array.from({ length: 10 }, (_, m) => at(m, 70 + m))))).status).toBe(200);
+    expect((await post(t.ingestKey, batch(flat, Array.from({ length: 10 }, (_, m) => at(m, 70))))).status).toBe(200);
+    const disk = { kind: 'forecast', metric: 'custom.fill', comparator: '>=', threshold: 95, window: 3600_000, horizon: 4 * 3600_000 };
+    const hostRows = (await waitFor(() => preview(disk), (r) => r.body.series.length === 2)).body.series;
+    const byHost = Object.fromEntries(hostRows.map((s) => [s.host, s]));
+    expect(byHost[rising]!.fires).toBe(true);
+    expect(byHost[rising]!.value).toBeGreaterThan(95); // the trend 4 h on
+    expect(byHost[flat]).toMatchObject({ fires: false, service: null });
+    expect(byHost[flat]!.value).toBeCloseTo(70, 6);
+    // Service forecast: the setup's one second of traffic at 5 ms is too few points to fit; two
+    // minutes of a P95 climbing ~1.2 ms/s to ~190 ms fit a line over 200 ms within 30 s.
+    const climbing: { route: string; status: number; durationMs: number; end: number }[] = [];
+    for (let s = 120; s >= 2; s--) for (let i = 0; i < 4; i++) climbing.push({ route: '/pay', status: 200, durationMs: 50 + (120 - s) * 1.2 + i, end: Date.now() - s * 1000 });
+    const slow = `climb-${uniq()}`;
+    expect((await postTraces(t.ingestKey, otlpTraces(slow, climbing))).status).toBe(200);
+    const p95 = { kind: 'forecast', metric: 'service.latency.p95', comparator: '>', threshold: 200, window: 120_000, horizon: 30_000 };
+    const svcRows = (await waitFor(() => preview({ ...p95, matchers: { service: slow } }), (r) => r.body.series.length > 0)).body.series;
+    expect(svcRows).toHaveLength(1);
+    expect(svcRows[0]).toMatchObject({ host: null, service: slow, labels: {}, fires: true });
+    expect((await preview({ ...p95, threshold: 1000, matchers: { service: slow } })).body.series[0]!.fires).toBe(false);
+    // Anomaly drafts go to the service objects too; in warm-up (minutes of traffic, not 20) no |z| yet.
+    const odd = await preview({ kind: 'anomaly', metric: 'service.latency.p95', comparator: '>=', threshold: 3, window: 300_000, matchers: { service } });
+    expect(odd.status).toBe(200);
+    expect(odd.body).toEqual({ series: [], truncated: false });
+    const bad = await api<{ error: { field: string } }>(t.readKey, 'POST', '/api/v1/alerts/rules/preview', { kind: 'anomaly', metric: 'service.latency.p95', comparator: '>=', threshold: 3, window: 120_000 });
+    expect([bad.status, bad.body.error.field]).toEqual([400, 'window']);
   });
 });
