@@ -6,7 +6,7 @@ import { METRIC_DEFS } from '../../../protocol/metrics.ts';
 import type { ChannelJson, RuleJson } from '../lib/alert-types.ts';
 import { api, type ApiError } from '../lib/api.ts';
 import { useApi, useAction } from '../lib/hooks.ts';
-import { ANOMALY_WINDOWS, describeRule, draftOf, EMPTY_RULE, familyOf, matcherKeysOf, previewBody, ruleBody, SERVICE_METRICS, switchFamily, type RuleDraft as Draft, type RuleFamily } from '../lib/rule-draft.ts';
+import { ANOMALY_WINDOWS, describeRule, draftOf, EMPTY_RULE, familyOf, matcherKeysOf, previewBody, ruleBody, SERVICE_METRICS, switchFamily, withMetric, type RuleDraft as Draft, type RuleFamily } from '../lib/rule-draft.ts';
 import type { SloJson } from '../lib/slo.ts';
 import { Async, useCan } from './AppShell.tsx';
 
@@ -143,7 +143,7 @@ function Editor({ initial, id, channels, slos, onDone }: { initial: Draft; id?: 
             <div className="row">
               <label>
                 {family === 'service' || family === 'anomaly' ? 'Signal' : 'Metric'}
-                <select value={d.metric} onChange={(e) => set('metric', e.target.value)}>
+                <select value={d.metric} onChange={(e) => setD(withMetric(d, e.target.value))}>
                   {(family === 'service' || family === 'anomaly' ? SERVICE_METRICS : family === 'forecast' ? [...SERVICE_METRICS, ...METRIC_NAMES] : METRIC_NAMES).map((m) => (
                     <option key={m}>{m}</option>
                   ))}

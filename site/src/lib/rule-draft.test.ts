@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SERVICE_METRICS as CORE_SERVICE_METRICS, MATCHER_KEYS, SERVICE_MATCHER_KEYS } from '../../../durable-objects/core/rules.ts';
 import type { RuleJson } from './alert-types.ts';
-import { describeRule, draftOf, EMPTY_RULE, familyOf, HOST_MATCHERS, previewBody, ruleBody, SERVICE_MATCHERS, SERVICE_METRICS, switchFamily } from './rule-draft.ts';
+import { describeRule, draftOf, EMPTY_RULE, familyOf, HOST_MATCHERS, previewBody, ruleBody, SERVICE_MATCHERS, SERVICE_METRICS, switchFamily, withMetric } from './rule-draft.ts';
 
 describe('rule drafts', () => {
   it("the copied lists agree with the engine's", () => {
@@ -46,6 +46,18 @@ describe('anomaly and forecast drafts', () => {
     expect(fs.matchers).toEqual({ route: '*' });
     expect(familyOf(f as never)).toBe('forecast');
     expect(familyOf(a as never)).toBe('anomaly');
+  });
+
+  it("a forecast moved to a service signal takes the service rules' 1 min repeat interval, and back", () => {
+    const disk = switchFamily(EMPTY_RULE, 'forecast', null);
+    expect(ruleBody(disk).repeat_interval).toBe(300_000);
+    const p95 = withMetric(disk, 'service.latency.p95');
+    expect(ruleBody(p95)).toMatchObject({ metric: 'service.latency.p95', repeat_interval: 60_000 });
+    expect(withMetric(p95, 'service.error_rate').repeat_interval).toBe(60_000);
+    expect(withMetric(p95, 'disk.usage.percent').repeat_interval).toBe(300_000);
+    // A chosen interval (an edited rule's) is kept.
+    expect(withMetric({ ...disk, repeat_interval: 120_000 }, 'service.latency.p95').repeat_interval).toBe(120_000);
+    expect(withMetric(EMPTY_RULE, 'memory.usage.percent').repeat_interval).toBe(300_000);
   });
 
   it('read as one line', () => {

@@ -1,6 +1,6 @@
-// The rule editor's draft and the API body it becomes: host rules, service signal rules and SLO
-// burn-rate rules share one form; each kind sends only the fields the rules API takes for it
-// (worker/routes/alerts/rule-checks.ts), so the server's 400s name real mistakes.
+// The rule editor's draft and the API body it becomes: host rules, service signal rules, SLO
+// burn-rate, anomaly and forecast rules share one form; each kind sends only the fields the rules
+// API takes for it (worker/routes/alerts/rule-checks.ts), so the server's 400s name real mistakes.
 import type { RuleJson } from './alert-types.ts';
 
 /** protocol: durable-objects/core/rules.ts SERVICE_METRICS and MATCHER_KEYS (types only there). */
@@ -32,6 +32,19 @@ export function switchFamily(d: RuleDraft, to: RuleFamily, sloId: string | null)
   if (to === 'forecast') return { ...EMPTY_RULE, ...keep, kind: 'forecast', metric: 'disk.usage.percent', comparator: '>=', threshold: 95, window: 3600_000, horizon: 4 * 3600_000 };
   // The workbook's fast page for a 30-day SLO: 14.4x over 1 h and 5 m.
   return { ...EMPTY_RULE, ...keep, kind: 'burn_rate', metric: 'slo.burn_rate', threshold: 14.4, repeat_interval: 60_000, window: 3600_000, short_window: 300_000, slo_id: sloId, severity: 'CRITICAL' };
+}
+
+/**
+ * A new metric for the draft. A forecast draft moves between host metrics and service signals; a
+ * repeat interval still at the old class's default follows to the new one's (host 5 min, service
+ * 1 min, as the rules API defaults them), so a service forecast from the editor is not debounced
+ * like a host rule. An interval someone chose stays.
+ */
+export function withMetric(d: RuleDraft, metric: string): RuleDraft {
+  const was = isServiceMetric(d.metric);
+  const now = isServiceMetric(metric);
+  const defaultOf = (service: boolean) => (service ? 60_000 : 300_000);
+  return { ...d, metric, ...(was !== now && d.repeat_interval === defaultOf(was) && { repeat_interval: defaultOf(now) }) };
 }
 
 /** Which matchers the draft's family takes (anomalies are scored for the service as a whole). */
