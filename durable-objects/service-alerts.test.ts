@@ -104,6 +104,22 @@ describe('service threshold rules', () => {
     expect(resolved.resolvedAt - resolved.startedAt).toBeGreaterThanOrEqual(10_000);
   });
 
+  it('a silence on {service} mutes a service alert, which is still recorded; one on another service does not', async () => {
+    const x = await setup([{ name: 'errors muted', metric: 'service.error_rate', comparator: '>', threshold: 0.2, window: 5000 }]);
+    const silence = (service: string) => api(x.t.adminKey, 'POST', '/api/v1/alerts/silences', { matchers: { service }, starts_at: Date.now() - 1000, ends_at: Date.now() + 3600_000 });
+    expect((await silence(x.service)).status).toBe(201);
+    await x.send([...spans(5, { durationMs: 5 }), ...spans(5, { durationMs: 5, status: 500 })]);
+    const muted = await waitFor(x.alerts, (a) => a.firing.length === 1);
+    expect(muted.firing[0]).toMatchObject({ service: x.service, notified: 'silenced' });
+    await settle();
+    expect(await received(x.path)).toHaveLength(0);
+    // The same rule on a service the silence does not name notifies.
+    const other = `other-${uniq()}`;
+    expect((await postTraces(x.t.ingestKey, otlpTraces(other, spans(4, { durationMs: 5, status: 500 })))).status).toBe(200);
+    const [msg] = await x.got(1);
+    expect(payload(msg!).service).toEqual({ name: other });
+  });
+
   it('traffic dropping to zero: a request-rate rule fires from the alarm (no batch arrives to tell)', async () => {
     const x = await setup([{ name: 'service down', metric: 'service.request_rate', comparator: '<', threshold: 0.5, window: 2000 }]);
     await x.send(spans(10, { durationMs: 5, end: Date.now() }));
