@@ -2,23 +2,23 @@
 // site): sign up (the form, then the emailed link with the password), create a key, report a
 // host, see the overview, open the host, watch a point arrive live, change the range, create a
 // rule, see it fire. Screenshots go to e2e/screenshots/.
-import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { emailedLink, launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+import { emailedLink, postSamples, sampleAt } from './browser.ts';
+import { openSite, SHOTS, type Site } from './setup.ts';
 
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const HOST = 'e2e-web-1';
 
+let site: Site;
 let stack: Stack;
 let dataDir: string;
 let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 // Each new sample is newer than every one before (alerts and live pushes follow the newest).
 let lastTs = 0;
 const nextTs = () => (lastTs = Math.max(Math.ceil(Date.now() / 5000) * 5000, lastTs + 5000));
@@ -28,19 +28,12 @@ const historyLoaded = (p: Page = page) => p.locator('[data-history-loaded="all"]
 const chartAttr = (id: string, attr: string) => page.locator(`[data-chart="${id}"]`).getAttribute(attr);
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  // A Content-Security-Policy refusal (e.g. an inline script whose hash is not allowed) is only a console error.
-  page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
+  site = await openSite();
+  ({ stack, dataDir, ctx, page, pageErrors } = site);
 }, 240_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await stack?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await site?.close();
 }, 60_000);
 
 describe('the dashboard in Chromium', () => {

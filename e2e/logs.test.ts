@@ -9,20 +9,17 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { emailedLink, launch, startSiteStack } from './browser.ts';
+import { openSite, SHOTS, signUpWithKey, type Site } from './setup.ts';
 
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
+let site: Site;
 let stack: Stack;
-let dataDir: string;
-let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 const shot = (name: string, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `logs-${name}.png`), fullPage });
 
 interface Posted {
@@ -112,32 +109,16 @@ async function search(fill: { q?: string; service?: string; level?: string; rang
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
-  const email = `e2e-logs-${Date.now()}@pulse.test`;
-  const password = 'correct horse battery';
-  const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } });
-  expect(signup.status()).toBe(202);
-  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
-  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
-  expect(confirm.status()).toBe(201);
-  const csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
-  const key = await page.request.post(`${stack.url}/api/v1/keys`, { data: { name: 'e2e logs', scope: 'ingest' }, headers: { 'x-csrf-token': csrf, origin: stack.url } });
-  expect(key.ok()).toBe(true);
-  ingestKey = ((await key.json()) as { key: string }).key;
+  site = await openSite();
+  ({ stack, page, pageErrors } = site);
+  ({ ingestKey } = await signUpWithKey(site, 'logs', 'e2e logs'));
   await postTrace(NOW - 2 * 60_000 + 300);
   posted.push(...dataSet());
   await postLines(posted);
 }, 240_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await stack?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await site?.close();
 }, 60_000);
 
 describe('the log explorer in Chromium', () => {

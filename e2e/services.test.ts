@@ -4,15 +4,14 @@
 // used as a filter, the range in the URL, a service without a matched host, and one charting its
 // own process metrics (OTLP/JSON to /v1/metrics), and the anomaly areas' wiring (still in warm-up).
 // Screenshots go to e2e/screenshots/ (README, browser tests).
-import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { emailedLink, launch, postSamples, sampleAt, startSiteStack } from './browser.ts';
+import { postSamples, sampleAt } from './browser.ts';
+import { openSite, SHOTS, signUpWithKey, type Site } from './setup.ts';
 import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
 
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const SERVICE = 'checkout';
 const LONELY = 'billing';
 /** Sends only process metrics to /v1/metrics, and no host.name: saturation from its process. */
@@ -26,12 +25,12 @@ const USERS = 'GET /users/{id}';
 const CART = 'POST /cart';
 const HEALTH = 'GET /health';
 
+let site: Site;
 let stack: Stack;
-let dataDir: string;
 let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 const loaded = () => page.locator('[data-history-loaded="all"]').waitFor({ timeout: 20_000 });
@@ -53,32 +52,13 @@ function traffic(endSec: number): { spans: E2eSpan[]; counts: Record<string, num
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`), { anomalyWarmupMinutes: WARMUP_MINUTES }));
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
-  // An account and an ingest key through the API (the sign-up form is dashboard.test.ts's); the
-  // session cookie lands in the browser context.
-  // Sign-up finishes with the emailed link (docs/auth.md), caught by the local mail catcher.
-  const email = `e2e-apm-${Date.now()}@pulse.test`;
-  const password = 'correct horse battery';
-  const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } });
-  expect(signup.status()).toBe(202);
-  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
-  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
-  expect(confirm.status()).toBe(201);
-  const csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
-  const key = await page.request.post(`${stack.url}/api/v1/keys`, { data: { name: 'e2e otel', scope: 'ingest' }, headers: { 'x-csrf-token': csrf, origin: stack.url } });
-  expect(key.ok()).toBe(true);
-  ingestKey = ((await key.json()) as { key: string }).key;
+  site = await openSite({ anomalyWarmupMinutes: WARMUP_MINUTES });
+  ({ stack, ctx, page, pageErrors } = site);
+  ({ ingestKey } = await signUpWithKey(site, 'apm', 'e2e otel'));
 }, 240_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await stack?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await site?.close();
 }, 60_000);
 
 describe('services in Chromium', () => {

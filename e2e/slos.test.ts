@@ -2,53 +2,36 @@
 // home page's live stream without a reload (a service rule breached by spans posted meanwhile),
 // and an SLO created from the SLO page is listed with its live status, which moves when traffic
 // arrives, and its own page draws the SLI and budget over the window.
-import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { emailedLink, launch, startSiteStack } from './browser.ts';
+import { openSite, SHOTS, signUpWithKey, type Site } from './setup.ts';
 import { otlpTraces, postTraces, type E2eSpan } from './otlp.ts';
 
 const SERVICE = 'shop';
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+let site: Site;
 let stack: Stack;
-let dataDir: string;
-let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
 let csrf = '';
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 /** `n` requests to /pay ending now, the first `errors` of them 500s. */
 const spans = (n: number, errors: number): E2eSpan[] => Array.from({ length: n }, (_, i) => ({ route: '/pay', method: 'POST', status: i < errors ? 500 : 200, durationMs: 20, end: Date.now() - 200 }));
 const call = (method: 'post' | 'get', path: string, data?: unknown) => page.request[method](`${stack.url}${path}`, { ...(data !== undefined && { data }), headers: { 'x-csrf-token': csrf, origin: stack.url } });
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  const email = `e2e-slo-${Date.now()}@pulse.test`;
-  const password = 'correct horse battery';
-  expect((await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } })).status()).toBe(202);
-  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
-  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
-  expect(confirm.status()).toBe(201);
-  csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
-  const key = await call('post', '/api/v1/keys', { name: 'e2e otel', scope: 'ingest' });
-  expect(key.ok()).toBe(true);
-  ingestKey = ((await key.json()) as { key: string }).key;
+  site = await openSite();
+  ({ stack, page, pageErrors } = site);
+  ({ ingestKey, csrf } = await signUpWithKey(site, 'slo', 'e2e otel'));
   // Healthy traffic first, so the service exists for the form's service list.
   await postTraces(stack.url, ingestKey, otlpTraces(SERVICE, spans(20, 0)));
 }, 240_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await stack?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await site?.close();
 }, 60_000);
 
 describe('SLO and alert dashboard', () => {
@@ -116,6 +99,38 @@ describe('SLO and alert dashboard', () => {
     const row = page.locator('[data-rule="e2e pay error rate"]');
     await row.waitFor({ timeout: 10_000 });
     expect(await row.textContent()).toContain(`service.error_rate service=${SERVICE} over 5 m > 0.9`);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the rule editor previews a burn-rate rule on the SLO, and takes anomaly and forecast rules', async () => {
+    await page.goto(`${stack.url}/app/alerts/?tab=rules`);
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const form = page.locator('form[aria-label="New rule"]');
+    await form.getByLabel('Name', { exact: true }).fill('e2e pay fast burn');
+    // The workbook's fast page (14.4x over 1 h and 5 m) on the SLO made above, half of whose requests failed: 50x.
+    await form.getByLabel('Rule kind').selectOption('burn_rate');
+    expect(await form.getByLabel('SLO').locator('option:checked').textContent()).toBe(`Pay availability (${SERVICE})`);
+    await expect.poll(() => page.locator('[data-preview-firing]').getAttribute('data-preview-firing'), { timeout: 10_000 }).toBe('1');
+    await form.getByRole('button', { name: 'Create rule' }).click();
+    await page.locator('[data-rule="e2e pay fast burn"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-rule="e2e pay fast burn"]').textContent()).toContain('burn rate of Pay availability > 14.4x over 1 h and 5 m');
+    // Anomaly and forecast rules: the service is still in its anomaly warm-up and no host sends a
+    // disk, so their previews select nothing (and name no bad field), and both save.
+    for (const [kind, name, line] of [
+      ['anomaly', 'e2e pay odd', `|z| of service.latency.p95 service=${SERVICE} over 5 m >= 3`],
+      ['forecast', 'e2e disk full soon', 'disk.usage.percent trend >= 95 within 4 h (fitted over 1 h)'],
+    ] as const) {
+      await page.getByRole('button', { name: 'New rule' }).click();
+      await form.getByLabel('Name', { exact: true }).fill(name);
+      await form.getByLabel('Rule kind').selectOption(kind);
+      if (kind === 'anomaly') await form.getByLabel('service', { exact: true }).fill(SERVICE);
+      await page.getByText('No series match now').waitFor({ timeout: 10_000 });
+      await form.getByRole('button', { name: 'Create rule' }).click();
+      const row = page.locator(`[data-rule="${name}"]`);
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.textContent()).toContain(line);
+    }
+    await shot('slo-05-rule-kinds');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -3,20 +3,17 @@
 // attributes and events, the links to its logs; the trace search listing it and opening it; the
 // service page's latency chart with exemplar dots, one clicked on the canvas opening its trace;
 // the route table's link to the route's traces.
-import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../scripts/lib/stack.ts';
-import { emailedLink, launch, startSiteStack } from './browser.ts';
+import { openSite, SHOTS, signUpWithKey, type Site } from './setup.ts';
 
-const SHOTS = path.join(import.meta.dirname, 'screenshots');
+let site: Site;
 let stack: Stack;
-let dataDir: string;
-let ctx: BrowserContext;
 let page: Page;
 let ingestKey = '';
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, '0')).join('');
 const TRACE = hex(16);
@@ -79,30 +76,14 @@ async function post(body: unknown) {
 }
 
 beforeAll(async () => {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  ({ stack, dataDir } = await startSiteStack((m) => console.error(`[e2e] ${m}`)));
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && /Refused|Content Security Policy/i.test(m.text()) && pageErrors.push(m.text()));
-  const email = `e2e-traces-${Date.now()}@pulse.test`;
-  const password = 'correct horse battery';
-  const signup = await page.request.post(`${stack.url}/api/v1/auth/signup`, { data: { email, password }, headers: { origin: stack.url } });
-  expect(signup.status()).toBe(202);
-  const token = new URL(await emailedLink(dataDir, email, '/activate')).searchParams.get('token');
-  const confirm = await page.request.post(`${stack.url}/api/v1/auth/signup/confirm`, { data: { token, password }, headers: { origin: stack.url } });
-  expect(confirm.status()).toBe(201);
-  const csrf = ((await confirm.json()) as { csrfToken: string }).csrfToken;
-  const key = await page.request.post(`${stack.url}/api/v1/keys`, { data: { name: 'e2e traces', scope: 'ingest' }, headers: { 'x-csrf-token': csrf, origin: stack.url } });
-  expect(key.ok()).toBe(true);
-  ingestKey = ((await key.json()) as { key: string }).key;
+  site = await openSite();
+  ({ stack, page, pageErrors } = site);
+  ({ ingestKey } = await signUpWithKey(site, 'traces', 'e2e traces'));
   await post(traceBody(Date.now() - 5000));
 }, 240_000);
 
 afterAll(async () => {
-  await ctx?.close();
-  await stack?.stop();
-  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  await site?.close();
 }, 60_000);
 
 describe('traces in Chromium', () => {
