@@ -59,6 +59,21 @@ describe('service threshold rules', () => {
     expect((await api<{ firing: Alert[] }>(x.t.readKey, 'GET', '/api/v1/alerts?subject=host')).body.firing).toEqual([]);
   });
 
+  it('P50 and P99 rules: the tail fires P99 only', async () => {
+    const x = await setup([
+      { name: 'p50 slow', metric: 'service.latency.p50', comparator: '>', threshold: 500, window: 60_000 },
+      { name: 'p99 slow', metric: 'service.latency.p99', comparator: '>', threshold: 500, window: 60_000 },
+    ]);
+    // 95 fast requests and 5 at ~900 ms: the median is fast, the 99th percentile is in the tail.
+    await x.send([...spans(95, { durationMs: 10 }), ...spans(5, { durationMs: 900 })]);
+    const [first] = await x.got(1);
+    await settle();
+    expect(await received(x.path)).toHaveLength(1);
+    const p = payload(first!);
+    expect(p.alerts.map((a) => [a.rule.name, a.metric])).toEqual([['p99 slow', 'service.latency.p99']]);
+    expect(p.alerts[0]!.value).toBeGreaterThan(850);
+  });
+
   it('an error-rate rule: a restart neither re-sends nor forgets, and the resolve goes out once', async () => {
     const x = await setup([{ name: 'errors', metric: 'service.error_rate', comparator: '>', threshold: 0.2, window: 2000 }]);
     await x.send([...spans(5, { durationMs: 5 }), ...spans(5, { durationMs: 5, status: 503 })]);

@@ -122,6 +122,29 @@ describe('SLOs', () => {
     expect(audit.filter((a) => a.startsWith('slo.'))).toEqual(['slo.delete', 'slo.update', 'slo.create']);
   });
 
+  it('a burn-rate alert resolves from the alarm once its short window recovers, with no more traffic, while the long window still burns', async () => {
+    const t = await tenant();
+    const path = `/wh/${uniq()}`;
+    const ch = (await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'hook', type: 'webhook', config: { url: `${RECORDER}${path}`, secret: `secret-${uniq()}-${uniq()}` } })).body;
+    const service = `short-${uniq()}`;
+    const slo = (await api<Slo>(t.adminKey, 'POST', '/api/v1/slos', { name: 'up', service, kind: 'availability', objective: 0.99, window_days: 7, burn_alerts: false })).body;
+    const rule = await api(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'fast burn', kind: 'burn_rate', slo_id: slo.id, comparator: '>', threshold: 10, window: 60_000, short_window: 2000, severity: 'CRITICAL', channel_ids: [ch.id] });
+    expect(rule.status).toBe(201);
+    // Half errors against a 1 % budget: 50x over both windows.
+    expect((await postTraces(t.ingestKey, otlpTraces(service, [...spans(10, { durationMs: 5, end: Date.now() - 200 }), ...spans(10, { durationMs: 5, status: 500, end: Date.now() - 200 })]))).status).toBe(200);
+    const [fired] = await waitFor(() => received(path), (r) => r.length >= 1);
+    const a = (JSON.parse(fired!.body) as { alerts: { id: string; status: string; value: number }[] }).alerts[0]!;
+    expect(a).toMatchObject({ status: 'firing' });
+    expect(a.value).toBeCloseTo(50, 6);
+    const both = await waitFor(() => received(path), (r) => r.length >= 2);
+    const r = (JSON.parse(both[1]!.body) as { alerts: { id: string; status: string; startedAt: number; resolvedAt: number }[] }).alerts[0]!;
+    expect(r).toMatchObject({ id: a.id, status: 'resolved' });
+    expect(r.resolvedAt - r.startedAt).toBeGreaterThanOrEqual(2000);
+    expect(r.resolvedAt - r.startedAt).toBeLessThan(60_000);
+    // The long window alone would still fire: it is the short one that resolved it.
+    expect((await status(t.readKey, slo.id)).body.burnRates['5m']).toBeCloseTo(50, 6);
+  });
+
   it('pushes each SLO status on the live socket', async () => {
     const t = await tenant();
     const service = `live-${uniq()}`;
