@@ -95,3 +95,28 @@ describe('a Postgres connection per request', () => {
     expect((await call('/api/v1/services', { cookie: 'pulse_session=nosuchsession' })).status).toBe(401);
   });
 });
+
+describe('a database that cannot be reached, over the HTTP path', () => {
+  // Nothing listens on port 1: the shim's /sql answers 500 (as Neon's endpoint), never a 400.
+  const down = new URL(env.DATABASE_URL);
+  down.port = '1';
+  const downEnv = { ...env, DATABASE_URL: down.toString() } as Env;
+  const callDown = async (path: string, headers: Record<string, string>) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}${path}`, { headers }), downEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, body: (await res.json()) as { error: { code: string } } };
+  };
+
+  it('is a 500 internal error for a key lookup, a session lookup and a read route, not a 4xx', async () => {
+    clearKeyCache();
+    const unknownKey = await callDown('/api/v1/services', { authorization: `Bearer ${t.readKey}` });
+    expect(unknownKey).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
+    const session = await callDown('/api/v1/services', { cookie: owner.cookie! });
+    expect(session).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
+    // A key known to this isolate authenticates from the cache; the route's own read then fails.
+    expect((await call('/api/v1/services', { authorization: `Bearer ${t.readKey}` })).status).toBe(200);
+    const route = await callDown('/api/v1/services', { authorization: `Bearer ${t.readKey}` });
+    expect(route).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
+  });
+});
