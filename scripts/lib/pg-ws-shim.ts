@@ -12,10 +12,19 @@ import type { WebSocketServer as WSS } from 'ws';
 // Loaded through require: under Vite's resolver the package's browser stub is picked otherwise.
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WSS };
 
+export interface ShimStats {
+  /** WebSocket upgrades (each a new Postgres connection), by target address (host:port). */
+  websockets: Record<string, number>;
+  /** POST /sql statements answered, by the connection string's host. */
+  sql: Record<string, number>;
+}
+
 export interface Shim {
   port: number;
   /** Value for PG_WS_PROXY (host:port, no scheme). */
   proxy: string;
+  /** Counts since start; also served as JSON at GET /stats (tests and benchmarks read it). */
+  stats(): ShimStats;
   close(): Promise<void>;
 }
 
@@ -25,8 +34,24 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 // driver parses them by each field's type.
 const RAW_TEXT = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 
+/**
+ * How Neon's endpoint answers a failure: a Postgres error (one with a SQLSTATE, raised by the
+ * server) is 400 with its fields, which the driver turns into a NeonDbError carrying them; a
+ * failure to reach or keep the database (refused, terminated, timed out) is a 5xx with an empty
+ * code (seen from Neon: 500 {"message":"Control plane request failed","code":""}), which the driver
+ * reports as "Server error (HTTP status 500)". Answering those 400 would dress a lost connection as
+ * a query error carrying a Node errno (ECONNREFUSED) where a SQLSTATE belongs.
+ */
+export function sqlFailure(err: unknown): { status: number; body: Record<string, unknown> } {
+  const e = (err ?? {}) as Record<string, unknown>;
+  if (err instanceof pg.DatabaseError && typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) {
+    return { status: 400, body: { message: String(e.message), code: e.code, detail: e.detail, hint: e.hint, position: e.position, severity: e.severity } };
+  }
+  return { status: 500, body: { message: `Couldn't connect to the database: ${String(e.message ?? err)}`, code: '' } };
+}
+
 /** One small pool per connection string (a shim serves one local Postgres in practice). */
-function sqlEndpoint() {
+function sqlEndpoint(counts: ShimStats['sql']) {
   const pools = new Map<string, pg.Pool>();
   const pool = (connectionString: string) => {
     let p = pools.get(connectionString);
@@ -52,25 +77,39 @@ function sqlEndpoint() {
     if (req.method !== 'POST' || !LOOPBACK.has(host)) return answer(res, 400, { message: 'POST /sql with a loopback Neon-Connection-String only' });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query?: string; params?: unknown[]; queries?: { query: string; params: unknown[] }[] };
+    let body: { query?: string; params?: unknown[]; queries?: { query: string; params: unknown[] }[] };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return answer(res, 400, { message: 'the body is not JSON' });
+    }
     if (body.queries) return answer(res, 400, { message: 'transactions over /sql are not supported by the local shim' });
+    counts[host] = (counts[host] ?? 0) + 1;
     try {
       const r = await pool(target).query({ text: String(body.query), values: body.params ?? [], rowMode: 'array', types: RAW_TEXT });
       answer(res, 200, { command: r.command, rowCount: r.rowCount, rows: r.rows, fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })) });
     } catch (err) {
-      const e = err as Record<string, unknown>;
-      answer(res, 400, { message: String(e.message), code: e.code, detail: e.detail, hint: e.hint, position: e.position, severity: e.severity });
+      const f = sqlFailure(err);
+      answer(res, f.status, f.body);
     }
   };
   return {
-    handler: (req: http.IncomingMessage, res: http.ServerResponse) => void handle(req, res).catch((err) => answer(res, 400, { message: String((err as Error).message ?? err) })),
+    handler: (req: http.IncomingMessage, res: http.ServerResponse) => void handle(req, res).catch((err) => answer(res, 500, { message: String((err as Error).message ?? err), code: '' })),
     close: () => Promise.all([...pools.values()].map((p) => p.end())),
   };
 }
 
 export async function startPgWsShim(port = 0): Promise<Shim> {
-  const sqlHttp = sqlEndpoint();
-  const server = http.createServer(sqlHttp.handler);
+  const counts: ShimStats = { websockets: {}, sql: {} };
+  const stats = (): ShimStats => ({ websockets: { ...counts.websockets }, sql: { ...counts.sql } });
+  const sqlHttp = sqlEndpoint(counts.sql);
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(stats()));
+    }
+    sqlHttp.handler(req, res);
+  });
   const wss = new WebSocketServer({ server });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -86,6 +125,7 @@ export async function startPgWsShim(port = 0): Promise<Shim> {
       ws.close(1008, 'only loopback Postgres targets are allowed');
       return;
     }
+    counts.websockets[address] = (counts.websockets[address] ?? 0) + 1;
     const socket = net.connect({ host: host === 'localhost' ? '127.0.0.1' : host, port: targetPort });
     socket.setNoDelay(true);
     const pending: Buffer[] = [];
@@ -106,6 +146,7 @@ export async function startPgWsShim(port = 0): Promise<Shim> {
   return {
     port: actual,
     proxy: `127.0.0.1:${actual}`,
+    stats,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();

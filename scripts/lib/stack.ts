@@ -17,7 +17,7 @@ import { buildSite } from '../build-site.ts';
 import { syncAssets } from './assets.ts';
 import { preparePlatformAssets } from './platform-assets.ts';
 import { migrateDatabase } from './migrate.ts';
-import { startPgWsShim } from './pg-ws-shim.ts';
+import { startPgWsShim, type ShimStats } from './pg-ws-shim.ts';
 import { runtimeUrlFrom } from './wrangler-log.ts';
 import { startMailCatcher } from './mail-catcher.ts';
 import { freePort, startPostgres } from './postgres.ts';
@@ -63,6 +63,8 @@ export interface Stack {
    */
   runtimeUrl: string | null;
   databaseUrl: string;
+  /** The WebSocket shim's counts (WebSocket upgrades and /sql statements), for benchmarks. */
+  pgStats(): ShimStats;
   credentials: Credentials;
   /** Where caught email is written (`<dataDir>/mail`). */
   mailDir: string;
@@ -229,7 +231,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await waitForHealth(url, child, undefined, opts.signal);
     if (runtimeUrl) await waitForHealth(runtimeUrl, child, undefined, opts.signal);
     opts.log(`Email is caught: links are printed here, messages written to ${show(mailDir)}/`);
-    return { url, runtimeUrl, databaseUrl: pgRun.url, credentials: { url, ...creds }, mailDir, stop };
+    return { url, runtimeUrl, databaseUrl: pgRun.url, pgStats: () => shim.stats(), credentials: { url, ...creds }, mailDir, stop };
   } catch (err) {
     await stop();
     throw err;

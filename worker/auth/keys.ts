@@ -4,7 +4,7 @@
 // during a refresh, a known-good entry is served for up to STALE_MS rather than failing every
 // waiting request at once (docs/architecture.md).
 import { sha256Hex } from './crypto.ts';
-import { withDb } from '../db/client.ts';
+import { httpDb } from '../db/client.ts';
 import { findKeyByHash } from '../db/tenants.ts';
 import type { KeyScope } from '../db/schema.ts';
 
@@ -40,8 +40,9 @@ export function evictKey(id: string) {
 
 async function fetchKey(env: Env, secret: string): Promise<Cached> {
   const hash = await sha256Hex(secret);
-  // last_used_at is refreshed with each lookup (at most every KEY_CACHE_MS per key and isolate).
-  const key = await withDb(env, (db) => findKeyByHash(db, hash, true));
+  // last_used_at is refreshed with each lookup (at most every KEY_CACHE_MS per key and isolate):
+  // one UPDATE … RETURNING, which commits on its own, so the HTTP query endpoint serves it.
+  const key = await findKeyByHash(httpDb(env), hash, true);
   const now = Date.now();
   const entry = { key, expires: now + (key ? KEY_CACHE_MS : NEGATIVE_CACHE_MS), fetched: now, refreshing: false };
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);

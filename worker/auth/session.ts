@@ -5,7 +5,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { and, eq, gt } from 'drizzle-orm';
 import { SESSION_COOKIE } from '../../protocol/account.ts';
 import type { Role } from '../../protocol/roles.ts';
-import { withDb, type Db } from '../db/client.ts';
+import { httpDb } from '../db/client.ts';
 import { memberships, sessions, users } from '../db/schema.ts';
 import type { AnyPg } from '../db/tenants.ts';
 import type { AppEnv } from '../types.ts';
@@ -59,10 +59,12 @@ export async function loadSession(c: Context<AppEnv>): Promise<LoadedSession | n
   const token = getCookie(c, SESSION_COOKIE);
   if (!token || token.length > 100) return null;
   const hash = await sha256Hex(token);
-  return withDb(c.env, (db) => findSession(db, hash));
+  // One statement, so over the HTTP query endpoint: no Postgres connection per request. Not
+  // cached: a logout, a removed membership or a role change takes effect on the next request.
+  return findSession(httpDb(c.env), hash);
 }
 
-async function findSession(db: Db, tokenHash: string): Promise<LoadedSession | null> {
+async function findSession(db: AnyPg, tokenHash: string): Promise<LoadedSession | null> {
   const rows = await db
     .select({
       id: sessions.id,

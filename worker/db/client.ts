@@ -49,14 +49,22 @@ export async function withDb<T>(env: DbEnv, fn: (db: Db) => Promise<T>): Promise
   }
 }
 
+export type ReadDb = NeonHttpDatabase<typeof schema>;
+
+let http: { url: string; db: ReadDb } | null = null;
+
 /**
- * One-statement reads over Neon's HTTP query endpoint (a fetch per statement): no connection is
+ * Single statements over Neon's HTTP query endpoint (a fetch per statement): no connection is
  * set up in the request, since Neon's proxy answers from its pooled connections. What a
  * WebSocket connection per request cost a read route here was most of its time
- * (docs/performance.md, "Traces"). No transactions or session state on this path.
+ * (docs/performance.md, "Traces", "Read routes over HTTP"). Each statement commits on its own:
+ * no transactions, no session state, nothing that must see another statement's write (those
+ * stay on withDb). The drizzle instance holds no I/O (the fetch happens in the calling
+ * request), so one per isolate is reused rather than rebuilt per request.
  */
-export function httpDb(env: DbEnv): NeonHttpDatabase<typeof schema> {
+export function httpDb(env: DbEnv): ReadDb {
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not configured');
   configure(env);
-  return drizzleHttp(neon(env.DATABASE_URL), { schema });
+  if (http?.url !== env.DATABASE_URL) http = { url: env.DATABASE_URL, db: drizzleHttp(neon(env.DATABASE_URL), { schema }) };
+  return http.db;
 }

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { AuditEntry } from '../../../protocol/account.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { auditLog } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
 import { authErrors, json } from '../schemas.ts';
@@ -27,14 +27,12 @@ export function registerAudit(app: OpenAPIHono<AppEnv>) {
     async (c) => {
       const { limit, before } = c.req.valid('query');
       const tenantId = c.get('tenantId');
-      const rows = await withDb(c.env, (db) =>
-        db
-          .select()
-          .from(auditLog)
-          .where(before ? and(eq(auditLog.tenantId, tenantId), lt(auditLog.id, before)) : eq(auditLog.tenantId, tenantId))
-          .orderBy(desc(auditLog.id))
-          .limit(limit + 1),
-      );
+      const rows = await httpDb(c.env)
+        .select()
+        .from(auditLog)
+        .where(before ? and(eq(auditLog.tenantId, tenantId), lt(auditLog.id, before)) : eq(auditLog.tenantId, tenantId))
+        .orderBy(desc(auditLog.id))
+        .limit(limit + 1);
       const page = rows.slice(0, limit);
       return c.json(
         {

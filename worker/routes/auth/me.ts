@@ -4,7 +4,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { Me, SwitchOrgBody } from '../../../protocol/account.ts';
 import { sessionOnly } from '../../auth/authorize.ts';
 import { clearSessionCookie } from '../../auth/session.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { memberships, sessions, tenants, users } from '../../db/schema.ts';
 import type { AnyPg } from '../../db/tenants.ts';
 import { ApiError } from '../../errors.ts';
@@ -34,7 +34,8 @@ export function registerMe(app: OpenAPIHono<AppEnv>) {
     createRoute({ method: 'get', path: '/api/v1/auth/me', tags: ['auth'], summary: 'The logged-in user, their organizations and the CSRF token', ...sessionOnly(), responses: { 200: { description: 'Me', ...json(Me) }, ...authErrors } }),
     async (c) => {
       const s = c.get('session');
-      const me = await withDb(c.env, (db) => buildMe(db, s.userId, s.activeTenantId, s.csrfToken));
+      // Reads only, each statement on its own: the HTTP query endpoint, no connection per request.
+      const me = await buildMe(httpDb(c.env), s.userId, s.activeTenantId, s.csrfToken);
       return c.json(me, 200);
     },
   );

@@ -6,7 +6,7 @@ import { hostStatus } from '../../../durable-objects/core/status.ts';
 import { HostSummary } from '../../../protocol/query.ts';
 import { guard } from '../../auth/authorize.ts';
 import { alertHistory } from '../../db/alerts-schema.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
 import { authErrors } from '../schemas.ts';
@@ -29,14 +29,16 @@ const route = createRoute({
 export function registerHostList(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
     const tenantId = c.get('tenantId');
-    const { rows, firing } = await withDb(c.env, async (db) => ({
-      rows: await db.select().from(hosts).where(eq(hosts.tenantId, tenantId)).orderBy(asc(hosts.name)),
+    // Two independent reads, each its own fetch over the HTTP query endpoint, in parallel.
+    const db = httpDb(c.env);
+    const [rows, firing] = await Promise.all([
+      db.select().from(hosts).where(eq(hosts.tenantId, tenantId)).orderBy(asc(hosts.name)),
       // Served by the partial index alert_history_firing.
-      firing: await db
+      db
         .select({ hostId: alertHistory.hostId, metric: alertHistory.metric, severity: alertHistory.severity })
         .from(alertHistory)
         .where(and(eq(alertHistory.tenantId, tenantId), eq(alertHistory.status, 'FIRING'))),
-    }));
+    ]);
     const byHost = new Map<string, { metric: string; severity: string }[]>();
     for (const f of firing) {
       if (f.hostId === null) continue; // a service's alert

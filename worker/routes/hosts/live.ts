@@ -5,7 +5,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import { authorize, guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
@@ -60,9 +60,7 @@ export function registerHostLive(app: OpenAPIHono<AppEnv>) {
     const tenantId = c.get('tenantId');
     const { host } = c.req.valid('param');
     // Checked in Postgres, so probing names never creates an object.
-    const known = await withDb(c.env, async (db) =>
-      db.select({ id: hosts.id }).from(hosts).where(and(eq(hosts.tenantId, tenantId), eq(hosts.id, host))).limit(1),
-    );
+    const known = await httpDb(c.env).select({ id: hosts.id }).from(hosts).where(and(eq(hosts.tenantId, tenantId), eq(hosts.id, host))).limit(1);
     if (known.length === 0) throw new ApiError(404, 'not_found', `no host "${host}" in this organization`, 'host');
     // Only what the object needs: no cookie or key travels further.
     const res = await c.env.HOSTS.getByName(hostObjectName(tenantId, host)).fetch('https://host-object/live', { headers: { upgrade: 'websocket' } });

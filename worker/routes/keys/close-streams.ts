@@ -3,7 +3,7 @@
 // A missed push is bounded by the stream's maximum age, after which the key is checked again
 // (STREAM_LIMITS.maxAgeMs; docs/ingest.md "Revocation").
 import { eq } from 'drizzle-orm';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { hostObjectName } from '../../types.ts';
 
@@ -11,7 +11,7 @@ const PUSH_CONCURRENCY = 50;
 
 /** Returns how many streams were closed; a failed push is logged, not thrown (the revocation stands). */
 export async function closeKeyStreams(env: Env, tenantId: string, keyId: string): Promise<number> {
-  const rows = await withDb(env, (db) => db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId)));
+  const rows = await httpDb(env).select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId));
   let closed = 0;
   for (let i = 0; i < rows.length; i += PUSH_CONCURRENCY) {
     const part = rows.slice(i, i + PUSH_CONCURRENCY);

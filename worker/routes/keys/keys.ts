@@ -6,7 +6,7 @@ import { guard } from '../../auth/authorize.ts';
 import { evictKey } from '../../auth/keys.ts';
 import { closeKeyStreams } from './close-streams.ts';
 import { audit } from '../../audit.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { apiKeys } from '../../db/schema.ts';
 import { createApiKey } from '../../db/tenants.ts';
 import { ApiError } from '../../errors.ts';
@@ -29,7 +29,7 @@ export function registerKeys(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ method: 'get', path: '/api/v1/keys', tags: ['keys'], summary: "The organization's API keys (prefix only)", ...guard('keys:read'), responses: { 200: { description: 'Keys', ...json(z.object({ keys: z.array(ApiKeySummary) })) }, ...authErrors } }),
     async (c) => {
-      const rows = await withDb(c.env, (db) => db.select().from(apiKeys).where(eq(apiKeys.tenantId, c.get('tenantId'))).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)));
+      const rows = await httpDb(c.env).select().from(apiKeys).where(eq(apiKeys.tenantId, c.get('tenantId'))).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
       return c.json({ keys: rows.map(summary) }, 200);
     },
   );

@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { HostCurrent } from '../../../protocol/query.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName, type AppEnv } from '../../types.ts';
@@ -32,7 +32,7 @@ export function registerCurrent(app: OpenAPIHono<AppEnv>) {
     const { host } = c.req.valid('query');
     const ids = host
       ? [host]
-      : await withDb(c.env, async (db) => (await db.select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId))).map((r) => r.id));
+      : (await httpDb(c.env).select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId))).map((r) => r.id);
     const results = await Promise.all(ids.map((id) => c.env.HOSTS.getByName(hostObjectName(tenantId, id)).current()));
     const found = results.filter((r) => r.lastSeen !== null);
     if (host && found.length === 0) throw new ApiError(404, 'not_found', `no data for host "${host}"`, 'host');

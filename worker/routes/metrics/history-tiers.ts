@@ -5,7 +5,7 @@ import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { TailSeries } from '../../../durable-objects/raw-history.ts';
 import { TIERS, type HistorySeries } from '../../../protocol/query.ts';
 import { labelsKey, parseLabelsKey, type Labels } from '../../../protocol/series.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { rollup1m, rollup5m, serviceMetric1m, serviceMetric5m } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 
@@ -29,8 +29,7 @@ async function rollupRows(env: Env, tenantId: string, owner: RollupOwner, tier: 
   // The step is a server-computed integer, inlined so SELECT and GROUP BY are the same expression.
   const step = sql.raw(String(Math.trunc(stepMs)));
   const bucketStart = sql<number>`(floor(extract(epoch from ${t.bucket}) * 1000 / ${step}) * ${step})::float8`;
-  return withDb(env, (db) =>
-    db
+  return httpDb(env)
       .select({
         labels: t.labels,
         ts: bucketStart,
@@ -42,8 +41,7 @@ async function rollupRows(env: Env, tenantId: string, owner: RollupOwner, tier: 
       .from(t)
       .where(and(eq(t.tenantId, tenantId), ownerIs, eq(t.metric, metric), gte(t.bucket, new Date(Math.floor(from / stepMs) * stepMs)), lt(t.bucket, new Date(to))))
       .groupBy(t.labels, bucketStart)
-      .orderBy(t.labels, bucketStart),
-  );
+      .orderBy(t.labels, bucketStart);
 }
 
 /**

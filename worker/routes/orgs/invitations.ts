@@ -6,7 +6,7 @@ import { Invitation, InviteBody, Me, TokenBody } from '../../../protocol/account
 import { guard, sessionOnly } from '../../auth/authorize.ts';
 import { newId, randomToken, sha256Hex } from '../../auth/crypto.ts';
 import { audit } from '../../audit.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { invitations, memberships, sessions, tenants, users } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { appUrl, queueAccountEmail } from '../../notify/email.ts';
@@ -24,13 +24,11 @@ export function registerInvitations(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ method: 'get', path: '/api/v1/invitations', tags: ['organizations'], summary: 'Pending invitations', ...guard('members:read'), responses: { 200: { description: 'Invitations', ...json(z.object({ invitations: z.array(Invitation) })) }, ...authErrors } }),
     async (c) => {
-      const rows = await withDb(c.env, (db) =>
-        db
-          .select()
-          .from(invitations)
-          .where(and(eq(invitations.tenantId, c.get('tenantId')), isNull(invitations.acceptedAt), gt(invitations.expiresAt, new Date())))
-          .orderBy(desc(invitations.createdAt)),
-      );
+      const rows = await httpDb(c.env)
+        .select()
+        .from(invitations)
+        .where(and(eq(invitations.tenantId, c.get('tenantId')), isNull(invitations.acceptedAt), gt(invitations.expiresAt, new Date())))
+        .orderBy(desc(invitations.createdAt));
       return c.json({ invitations: rows.map(toJson) }, 200);
     },
   );

@@ -7,7 +7,7 @@ import { Member, UpdateMemberBody } from '../../../protocol/account.ts';
 import { roleCan, type Role } from '../../../protocol/roles.ts';
 import { guard } from '../../auth/authorize.ts';
 import { audit } from '../../audit.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { memberships, sessions, users } from '../../db/schema.ts';
 import type { AnyPg } from '../../db/tenants.ts';
 import { ApiError } from '../../errors.ts';
@@ -39,14 +39,12 @@ export function registerMembers(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ method: 'get', path: '/api/v1/members', tags: ['organizations'], summary: 'Members of the organization and their roles', ...guard('members:read'), responses: { 200: { description: 'Members', ...json(z.object({ members: z.array(Member) })) }, ...authErrors } }),
     async (c) => {
-      const rows = await withDb(c.env, (db) =>
-        db
-          .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, joinedAt: memberships.createdAt })
-          .from(memberships)
-          .innerJoin(users, eq(users.id, memberships.userId))
-          .where(eq(memberships.tenantId, c.get('tenantId')))
-          .orderBy(asc(memberships.createdAt)),
-      );
+      const rows = await httpDb(c.env)
+        .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, joinedAt: memberships.createdAt })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(eq(memberships.tenantId, c.get('tenantId')))
+        .orderBy(asc(memberships.createdAt));
       return c.json({ members: rows.map((r) => ({ ...r, joinedAt: r.joinedAt.getTime() })) }, 200);
     },
   );

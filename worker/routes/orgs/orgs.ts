@@ -4,7 +4,7 @@ import { asc, eq } from 'drizzle-orm';
 import { CreateOrgBody, OrgMembership, UpdateOrgBody } from '../../../protocol/account.ts';
 import { guard, sessionOnly } from '../../auth/authorize.ts';
 import { audit } from '../../audit.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { memberships, tenants } from '../../db/schema.ts';
 import { addMember, createTenant } from '../../db/tenants.ts';
 import type { AppEnv } from '../../types.ts';
@@ -16,14 +16,12 @@ export function registerOrgs(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ method: 'get', path: '/api/v1/orgs', tags: ['organizations'], summary: "The user's organizations and roles", ...sessionOnly(), responses: { 200: { description: 'Organizations', ...json(z.object({ orgs: z.array(OrgMembership) })) }, ...authErrors } }),
     async (c) => {
-      const orgs = await withDb(c.env, (db) =>
-        db
-          .select({ id: tenants.id, name: tenants.name, slug: tenants.slug, role: memberships.role })
-          .from(memberships)
-          .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
-          .where(eq(memberships.userId, c.get('session').userId))
-          .orderBy(asc(memberships.createdAt)),
-      );
+      const orgs = await httpDb(c.env)
+        .select({ id: tenants.id, name: tenants.name, slug: tenants.slug, role: memberships.role })
+        .from(memberships)
+        .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+        .where(eq(memberships.userId, c.get('session').userId))
+        .orderBy(asc(memberships.createdAt));
       return c.json({ orgs }, 200);
     },
   );

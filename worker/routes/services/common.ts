@@ -4,7 +4,7 @@ import { z } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { ServiceNameParam, type SignalPoint } from '../../../protocol/apm.ts';
 import { LatencySketch } from '../../../durable-objects/core/sketch.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { services } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { serviceObjectName } from '../../types.ts';
@@ -15,9 +15,7 @@ export const ServiceParams = z.object({
 
 /** The service's object, once Postgres confirms the organization has the service. */
 export async function serviceStub(env: Env, tenantId: string, service: string) {
-  const known = await withDb(env, (db) =>
-    db.select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, service))).limit(1),
-  );
+  const known = await httpDb(env).select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, service))).limit(1);
   if (known.length === 0) throw new ApiError(404, 'not_found', `no service "${service}" in this organization`, 'service');
   return env.SERVICES.getByName(serviceObjectName(tenantId, service));
 }

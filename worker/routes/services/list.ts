@@ -3,7 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { asc, eq } from 'drizzle-orm';
 import { serviceStatus, ServiceSummary } from '../../../protocol/apm.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts, services } from '../../db/schema.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
 import { authErrors } from '../schemas.ts';
@@ -26,10 +26,12 @@ const route = createRoute({
 export function registerServiceList(app: OpenAPIHono<AppEnv>) {
   app.openapi(route, async (c) => {
     const tenantId = c.get('tenantId');
-    const { rows, hostRows } = await withDb(c.env, async (db) => ({
-      rows: await db.select().from(services).where(eq(services.tenantId, tenantId)).orderBy(asc(services.name)).limit(500),
-      hostRows: await db.select({ id: hosts.id, name: hosts.name }).from(hosts).where(eq(hosts.tenantId, tenantId)),
-    }));
+    // Two independent reads, each its own fetch over the HTTP query endpoint, in parallel.
+    const db = httpDb(c.env);
+    const [rows, hostRows] = await Promise.all([
+      db.select().from(services).where(eq(services.tenantId, tenantId)).orderBy(asc(services.name)).limit(500),
+      db.select({ id: hosts.id, name: hosts.name }).from(hosts).where(eq(hosts.tenantId, tenantId)),
+    ]);
     const now = Date.now();
     const summaries = await Promise.all(rows.map((r) => c.env.SERVICES.getByName(serviceObjectName(tenantId, r.name)).summary(now)));
     const list = rows.map((r, i) => {

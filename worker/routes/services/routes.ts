@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, gte, lt, ne, sql } from 'drizzle-orm';
 import { planSignals, RoutesResponse, type RouteRow } from '../../../protocol/apm.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { serviceRollup1m, serviceRollup5m } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
 import { TimeParam } from '../metrics/params.ts';
@@ -45,12 +45,10 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>) {
     } else {
       const t = tier === '1m' ? serviceRollup1m : serviceRollup5m;
       const [rows, tail] = await Promise.all([
-        withDb(c.env, (db) =>
-          db
-            .select({ route: t.route, requests: t.requests, errors: t.errors, sketch: sql<string>`encode(${t.sketch}, 'base64')` })
-            .from(t)
-            .where(and(eq(t.tenantId, tenantId), eq(t.service, service), ne(t.route, ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
-        ),
+        httpDb(c.env)
+          .select({ route: t.route, requests: t.requests, errors: t.errors, sketch: sql<string>`encode(${t.sketch}, 'base64')` })
+          .from(t)
+          .where(and(eq(t.tenantId, tenantId), eq(t.service, service), ne(t.route, ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
         stub.unflushed(from, to, to - from, tier, { byRoute: true }),
       ]);
       const byRoute = new Map<string, MergedBucket>();

@@ -6,7 +6,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { SATURATION_METRICS, ServiceSaturation } from '../../../protocol/apm-metrics.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
 import { authErrors, ErrorSchema } from '../schemas.ts';
@@ -36,7 +36,7 @@ export function registerServiceSaturation(app: OpenAPIHono<AppEnv>) {
     const stub = await serviceStub(c.env, tenantId, service);
     const [s, hostRows] = await Promise.all([
       stub.saturation(),
-      withDb(c.env, (db) => db.select({ id: hosts.id, name: hosts.name }).from(hosts).where(eq(hosts.tenantId, tenantId))),
+      httpDb(c.env).select({ id: hosts.id, name: hosts.name }).from(hosts).where(eq(hosts.tenantId, tenantId)),
     ]);
     const seen = new Set(s.hosts);
     const matched = hostRows.filter((h) => seen.has(h.id) || seen.has(h.name)).map((h) => h.id);

@@ -7,7 +7,7 @@ import { and, eq, gte, lt } from 'drizzle-orm';
 import { APM_LIMITS, planSignals, SignalsResponse, type SignalPoint } from '../../../protocol/apm.ts';
 import { DEFAULT_POINTS, MAX_POINTS } from '../../../protocol/query.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { serviceRollup1m, serviceRollup5m } from '../../db/schema.ts';
 import type { AppEnv } from '../../types.ts';
 import { TimeParam } from '../metrics/params.ts';
@@ -23,7 +23,7 @@ const MAX_EXEMPLARS = 200;
 
 function rangeExemplars(env: Env, tenantId: string, service: string, from: number, to: number, route: string | undefined): Promise<Exemplar[]> {
   if (to - from > EXEMPLAR_RANGE_MS) return Promise.resolve([]);
-  return withDb(env, (db) => slowSpans(db, tenantId, service, from, to, route, MAX_EXEMPLARS));
+  return slowSpans(httpDb(env), tenantId, service, from, to, route, MAX_EXEMPLARS);
 }
 
 export const RouteParam = z.string().min(1).max(APM_LIMITS.maxRouteLength).openapi({ description: 'a route as listed by /routes, e.g. "GET /users/{id}"' });
@@ -71,12 +71,10 @@ export function registerServiceSignals(app: OpenAPIHono<AppEnv>) {
       exemplars = await rangeExemplars(c.env, tenantId, service, from, to, q.route);
       const t = tier === '1m' ? serviceRollup1m : serviceRollup5m;
       const [rows, tail] = await Promise.all([
-        withDb(c.env, (db) =>
-          db
-            .select({ bucket: t.bucket, requests: t.requests, errors: t.errors, sketch: sql<string>`encode(${t.sketch}, 'base64')` })
-            .from(t)
-            .where(and(eq(t.tenantId, tenantId), eq(t.service, service), eq(t.route, q.route ?? ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
-        ),
+        httpDb(c.env)
+          .select({ bucket: t.bucket, requests: t.requests, errors: t.errors, sketch: sql<string>`encode(${t.sketch}, 'base64')` })
+          .from(t)
+          .where(and(eq(t.tenantId, tenantId), eq(t.service, service), eq(t.route, q.route ?? ''), gte(t.bucket, new Date(from)), lt(t.bucket, new Date(to)))),
         stub.unflushed(from, to, stepMs, tier, { route: q.route }),
       ]);
       const buckets = new Map<number, MergedBucket>();
