@@ -5,7 +5,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { alertChannels } from '../../db/alerts-schema.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { ApiError, zodIssues } from '../../errors.ts';
 import { CHANNEL_TYPES, CONFIG_SCHEMAS, deliver, maskConfig, type ChannelType } from '../../notify/channels.ts';
 import type { AppEnv } from '../../types.ts';
@@ -45,7 +45,7 @@ function checkConfig(type: ChannelType, config: Record<string, unknown>) {
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const base = { tags: ['alerts'] };
 const load = (env: Env, tenantId: string, id: string) =>
-  withDb(env, async (db) => (await db.select().from(alertChannels).where(and(eq(alertChannels.id, id), eq(alertChannels.tenantId, tenantId))))[0]);
+  httpDb(env).select().from(alertChannels).where(and(eq(alertChannels.id, id), eq(alertChannels.tenantId, tenantId))).then((rows) => rows[0]);
 
 export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -65,7 +65,7 @@ export function registerAlertChannels(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ ...base, method: 'get', path: '/api/v1/alerts/channels', summary: "The organization's channels (secrets masked)", ...guard('alerts:read'), responses: { 200: { description: 'Channels', ...json(z.object({ channels: z.array(ChannelJson) })) }, ...errors } }),
     async (c) => {
-      const rows = await withDb(c.env, (db) => db.select().from(alertChannels).where(eq(alertChannels.tenantId, c.get('tenantId'))).orderBy(asc(alertChannels.createdAt), asc(alertChannels.id)));
+      const rows = await httpDb(c.env).select().from(alertChannels).where(eq(alertChannels.tenantId, c.get('tenantId'))).orderBy(asc(alertChannels.createdAt), asc(alertChannels.id));
       return c.json({ channels: rows.map(toJson) }, 200);
     },
   );

@@ -7,7 +7,7 @@ import { ServiceNameParam } from '../../../protocol/apm.ts';
 import { SEVERITIES } from '../../../durable-objects/core/rules.ts';
 import { guard } from '../../auth/authorize.ts';
 import { alertHistory } from '../../db/alerts-schema.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import type { AppEnv } from '../../types.ts';
 import { HostIdParam, TimeParam } from '../metrics/params.ts';
 import { errors, iso } from './common.ts';
@@ -83,10 +83,11 @@ export function registerAlertList(app: OpenAPIHono<AppEnv>) {
     if (q.rule) where.push(eq(alertHistory.ruleId, q.rule));
     if (q.severity) where.push(eq(alertHistory.severity, q.severity));
     const range = [...(q.from !== undefined ? [gte(alertHistory.startedAt, new Date(q.from))] : []), ...(q.to !== undefined ? [lt(alertHistory.startedAt, new Date(q.to))] : [])];
-    const { firing, history } = await withDb(c.env, async (db) => ({
-      firing: await db.select().from(alertHistory).where(and(...where, eq(alertHistory.status, 'FIRING'))).orderBy(desc(alertHistory.startedAt)).limit(q.limit),
-      history: await db.select().from(alertHistory).where(and(...where, ...range)).orderBy(desc(alertHistory.startedAt)).limit(q.limit),
-    }));
+    const db = httpDb(c.env);
+    const [firing, history] = await Promise.all([
+      db.select().from(alertHistory).where(and(...where, eq(alertHistory.status, 'FIRING'))).orderBy(desc(alertHistory.startedAt)).limit(q.limit),
+      db.select().from(alertHistory).where(and(...where, ...range)).orderBy(desc(alertHistory.startedAt)).limit(q.limit),
+    ]);
     return c.json({ firing: firing.map(toJson), history: history.map(toJson) }, 200);
   });
 }

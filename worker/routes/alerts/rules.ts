@@ -8,7 +8,7 @@ import { COMPARATORS, DEFAULT_REPEAT_MS, DEFAULT_SERVICE_REPEAT_MS, isServiceRul
 import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { alertChannels, alertRules } from '../../db/alerts-schema.ts';
-import { withDb, type Db } from '../../db/client.ts';
+import { httpDb, withDb, type Db } from '../../db/client.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
 import { commitAndPush, Duration, errors, IdParam, notFound } from './common.ts';
@@ -158,7 +158,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       await commitAndPush(c, { action: 'rule.create', target: { type: 'rule', id }, details: { name: body.name, kind: body.kind, metric } }, async (db) => {
         await db.insert(alertRules).values({ ...(toColumns({ ...body, metric, repeat_interval: repeat }) as Required<ReturnType<typeof toColumns>>), params: toParams(body), id, tenantId });
       });
-      const [row] = await withDb(c.env, (db) => db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))));
+      const [row] = await httpDb(c.env).select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)));
       return c.json(toJson(row!), 201);
     },
   );
@@ -173,7 +173,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
       responses: { 200: { description: 'Rules', ...json(z.object({ rules: z.array(RuleJson) })) }, ...errors },
     }),
     async (c) => {
-      const rows = await withDb(c.env, (db) => db.select().from(alertRules).where(eq(alertRules.tenantId, c.get('tenantId'))).orderBy(asc(alertRules.createdAt), asc(alertRules.id)));
+      const rows = await httpDb(c.env).select().from(alertRules).where(eq(alertRules.tenantId, c.get('tenantId'))).orderBy(asc(alertRules.createdAt), asc(alertRules.id));
       return c.json({ rules: rows.map(toJson) }, 200);
     },
   );
@@ -190,7 +190,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const [row] = await withDb(c.env, (db) => db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, c.get('tenantId')))));
+      const [row] = await httpDb(c.env).select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, c.get('tenantId'))));
       if (!row) throw notFound('rule', id);
       return c.json(toJson(row), 200);
     },
@@ -230,7 +230,7 @@ export function registerAlertRules(app: OpenAPIHono<AppEnv>) {
         found = res.length > 0;
         if (!found) throw notFound('rule', id); // rolls back the version bump too
       });
-      const [row] = await withDb(c.env, (db) => db.select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId))));
+      const [row] = await httpDb(c.env).select().from(alertRules).where(and(eq(alertRules.id, id), eq(alertRules.tenantId, tenantId)));
       return c.json(toJson(row!), 200);
     },
   );

@@ -6,7 +6,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { guard } from '../../auth/authorize.ts';
 import { newId } from '../../auth/crypto.ts';
 import { silences } from '../../db/alerts-schema.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
 import { commitAndPush, errors, IdParam, MatcherMap, notFound, Time } from './common.ts';
@@ -38,7 +38,7 @@ function checkWindow(start: number, end: number) {
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const base = { tags: ['alerts'] };
 const load = (env: Env, tenantId: string, id: string) =>
-  withDb(env, async (db) => (await db.select().from(silences).where(and(eq(silences.id, id), eq(silences.tenantId, tenantId))))[0]);
+  httpDb(env).select().from(silences).where(and(eq(silences.id, id), eq(silences.tenantId, tenantId))).then((rows) => rows[0]);
 
 export function registerSilences(app: OpenAPIHono<AppEnv>) {
   app.openapi(
@@ -59,7 +59,7 @@ export function registerSilences(app: OpenAPIHono<AppEnv>) {
   app.openapi(
     createRoute({ ...base, method: 'get', path: '/api/v1/alerts/silences', summary: "The organization's silences, newest first", ...guard('alerts:read'), responses: { 200: { description: 'Silences', ...json(z.object({ silences: z.array(SilenceJson) })) }, ...errors } }),
     async (c) => {
-      const rows = await withDb(c.env, (db) => db.select().from(silences).where(eq(silences.tenantId, c.get('tenantId'))).orderBy(desc(silences.createdAt)).limit(500));
+      const rows = await httpDb(c.env).select().from(silences).where(eq(silences.tenantId, c.get('tenantId'))).orderBy(desc(silences.createdAt)).limit(500);
       return c.json({ silences: rows.map((r) => toJson(r)) }, 200);
     },
   );

@@ -8,7 +8,7 @@ import { BURN_WINDOWS, SLO_KINDS, SLO_WINDOW_DAYS } from '../../../durable-objec
 import { newId } from '../../auth/crypto.ts';
 import { alertRules, slos } from '../../db/alerts-schema.ts';
 import type { Db } from '../../db/client.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { ApiError } from '../../errors.ts';
 
 export const tags = ['slos'];
@@ -88,7 +88,7 @@ export function checkShape(s: { kind: string; threshold_ms?: number | null }) {
 export const notFound = (id: string) => new ApiError(404, 'not_found', `no SLO "${id}" in this organization`, 'id');
 
 export async function loadSlo(env: Env, tenantId: string, id: string): Promise<SloRow> {
-  const [row] = await withDb(env, (db) => db.select().from(slos).where(and(eq(slos.id, id), eq(slos.tenantId, tenantId))));
+  const [row] = await httpDb(env).select().from(slos).where(and(eq(slos.id, id), eq(slos.tenantId, tenantId)));
   if (!row) throw notFound(id);
   return row;
 }

@@ -4,7 +4,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq } from 'drizzle-orm';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { services } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
@@ -56,7 +56,7 @@ export function registerSloHistory(app: OpenAPIHono<AppEnv>) {
       if (to <= from) throw new ApiError(400, 'invalid_request', 'to: must be after from (and after the start of the SLO window)', 'to');
       const step = stepFor(to - from);
       const start = Math.floor(from / step) * step;
-      const [svc] = await withDb(c.env, (db) => db.select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, row.service))));
+      const [svc] = await httpDb(c.env).select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, row.service)));
       // A service that never sent a span has no object (and nothing counted).
       const points = svc ? await c.env.SERVICES.getByName(serviceObjectName(tenantId, row.service)).sloHistory(row.id, start, to, step) : [];
       return c.json({ slo: toJson(row), from: start, to, step_ms: step, points }, 200);

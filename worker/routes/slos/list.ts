@@ -4,7 +4,7 @@ import { and, asc, eq, type SQL } from 'drizzle-orm';
 import { ServiceNameParam } from '../../../protocol/apm.ts';
 import { guard } from '../../auth/authorize.ts';
 import { slos } from '../../db/alerts-schema.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import type { AppEnv } from '../../types.ts';
 import { errors } from '../alerts/common.ts';
 import { json, SloJson, tags, toJson } from './common.ts';
@@ -16,7 +16,7 @@ export function registerSloList(app: OpenAPIHono<AppEnv>) {
       const { service } = c.req.valid('query');
       const where: SQL[] = [eq(slos.tenantId, c.get('tenantId'))];
       if (service) where.push(eq(slos.service, service));
-      const rows = await withDb(c.env, (db) => db.select().from(slos).where(and(...where)).orderBy(asc(slos.createdAt), asc(slos.id)));
+      const rows = await httpDb(c.env).select().from(slos).where(and(...where)).orderBy(asc(slos.createdAt), asc(slos.id));
       return c.json({ slos: rows.map(toJson) }, 200);
     },
   );

@@ -7,7 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { sloStatus } from '../../../durable-objects/core/slo.ts';
 import { guard } from '../../auth/authorize.ts';
 import { loadAlertConfig, toSlo } from '../../db/alerts.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb, withDb } from '../../db/client.ts';
 import { services } from '../../db/schema.ts';
 import { serviceObjectName, type AppEnv } from '../../types.ts';
 import { errors } from '../alerts/common.ts';
@@ -21,7 +21,7 @@ export function registerSloStatus(app: OpenAPIHono<AppEnv>) {
       const row = await loadSlo(c.env, tenantId, c.req.valid('param').id);
       const now = Date.now();
       // A service that never sent a span has no object: nothing counted yet.
-      const [svc] = await withDb(c.env, (db) => db.select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, row.service))));
+      const [svc] = await httpDb(c.env).select({ name: services.name }).from(services).where(and(eq(services.tenantId, tenantId), eq(services.name, row.service)));
       if (!svc) return c.json(sloStatus(toSlo(row), () => ({ good: 0, total: 0 }), now), 200);
       const stub = c.env.SERVICES.getByName(serviceObjectName(tenantId, row.service));
       let status = await stub.sloStatus(row.id, now);
