@@ -84,7 +84,24 @@ export async function errorResponse(c: Context, err: unknown): Promise<Response>
     if (err.field) body.field = err.field;
     return c.json({ error: body }, err.status, err.headers);
   }
-  // Never a stack trace to the client; the log has it.
-  console.error(JSON.stringify({ msg: 'unhandled error', path: new URL(c.req.url).pathname, error: String(err), stack: (err as Error)?.stack }));
+  // Never a stack trace to the client; the log has it, without the query's parameters.
+  const cause = (err as { cause?: unknown })?.cause;
+  console.error(
+    JSON.stringify({
+      msg: 'unhandled error',
+      path: new URL(c.req.url).pathname,
+      error: redactParams(String(err)),
+      ...(cause !== undefined ? { cause: redactParams(String(cause)) } : {}),
+      stack: redactParams(String((err as Error)?.stack ?? '')),
+    }),
+  );
   return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+}
+
+/**
+ * drizzle's "Failed query" errors end with the statement's parameters (a key or session token
+ * hash, an e-mail, log text): the log keeps the statement and the cause, not the values.
+ */
+export function redactParams(text: string): string {
+  return text.replace(/\nparams: [^\n]*/g, '\nparams: (redacted)');
 }
