@@ -12,7 +12,7 @@ import { deliver, SEND_TIMEOUT_MS, type Channel, type Notification } from '../wo
 import { publishAlerts } from './alert-feed.ts';
 import { AlertStore } from './alert-store.ts';
 import { groupByChannel, nextAttemptAt, parseSchedule, TokenBucket, type AlertNotice } from './core/notify.ts';
-import { alertLabels, decideNotice, DEFAULT_REPEAT_MS, isSilenced, markNotified, step, type Rule, type SeriesState } from './core/rules.ts';
+import { alertLabels, decideNotice, DEFAULT_REPEAT_MS, isSilenced, markNotified, step, vanish, type Rule, type SeriesState, type StepResult } from './core/rules.ts';
 
 // Pushes carry config changes; this check only repairs a missed push, so it can be rare.
 const RECHECK_MS = 5 * 60_000;
@@ -168,7 +168,20 @@ export abstract class AlertEngine {
   /** Steps one series of a rule by one value at `ts`; a notice due goes to `out`. */
   protected observe(rule: Rule, labels: Labels, value: number, ts: number, now: number, out: AlertNotice[]) {
     const key = this.key(rule, labels);
-    const r = step(rule, this.states.get(key), value, ts, () => newId('alert'));
+    this.record(rule, labels, key, step(rule, this.states.get(key), value, ts, () => newId('alert')), value, ts, now, out);
+  }
+
+  /** A series looked for at `ts` that had no value (core/rules.ts `vanish`): it stops breaching. */
+  protected vanished(rule: Rule, labels: Labels, ts: number, now: number, out: AlertNotice[]) {
+    const key = this.key(rule, labels);
+    const prev = this.states.get(key);
+    if (!prev) return;
+    const r = vanish(rule, prev, ts);
+    // Held by keep_firing_for: nothing to record, and no repeat of a value nobody observed.
+    if (r.changed) this.record(rule, labels, key, r, prev.value, ts, now, out);
+  }
+
+  private record(rule: Rule, labels: Labels, key: string, r: StepResult, value: number, ts: number, now: number, out: AlertNotice[]) {
     let st = r.state;
     if (!r.changed && st.status !== 'firing') {
       this.states.set(key, st);

@@ -135,6 +135,33 @@ describe('service threshold rules', () => {
     expect(payload(msg!).service).toEqual({ name: other });
   });
 
+  it('a latency rule on a service that goes quiet resolves once its window empties (no requests, no latency), held by keep_firing_for', async () => {
+    const x = await setup([
+      { name: 'slow route', metric: 'service.latency.p95', comparator: '>', threshold: 200, window: 2000, matchers: { route: '*' } },
+      { name: 'slow held', metric: 'service.latency.p95', comparator: '>', threshold: 200, window: 2000, keep_firing_for: 8000 },
+    ]);
+    await x.send(spans(10, { durationMs: 400, end: Date.now() - 100 }));
+    const [fired] = await x.got(1);
+    const ids = payload(fired!).alerts.map((a) => a.id);
+    expect(payload(fired!).alerts.map((a) => a.rule.name).sort()).toEqual(['slow held', 'slow route']);
+    // No more traffic: at the quiet check (window + 1 s) the route's series has no value and resolves,
+    // and evicting the object first shows it still knows the state after a restart.
+    await evictDurableObject(x.stub());
+    await new Promise((r) => setTimeout(r, 3200));
+    await runDurableObjectAlarm(x.stub());
+    const two = await x.got(2);
+    expect(payload(two[1]!).alerts).toEqual([expect.objectContaining({ id: ids[payload(fired!).alerts.findIndex((a) => a.rule.name === 'slow route')], status: 'resolved', labels: { route: 'GET /orders' } })]);
+    expect((await x.alerts()).firing.map((a) => a.id)).toHaveLength(1); // the held one
+    // keep_firing_for runs out 8 s after the last breach: the alarm set for it resolves the other one, once.
+    const three = await waitFor(async () => { await runDurableObjectAlarm(x.stub()); return received(x.path); }, (r) => r.length >= 3, 15_000);
+    expect(payload(three[2]!).alerts).toEqual([expect.objectContaining({ status: 'resolved', metric: 'service.latency.p95' })]);
+    const resolved = payload(three[2]!).alerts[0]! as unknown as { startedAt: number; resolvedAt: number };
+    expect(resolved.resolvedAt - resolved.startedAt).toBeGreaterThanOrEqual(8000);
+    expect((await x.alerts()).firing).toHaveLength(0);
+    await settle();
+    expect(await received(x.path)).toHaveLength(3);
+  });
+
   it('traffic dropping to zero: a request-rate rule fires from the alarm (no batch arrives to tell)', async () => {
     const x = await setup([{ name: 'service down', metric: 'service.request_rate', comparator: '<', threshold: 0.5, window: 2000 }]);
     await x.send(spans(10, { durationMs: 5, end: Date.now() }));

@@ -10,6 +10,7 @@ import {
   markNotified,
   matchesSeries,
   step,
+  vanish,
   type Comparator,
   type Rule,
   type SeriesState,
@@ -217,5 +218,35 @@ describe('default rules', () => {
       'cpu.usage.iowait > 50 5m WARNING',
       'host.up == 0 1m CRITICAL',
     ]);
+  });
+});
+
+describe('vanish (a series looked for with no value)', () => {
+  const ids = () => 'ep1';
+  const fire = (rule: Rule) => {
+    let st: SeriesState | undefined;
+    for (let t = 0; t <= rule.forMs; t += 5 * S) st = step(rule, st, 95, t, ids).state;
+    return st!;
+  };
+  it.each([
+    { name: 'firing, no keep_firing_for: resolves', keep: 0, at: 10 * S, status: 'inactive', event: 'resolved' },
+    { name: 'firing, within keep_firing_for: held, nothing recorded', keep: 30 * S, at: 20 * S, status: 'firing', event: null },
+    { name: 'firing, keep_firing_for run out: resolves', keep: 30 * S, at: 5 * MIN + 31 * S, status: 'inactive', event: 'resolved' },
+  ])('$name', ({ keep, at, status, event }) => {
+    const rule = { ...base, forMs: 5 * MIN, keepFiringForMs: keep };
+    const st = fire(rule);
+    expect(st.status).toBe('firing');
+    const r = vanish(rule, st, Math.max(at, st.lastTs + 1));
+    expect({ status: r.state.status, event: r.event, changed: r.changed }).toEqual({ status, event, changed: event !== null });
+    if (event) expect(r.state.value).toBe(95); // the resolve keeps the last value seen
+  });
+  it('a pending series ends without an event; an unknown or inactive one is left alone', () => {
+    const rule = { ...base, forMs: 5 * MIN };
+    const pending = step(rule, undefined, 95, 0, ids).state;
+    expect(pending.status).toBe('pending');
+    expect(vanish(rule, pending, 10 * S)).toMatchObject({ event: null, changed: true, state: { status: 'inactive', activeAt: null } });
+    expect(vanish(rule, undefined, 10 * S).changed).toBe(false);
+    const quiet = step(rule, undefined, 10, 0, ids).state;
+    expect(vanish(rule, quiet, 10 * S)).toMatchObject({ event: null, changed: false });
   });
 });

@@ -204,6 +204,19 @@ export function step(rule: Rule, prev: SeriesState | undefined, value: number, t
   return { state: s, event: null, changed: false };
 }
 
+/**
+ * The series was looked for and had no value (a quiet service has no latency): as in Prometheus,
+ * an absent series does not breach. A pending series ends; a firing one resolves once
+ * `keep_firing_for` has passed since its last breach, keeping its last value.
+ */
+export function vanish(rule: Rule, prev: SeriesState | undefined, ts: number): StepResult {
+  if (!prev || ts <= prev.lastTs) return { state: prev ?? initialState(), event: null, changed: false };
+  if (prev.status === 'pending') return { state: { ...prev, lastTs: ts, status: 'inactive', activeAt: null }, event: null, changed: true };
+  if (prev.status === 'firing' && ts - (prev.lastBreachAt ?? ts) >= rule.keepFiringForMs)
+    return { state: { ...prev, lastTs: ts, status: 'inactive', activeAt: null }, event: 'resolved', changed: true };
+  return { state: prev, event: null, changed: false };
+}
+
 export type Notice = 'firing' | 'repeat' | 'resolved' | null;
 
 /**

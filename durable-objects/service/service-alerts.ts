@@ -8,6 +8,7 @@ import { breaches, DEFAULT_SERVICE_REPEAT_MS, DEFAULT_SIGNAL_WINDOW_MS, isServic
 import type { SignalWindow, WindowStats } from '../core/signals.ts';
 import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
 import type { AnomalySnapshot } from '../../protocol/anomalies.ts';
+import { parseLabelsKey, type Labels } from '../../protocol/series.ts';
 import { DEFAULT_ANOMALY_WINDOW_MS, EVALUATORS, type EvalContext, type Observation } from './evaluators.ts';
 import { ServiceSlos } from './slos.ts';
 
@@ -75,11 +76,17 @@ export class ServiceAlerts extends AlertEngine {
     return this.nextDue(now);
   }
 
-  private evaluateAll(now: number, routes: readonly string[], out: AlertNotice[]) {
-    if (!this.config || this.service === null) return;
+  /** Returns the state keys it observed. */
+  private evaluateAll(now: number, routes: readonly string[], out: AlertNotice[]): Set<string> {
+    const seen = new Set<string>();
+    if (!this.config || this.service === null) return seen;
     const ctx = this.context(now, routes);
     for (const rule of this.rules())
-      for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) this.observe(rule, o.labels, o.value, now, now, out);
+      for (const o of EVALUATORS[rule.kind ?? 'threshold'](rule, ctx)) {
+        this.observe(rule, o.labels, o.value, now, now, out);
+        seen.add(this.key(rule, o.labels));
+      }
+    return seen;
   }
 
   /** What a draft rule observes now, through the same evaluators (POST /api/v1/alerts/rules/preview). */
@@ -117,7 +124,15 @@ export class ServiceAlerts extends AlertEngine {
     const due = this.deadlines();
     if (!due.length || Math.min(...due) > now) return;
     this.tickedAt = now;
-    this.evaluateAll(now, this.window.routes(), out);
+    const seen = this.evaluateAll(now, this.window.routes(), out);
+    // Every route of the window was looked at: a latency (or anomaly) series with no value now
+    // has no requests in its window, and stops breaching rather than firing until traffic returns.
+    for (const rule of this.rules()) {
+      if (!vanishes(rule)) continue;
+      const prefix = `${rule.id}|${rule.metric}`;
+      for (const [key, st] of this.states)
+        if (key.startsWith(prefix) && st.status !== 'inactive' && !seen.has(key)) this.vanished(rule, labelsOf(key, prefix), now, now, out);
+    }
   }
 
   /**
@@ -128,18 +143,32 @@ export class ServiceAlerts extends AlertEngine {
   protected deadlines(): number[] {
     if (this.lastBatchAt === null) return [];
     const times: number[] = [];
-    for (const rule of this.rules()) {
-      const w = rule.kind === 'burn_rate' ? (rule.shortWindowMs ?? 0) : (rule.windowMs ?? (rule.kind === 'anomaly' ? DEFAULT_ANOMALY_WINDOW_MS : DEFAULT_SIGNAL_WINDOW_MS));
-      times.push(this.lastBatchAt + w + SEC);
-    }
+    for (const rule of this.rules()) times.push(this.lastBatchAt + windowOf(rule) + SEC);
     const byId = new Map(this.rules().map((r) => [r.id, r]));
     for (const [key, st] of this.states) {
       const rule = byId.get(key.slice(0, key.indexOf('|')));
       if (!rule) continue;
       if (st.status === 'pending' && st.activeAt !== null) times.push(st.activeAt + rule.forMs);
       // Only once the condition has cleared: one that still holds needs no wake-up to stay firing.
-      else if (st.status === 'firing' && rule.keepFiringForMs > 0 && st.lastBreachAt !== null && !breaches(rule.comparator, st.value, rule.threshold)) times.push(st.lastBreachAt + rule.keepFiringForMs);
+      else if (st.status === 'firing' && rule.keepFiringForMs > 0 && st.lastBreachAt !== null) {
+        const end = st.lastBreachAt + rule.keepFiringForMs;
+        if (!breaches(rule.comparator, st.value, rule.threshold)) times.push(end);
+        // A series that may vanish once traffic stops: held past the quiet check by keep_firing_for.
+        else if (vanishes(rule) && end > this.lastBatchAt + windowOf(rule) + SEC) times.push(end);
+      }
     }
     return times.filter((t) => t > this.tickedAt);
   }
+}
+
+const windowOf = (rule: Rule) =>
+  rule.kind === 'burn_rate' ? (rule.shortWindowMs ?? 0) : (rule.windowMs ?? (rule.kind === 'anomaly' ? DEFAULT_ANOMALY_WINDOW_MS : DEFAULT_SIGNAL_WINDOW_MS));
+
+/** Rules whose series have no value without requests (latency percentiles, anomaly scores). */
+const vanishes = (rule: Rule) => rule.kind === 'anomaly' || ((rule.kind ?? 'threshold') === 'threshold' && rule.metric.startsWith('service.latency.'));
+
+/** A state key's labels: `<rule id>|<metric>{<labels>}` (AlertEngine.key). */
+function labelsOf(key: string, prefix: string): Labels {
+  const rest = key.slice(prefix.length);
+  return rest.startsWith('{') && rest.endsWith('}') ? parseLabelsKey(rest.slice(1, -1)) : {};
 }
