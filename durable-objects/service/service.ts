@@ -19,6 +19,7 @@ import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
 import { costMetering, type CostCounters } from '../cost-meter.ts';
 import { floorTo } from '../core/aggregate.ts';
+import { PushPacer } from '../core/push-pacer.ts';
 import { rollupEntries } from '../core/service-rollup.ts';
 import { SignalWindow } from '../core/signals.ts';
 import { LatencySketch } from '../core/sketch.ts';
@@ -94,9 +95,22 @@ export class ServiceObject extends BaseObject<Env> {
   private alarmAt: number | null = null;
   /** Earliest second (ms) not yet flushed; rebuilt from the store at start. */
   private pendingFrom: number | null = null;
-  /** Seconds changed since the last live push, and when that push was. */
+  /** Seconds changed since the last live push. */
   private changed = new Set<number>();
-  private lastPush = 0;
+  /** At most one push a second; a held-back change goes out at the mark by a timer (../core/push-pacer.ts). */
+  private pacer = new PushPacer(
+    (now) => {
+      try {
+        return this.push(now);
+      } catch (err) {
+        // From a timer there is no caller to fail; from ingest the batch is already stored.
+        console.error(JSON.stringify({ msg: 'service live push failed', service: this.state.service, error: String(err) }));
+        return false;
+      }
+    },
+    undefined,
+    PUSH_INTERVAL_MS,
+  );
   private prunedAt = 0;
   /** Service rules and SLOs, evaluated as each batch is stored (./service-alerts.ts). */
   private alerts!: ServiceAlerts;
@@ -236,7 +250,7 @@ export class ServiceObject extends BaseObject<Env> {
     if (changed) this.saveState();
     this.scoreAnomalies(now); // before the rules: anomaly rules read the new scores
     this.alertDue = this.alerts.onBatch(now, [...new Set(entries.map((e) => e.route))]);
-    await this.maybePush(now);
+    this.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
   }
@@ -334,23 +348,32 @@ export class ServiceObject extends BaseObject<Env> {
     return this.alerts.slos.size() ? { slos: this.alerts.slos.statuses(now) } : {};
   }
 
-  /** Pushes now if the last push was a second ago or more; else the alarm pushes at that mark. */
-  private async maybePush(now: number) {
+  /**
+   * Pushes now if the last push was a second ago or more; else a timer pushes at that mark
+   * (the alarm only when no timer is set, e.g. after a restart).
+   */
+  private maybePush(now: number) {
     if (this.changed.size === 0) return;
     if (this.subscribers.count() === 0) {
       this.changed.clear();
+      this.pacer.cancel();
       return;
     }
-    if (now - this.lastPush >= PUSH_INTERVAL_MS) this.push(now);
+    this.pacer.offer(now);
   }
 
-  private push(now: number) {
+  /** The pacer's send: false when nothing is waiting or nobody listens (not a push). */
+  private push(now: number): boolean {
+    if (this.changed.size === 0) return false;
+    if (this.subscribers.count() === 0) {
+      this.changed.clear();
+      return false;
+    }
     const seconds = [...this.changed].sort((a, b) => a - b).map((s) => this.liveSecond(s));
     this.changed.clear();
-    this.lastPush = now;
-    if (seconds.length === 0) return;
     const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), anomalies: this.anomalies.live(), exemplars: this.traces.exemplars(floorTo(now, MINUTE) - MINUTE, now + MINUTE), ...this.liveSlos(now) };
     this.subscribers.broadcast([msg]);
+    return true;
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -376,7 +399,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private async schedule(now: number, at?: number) {
-    const dues = [at ?? null, this.flushDueAt(), this.changed.size ? this.lastPush + PUSH_INTERVAL_MS : null, this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
+    const dues = [at ?? null, this.flushDueAt(), this.changed.size && !this.pacer.armed() ? this.pacer.dueAt() : null, this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
     if (dues.length === 0) return;
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -394,8 +417,8 @@ export class ServiceObject extends BaseObject<Env> {
       console.error(JSON.stringify({ msg: 'service alert alarm failed; retrying', service: this.state.service, error: String(err) }));
       return now + RETRY_MS;
     });
-    if (this.changed.size && this.subscribers.count() > 0) this.push(now);
-    else this.changed.clear();
+    // Through the pacer: an alarm set for a flush or a rule is no reason to push twice in a second.
+    this.maybePush(now);
     let retryAt: number | undefined;
     try {
       const due = this.flushDueAt();

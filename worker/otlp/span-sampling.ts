@@ -15,8 +15,8 @@ export interface TraceFacts {
 }
 
 export interface SamplingPlan {
-  /** Per service: its spans and the summary for its object. */
-  services: Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>;
+  /** Per service: its spans, each one's trace facts (same index), and the summary for its object. */
+  services: Map<string, { spans: AcceptedSpan[]; facts: TraceFacts[]; sampling: SpanSampling }>;
   traces: Map<string, TraceFacts>;
 }
 
@@ -27,25 +27,32 @@ interface Candidate {
 }
 
 export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
+  // One lookup of a span's trace id per request (fresh strings from the decoder are hashed on
+  // each Map lookup); the later passes use the facts by index.
   const traces = new Map<string, TraceFacts>();
-  for (const a of accepted) {
+  const factsOf = new Array<TraceFacts>(accepted.length);
+  for (let i = 0; i < accepted.length; i++) {
+    const a = accepted[i]!;
     let t = traces.get(a.span.traceId);
     if (!t) traces.set(a.span.traceId, (t = { level: traceLevel(a.span.traceId), error: false }));
     if (a.error) t.error = true;
+    factsOf[i] = t;
   }
   const k = TRACE_SAMPLING.slowestPerRouteMinute;
   // Top k per route, then per minute (a body's spans nearly all end in one minute): route names
   // are the worker's cached strings, so no key is built per span.
-  type Acc = { spans: AcceptedSpan[]; sampling: SpanSampling; top: Map<string, Map<number, Candidate[]>> };
+  type Acc = { spans: AcceptedSpan[]; facts: TraceFacts[]; sampling: SpanSampling; top: Map<string, Map<number, Candidate[]>> };
   const services = new Map<string, Acc>();
   let s: Acc | undefined;
-  for (const a of accepted) {
+  for (let i = 0; i < accepted.length; i++) {
+    const a = accepted[i]!;
     if (s === undefined || s.spans[0]!.service !== a.service) {
       s = services.get(a.service);
-      if (!s) services.set(a.service, (s = { spans: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
+      if (!s) services.set(a.service, (s = { spans: [], facts: [], sampling: { levels: new Array<number>(TRACE_SAMPLING.maxLevel).fill(0), slow: [] }, top: new Map() }));
     }
+    const t = factsOf[i]!;
     s.spans.push(a);
-    const t = traces.get(a.span.traceId)!;
+    s.facts.push(t);
     if (!t.error) s.sampling.levels[t.level]!++; // error traces are kept anyway: not the sample's budget
     if (a.route === null) continue;
     // Float milliseconds, as the signals take them (worker/otlp/server-spans.ts).
@@ -62,33 +69,35 @@ export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
       if (ms > top[min]!.ms) top[min] = { a, ms, endMs };
     }
   }
-  const out = new Map<string, { spans: AcceptedSpan[]; sampling: SpanSampling }>();
+  const out = new Map<string, { spans: AcceptedSpan[]; facts: TraceFacts[]; sampling: SpanSampling }>();
   for (const [service, s] of services) {
     for (const perMinute of s.top.values())
       for (const top of perMinute.values())
         for (const c of top) s.sampling.slow.push({ route: c.a.route!, endMs: Math.floor(c.endMs), ms: c.ms, spanId: c.a.span.spanId, traceId: c.a.span.traceId });
-    out.set(service, { spans: s.spans, sampling: s.sampling });
+    out.set(service, { spans: s.spans, facts: s.facts, sampling: s.sampling });
   }
   return { services: out, traces };
 }
 
 /** The spans to store, with why, given each service's decision (a service without one stores only promoted traces). */
 export function selectSpans(plan: SamplingPlan, decisions: Map<string, SamplingDecision>): { span: AcceptedSpan; kept: KeptReason }[] {
-  const slowTraces = new Set<string>();
+  // Kept slow traces by their facts object: a lookup by identity per span, not by id string.
+  const slowTraces = new Set<TraceFacts>();
   for (const [service, s] of plan.services) {
     const d = decisions.get(service);
     if (!d) continue;
     s.sampling.slow.forEach((c, i) => {
-      if (d.slow[i]) slowTraces.add(c.traceId);
+      if (d.slow[i]) slowTraces.add(plan.traces.get(c.traceId)!);
     });
   }
   const out: { span: AcceptedSpan; kept: KeptReason }[] = [];
   for (const [service, s] of plan.services) {
     const level = decisions.get(service)?.level ?? TRACE_SAMPLING.maxLevel;
-    for (const a of s.spans) {
-      const t = plan.traces.get(a.span.traceId)!;
+    for (let i = 0; i < s.spans.length; i++) {
+      const a = s.spans[i]!;
+      const t = s.facts[i]!;
       if (t.error) out.push({ span: a, kept: 'error' });
-      else if (slowTraces.has(a.span.traceId)) out.push({ span: a, kept: 'slow' });
+      else if (slowTraces.size && slowTraces.has(t)) out.push({ span: a, kept: 'slow' });
       else if (t.level >= level) out.push({ span: a, kept: 'sample' });
     }
   }

@@ -73,6 +73,45 @@ describe.each([
     expect(p2.exemplars?.map((e) => e.route)).toContain('GET /b');
     c.close();
   });
+
+  it('under a steady stream of posts pushes about once a second, never twice within one, and the last change without another post', async () => {
+    const service = `live-pace-${hibernate ? 'h' : 'm'}-${++seq}`;
+    expect((await postTraces(t.ingestKey, otlpTraces(service, [{ route: '/a', status: 200, durationMs: 5, end: Date.now() - 500 }]))).status).toBe(200);
+    const c = await subscribe(service);
+    const hello = await next(c);
+    expect(hello.type).toBe('hello');
+    const arrivals: number[] = [];
+    const perSecond = new Map<number, number>(); // the latest (largest) count each second was pushed with
+    const note = (m: ServiceLiveMessage) => {
+      if (m.type === 'hello' || m.type === 'signals') for (const x of m.seconds) perSecond.set(x.ts, Math.max(perSecond.get(x.ts) ?? 0, x.requests));
+    };
+    note(hello);
+    const reading = (async () => {
+      for (;;) {
+        const m = await next(c, 4000).catch(() => null);
+        if (!m) return;
+        if (m.type === 'signals') arrivals.push(Date.now());
+        note(m);
+      }
+    })();
+    // A post every ~150 ms for ~2.5 s, then none: the last held-back change still goes out (by
+    // the pacer's timer, not a later batch).
+    let posted = 0;
+    const until = Date.now() + 2500;
+    while (Date.now() < until) {
+      expect((await postTraces(t.ingestKey, otlpTraces(service, [{ route: '/a', status: 200, durationMs: 5, end: Date.now() - 100 }]))).status).toBe(200);
+      posted++;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await reading;
+    c.close();
+    const gaps = arrivals.slice(1).map((a, i) => a - arrivals[i]!);
+    expect(posted).toBeGreaterThan(arrivals.length);
+    expect(arrivals.length).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(900); // the once-a-second rule (less a clock tick)
+    // Every post reached the subscriber, the last one too, with no post after it to trigger a push.
+    expect([...perSecond.values()].reduce((a, b) => a + b, 0)).toBe(posted + 1);
+  });
 });
 
 describe('service live socket: refusals', () => {

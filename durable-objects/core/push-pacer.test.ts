@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { PushPacer, type PacerClock } from './push-pacer.ts';
+
+/** Fake time: timers run when the clock is advanced past them, in order. */
+class FakeClock implements PacerClock {
+  t = 1_000_000;
+  /** Timers run this many ms before they are due (a coarse runtime clock). */
+  early = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private ids = 0;
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.ids;
+    this.timers.push({ at: this.t + ms - (ms > this.early ? this.early : 0), fn, id });
+    return id;
+  };
+  clearTimeout = (h: unknown) => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  pending = () => this.timers.length;
+  advance(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+}
+
+function setup(interval = 1000, early = 0) {
+  const clock = new FakeClock();
+  clock.early = early;
+  const pushes: number[] = [];
+  let waiting = false;
+  const pacer = new PushPacer(
+    (now) => {
+      if (!waiting) return false;
+      waiting = false;
+      pushes.push(now);
+      return true;
+    },
+    clock,
+    interval,
+  );
+  const change = () => {
+    waiting = true;
+    pacer.offer(clock.now());
+  };
+  return { clock, pushes, pacer, change };
+}
+
+describe('PushPacer', () => {
+  it('pushes the first change at once, holds the next until a second after, and pushes then without another change', () => {
+    const { clock, pushes, pacer, change } = setup();
+    const t0 = clock.now();
+    change();
+    expect(pushes).toEqual([t0]);
+    clock.advance(100);
+    change(); // too soon: held
+    expect(pushes).toEqual([t0]);
+    expect(pacer.armed()).toBe(true);
+    clock.advance(899);
+    expect(pushes).toEqual([t0]);
+    clock.advance(1); // exactly at the mark, no batch needed
+    expect(pushes).toEqual([t0, t0 + 1000]);
+    expect(pacer.armed()).toBe(false);
+  });
+
+  it('never pushes twice within a second under a steady stream of changes, and pushes at each mark', () => {
+    const { clock, pushes, change } = setup();
+    // A change every 37 ms for 20 s (batches at ~27/s), at an odd phase.
+    for (let i = 0; i < 540; i++) {
+      change();
+      clock.advance(37);
+    }
+    clock.advance(1000);
+    const gaps = pushes.slice(1).map((p, i) => p - pushes[i]!);
+    expect(gaps.length).toBeGreaterThan(18);
+    expect(Math.min(...gaps)).toBe(1000);
+    expect(Math.max(...gaps)).toBe(1000); // at the mark, not at the next change after it
+  });
+
+  it('leaves no timer set once nothing is waiting (an idle object may hibernate)', () => {
+    const { clock, pushes, pacer, change } = setup();
+    change();
+    clock.advance(10);
+    change();
+    clock.advance(2000);
+    expect(pushes.length).toBe(2);
+    expect(pacer.armed()).toBe(false);
+    expect(clock.pending()).toBe(0);
+    // Next change long after: at once.
+    change();
+    expect(pushes.length).toBe(3);
+    expect(pushes[2]! - pushes[1]!).toBeGreaterThan(1000);
+  });
+
+  it('a push that sent nothing does not count: the next change goes out at once', () => {
+    const { clock, pushes, pacer } = setup();
+    pacer.offer(clock.now()); // nothing waiting
+    expect(pushes).toEqual([]);
+    expect(pacer.lastPush()).toBe(-Infinity);
+  });
+
+  it('cancel clears a waiting timer', () => {
+    const { clock, pushes, pacer, change } = setup();
+    change();
+    clock.advance(300);
+    change();
+    pacer.cancel();
+    clock.advance(5000);
+    expect(pushes.length).toBe(1);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a timer that fires early waits the rest instead of pushing early', () => {
+    const { clock, pushes, change } = setup(1000, 2);
+    change();
+    clock.advance(10);
+    change();
+    clock.advance(998 - 10); // the timer ran at +998 and re-armed
+    expect(pushes.length).toBe(1);
+    clock.advance(2);
+    expect(pushes.length).toBe(2);
+    expect(pushes[1]! - pushes[0]!).toBe(1000);
+  });
+});
