@@ -92,11 +92,15 @@ export class HostAlerts extends AlertEngine {
     return m;
   }
 
-  /** The watchdog's tick (durable-objects/host-watch.ts): the host-down check alone, no Postgres read. */
-  checkDown(now: number): void {
+  /**
+   * The watchdog's tick (durable-objects/host-watch.ts): the host-down check alone, no Postgres
+   * read. True when it raised an alert (whose notice may need the alarm for retries).
+   */
+  checkDown(now: number): boolean {
     const notices: AlertNotice[] = [];
     this.onTick(now, notices);
     this.send(notices, now);
+    return notices.length > 0;
   }
 
   protected deadlines(): number[] {

@@ -9,7 +9,11 @@
 // Rows are written only when the set or a host's period changes, so a restart forgets nothing.
 import { DurableObject } from 'cloudflare:workers';
 import { costMetering, type CostCounters } from './cost-meter.ts';
-import { watchPeriod, type WatchOptions, DEFAULT_WATCH_OPTIONS } from './core/watch-period.ts';
+import { settleLimited } from './core/settle-limited.ts';
+import { DEFAULT_WATCH_OPTIONS, watchPeriod, type WatchOptions } from './core/watch-period.ts';
+
+/** Checks in flight at once (each is one RPC to a host object). */
+const CHECKS_IN_FLIGHT = 32;
 
 interface Row extends Record<string, SqlStorageValue> {
   name: string;
@@ -66,7 +70,7 @@ export class HostWatchObject extends DurableObject<Env> {
     const now = Date.now();
     const names = this.sql.exec<Row>('SELECT name, for_ms FROM watched').toArray().map((r) => r.name);
     this.registeredDuringTick = new Set();
-    const answers = await Promise.allSettled(names.map((n) => this.env.HOSTS.getByName(n).watchdogCheck()));
+    const answers = await settleLimited(names, CHECKS_IN_FLIGHT, (n) => this.env.HOSTS.getByName(n).watchdogCheck());
     const again = this.registeredDuringTick;
     this.registeredDuringTick = null;
     answers.forEach((a, i) => {
