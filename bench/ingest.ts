@@ -137,6 +137,20 @@ async function main() {
       console.error(`[bench] ${held} acked samples not yet durable at the end were handed over by POST`);
     }
 
+    // Printed before the history checks, so a failed check cannot take the timeline with it.
+    if (args.timeline === 'on') {
+      // Per second of wall clock: a stall of the whole runtime shows as one bad second, load as many.
+      const bySecond = new Map<number, number[]>();
+      for (const [t, ms] of answered) {
+        const k = Math.floor((t - start) / 1000);
+        if (!bySecond.has(k)) bySecond.set(k, []);
+        bySecond.get(k)!.push(ms);
+      }
+      for (const [k, l] of [...bySecond.entries()].sort((a, b) => a[0] - b[0])) {
+        l.sort((a, b) => a - b);
+        console.error(`[bench] second ${k}: ${l.length} answered, p50 ${percentile(l, 50).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
+      }
+    }
     // Every acknowledged sample must be in the raw tier: one 5 s bucket per sample.
     let lost = 0;
     let checked = 0;
@@ -146,7 +160,8 @@ async function main() {
       await Promise.all(
         hosts.slice(i, i + 16).map(async (host) => {
           const q = `${url}/api/v1/metrics/history?host=${host}&metric=cpu.usage.total&from=${start - INTERVAL}&to=${end + INTERVAL}&points=5000`;
-          const res = await fetch(q, { headers: { authorization: `Bearer ${readKey}` } });
+          // A refused connection is an unverifiable host, counted as below, not the end of the run.
+          const res = await fetch(q, { headers: { authorization: `Bearer ${readKey}` } }).catch((err: unknown) => new Response(`fetch failed: ${String(err)}`, { status: 599 }));
           const text = await res.text();
           type History = { stepMs: number; series: { points: { ts: number }[] }[] };
           let body: History | null;
@@ -171,19 +186,6 @@ async function main() {
       );
     }
     latencies.sort((a, b) => a - b);
-    if (args.timeline === 'on') {
-      // Per second of wall clock: a stall of the whole runtime shows as one bad second, load as many.
-      const bySecond = new Map<number, number[]>();
-      for (const [t, ms] of answered) {
-        const k = Math.floor((t - start) / 1000);
-        if (!bySecond.has(k)) bySecond.set(k, []);
-        bySecond.get(k)!.push(ms);
-      }
-      for (const [k, l] of [...bySecond.entries()].sort((a, b) => a[0] - b[0])) {
-        l.sort((a, b) => a - b);
-        console.error(`[bench] second ${k}: ${l.length} answered, p50 ${percentile(l, 50).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);
-      }
-    }
     for (const [round, l] of [...byRound.entries()].sort((a, b) => a[0] - b[0])) {
       l.sort((a, b) => a - b);
       console.error(`[bench] round ${round}: p50 ${percentile(l, 50).toFixed(1)} ms, p99 ${percentile(l, 99).toFixed(1)} ms, max ${l[l.length - 1]!.toFixed(1)} ms`);

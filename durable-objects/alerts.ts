@@ -82,6 +82,27 @@ export class HostAlerts extends AlertEngine {
     }
   }
 
+  /**
+   * The tightest `for` of the host-down rules watching this host, or null when none does (the
+   * organization's watchdog then has nothing to check for it).
+   */
+  downForMs(): number | null {
+    let m: number | null = null;
+    for (const rule of this.rules()) if (rule.metric === HOST_UP_METRIC && this.watchesThisHost(rule) && (m === null || rule.forMs < m)) m = rule.forMs;
+    return m;
+  }
+
+  /**
+   * The watchdog's tick (durable-objects/host-watch.ts): the host-down check alone, no Postgres
+   * read. True when it raised an alert (whose notice may need the alarm for retries).
+   */
+  checkDown(now: number): boolean {
+    const notices: AlertNotice[] = [];
+    this.onTick(now, notices);
+    this.send(notices, now);
+    return notices.length > 0;
+  }
+
   protected deadlines(): number[] {
     const times: number[] = [];
     if (this.lastReceived !== null)

@@ -81,6 +81,34 @@ describe('HostObject durability', () => {
     expect(r1.map((r) => r.sum)).toEqual(Array.from({ length: 30 }, (_, m) => all.slice(m * 12, m * 12 + 12).reduce((x, s) => x + (s.metrics['cpu.usage.total'] as number), 0)));
   });
 
+  it('each host seals an ended window at its own offset after the grace, and durableThrough says exactly when', async () => {
+    // A fleet's offsets spread over the flush's 2 minutes instead of all sealing at the grace.
+    const names = Array.from({ length: 40 }, (_, i) => `seal-${i}`);
+    const delays = await Promise.all(
+      names.map(async (h) => {
+        await agent(h).send([sample(Date.now() - 3600_000, 1)], Date.now());
+        return (await stub(h).stats()).sealDelayMs;
+      }),
+    );
+    for (const d of delays) expect(d >= 0 && d < 120_000, `delay ${d}`).toBe(true);
+    expect(new Set(delays.map((d) => Math.floor(d / 10_000))).size).toBeGreaterThanOrEqual(8); // of 12 ten-second slots
+    const i = delays.findIndex((d) => d > 2000);
+    const [host, delay] = [names[i]!, delays[i]!];
+    const a = agent(host);
+    const w = Math.floor((Date.now() - 2 * 3600_000) / (5 * MIN)) * 5 * MIN;
+    const end = w + 5 * MIN;
+    expect((await a.send([sample(w + 1000, 1), sample(w + 6000, 2)], w + 7000)).durableThrough).toBe(w + 999);
+    // A frame of the next window just before this host's offset: the ended window still waits.
+    expect((await a.send([sample(end + 1000, 3)], end + 10_000 + delay - 1)).durableThrough).toBe(w + 999);
+    // At its offset it is written, once; the new window waits.
+    const rows = (await stub(host).stats()).raw.rows;
+    expect((await a.send([sample(end + 2000, 4)], end + 10_000 + delay)).durableThrough).toBe(end + 999);
+    expect((await stub(host).stats()).raw.rows).toBe(rows + 1);
+    expect([...a.spool.keys()]).toEqual([end + 1000, end + 2000]);
+    await evictDurableObject(stub(host)); // what was reported durable is there after a restart
+    expect(await stub(host).storedTimestamps(w, end + 5 * MIN)).toEqual([w + 1000, w + 6000]);
+  });
+
   it('the HTTP path answers only once its samples are durable, even inside an open window', async () => {
     const host = 'post-durable';
     const now = Date.now();

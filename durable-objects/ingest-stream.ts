@@ -36,6 +36,8 @@ export interface StreamIdentity {
 }
 interface Attachment extends StreamIdentity {
   expires: number;
+  /** When the socket's latest frame arrived: kept with the socket across hibernation, not in storage. */
+  seen?: number;
 }
 
 export type FrameHandler = (id: StreamIdentity, frame: StreamClientFrame, now: number) => Promise<Omit<StreamAck, 'type' | 'seq'>>;
@@ -112,7 +114,20 @@ export class IngestStreams {
       console.error(JSON.stringify({ msg: 'stream frame failed', host: att.hostId, error: String(err) }));
       return this.error(ws, { code: 'unavailable', seq: frame.seq, message: 'the frame could not be stored; send it again' });
     }
+    // The host-down check of a woken object must not take the last durable sample for the last
+    // arrival (HostObject.onStart); an attachment is the socket's, not a storage write.
+    ws.serializeAttachment({ ...att, seen: now } satisfies Attachment);
     this.send(ws, { type: 'ack', seq: frame.seq, ...ack });
+  }
+
+  /** When the latest frame of any open stream arrived (survives hibernation), or null. */
+  lastFrame(): number | null {
+    let m: number | null = null;
+    for (const ws of this.ctx.getWebSockets(STREAM_TAG)) {
+      const seen = (ws.deserializeAttachment() as Attachment | null)?.seen;
+      if (seen !== undefined && (m === null || seen > m)) m = seen;
+    }
+    return m;
   }
 
   onClose(ws: WebSocket, code: number): void {

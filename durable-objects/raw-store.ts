@@ -55,6 +55,12 @@ export class RawStore {
   private readonly index = new Map<number, ReadonlySet<number>>();
   private readonly indexed = new Set<number>();
   private readonly interned = new Map<string, ReadonlySet<number>>();
+  /**
+   * How much later than the grace this object seals an ended window (HostObject sets it from the
+   * host's name, the same offset as its rollup flush): a fleet's objects would otherwise all
+   * encode and write their window in the same few seconds after each 5-minute edge.
+   */
+  sealDelayMs = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -177,7 +183,7 @@ export class RawStore {
   }
 
   private complete(w: number, now: number) {
-    return w + this.blockMs + RAW_SEAL_GRACE_MS <= now;
+    return w + this.blockMs + RAW_SEAL_GRACE_MS + this.sealDelayMs <= now;
   }
 
   /** Writes a window's samples not yet written (one row written); returns rows written. */

@@ -1,4 +1,5 @@
-// GET /api/v1/dev/cost?host=<id> | ?service=<name> — the billing counters of one object, for
+// GET /api/v1/dev/cost?host=<id> | ?service=<name> | ?watch=1 (the organization's host-down
+// watchdog) — the billing counters of one object, for
 // bench:cost (durable-objects/cost-meter.ts). Not part of the API: it exists only when the
 // COST_COUNTERS var is "on" outside production (the bench's local stack), is not in the OpenAPI
 // document, and otherwise answers 404 like any unknown path. Read keys see their own tenant only.
@@ -21,10 +22,13 @@ export function registerDevCost(app: OpenAPIHono<AppEnv>) {
       const tenantId = c.get('tenantId');
       const host = c.req.query('host');
       const service = c.req.query('service');
-      if (!host === !service) throw new ApiError(400, 'invalid_request', 'give exactly one of host and service', 'host');
+      const watch = c.req.query('watch') !== undefined;
+      if ([host, service].filter((x) => x !== undefined).length + (watch ? 1 : 0) !== 1) throw new ApiError(400, 'invalid_request', 'give exactly one of host, service and watch', 'host');
       const counters = host
         ? await c.env.HOSTS.getByName(hostObjectName(tenantId, host)).costCounters()
-        : await c.env.SERVICES.getByName(serviceObjectName(tenantId, service!)).costCounters();
+        : service
+          ? await c.env.SERVICES.getByName(serviceObjectName(tenantId, service)).costCounters()
+          : await c.env.HOST_WATCH.getByName(tenantId).costCounters();
       return c.json({ counters });
     },
   );

@@ -1,0 +1,153 @@
+// Host down on a half-open stream (docs/alerting.md "Host down"): a host that loses power sends
+// no FIN, so its stream stays open but silent. The organization's watchdog (host-watch.ts) asks
+// each streaming host to check itself once a period, so the alert fires within `for` plus one
+// period, once, and neither a restart of the host object nor of the watchdog re-sends or forgets it.
+import { env, evictDurableObject } from 'cloudflare:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, received, RECORDER, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
+import { batch, sample } from '../test/helpers.ts';
+import { connect, type StreamClient } from '../test/stream-client.ts';
+import { downBoundMs } from './core/watch-period.ts';
+import { HostWatchObject } from './host-watch.ts';
+
+const FOR = 2000;
+const OPTIONS = { minPeriodMs: 200, maxPeriodMs: 1000 };
+const BOUND = downBoundMs(FOR, OPTIONS); // 3 s: `for` plus one 1 s period
+// Scheduling slack on a loaded test machine (the alert's own timing is checked against the host's alarm below).
+const SLACK = 4000;
+const saved = HostWatchObject.options;
+beforeAll(() => {
+  HostWatchObject.options = OPTIONS;
+});
+afterAll(() => {
+  HostWatchObject.options = saved;
+});
+
+async function setup(name: string) {
+  const t = await seedAdminTenant(`${name} ${uniq()}`);
+  const { rules: defaults } = (await api<{ rules: { id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body;
+  for (const r of defaults) await api(t.adminKey, 'DELETE', `/api/v1/alerts/rules/${r.id}`);
+  const path = `/wh/${uniq()}`;
+  const ch = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'hook', type: 'webhook', config: { url: `${RECORDER}${path}`, secret: `secret-${uniq()}-${uniq()}` } });
+  expect(ch.status, JSON.stringify(ch.body)).toBe(201);
+  const rule = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: FOR, severity: 'CRITICAL', channel_ids: [ch.body.id] });
+  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+  const h = `hw-${uniq()}`;
+  const host = () => env.HOSTS.getByName(`${t.tenant.id}:${h}`);
+  const watch = () => env.HOST_WATCH.getByName(t.tenant.id);
+  const firing = () => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
+  /** Notices to the webhook that carry a firing alert. */
+  const fired = async () => (await received(path)).filter((r) => (JSON.parse(r.body) as { alerts: { status: string }[] }).alerts.some((a) => a.status === 'firing'));
+  return { t, h, host, watch, firing, fired, path, ruleId: rule.body.id };
+}
+
+/** Sends one sample and reads frames up to its ack (a woken object greets with `ready` first). */
+async function send(client: StreamClient, h: string, ts: number) {
+  const seq = client.send(batch(h, [sample(ts, 1)]));
+  for (;;) {
+    const f = await client.next();
+    if (f.type === 'ready') continue;
+    expect(f).toMatchObject({ type: 'ack', seq });
+    return f;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('host down on an open but silent stream', () => {
+  it('fires within `for` plus one check period, once, while the stream stays open', async () => {
+    const x = await setup('Watch Silent');
+    const { client } = await connect(x.t.ingestKey, x.h);
+    await send(client, x.h, Date.now() - 500);
+    const lastAck = Date.now();
+    // The stream's first frame registers the host with its organization's watchdog.
+    await waitFor(() => x.watch().debug(), (d) => d.names.includes(`${x.t.tenant.id}:${x.h}`), 5000);
+    const own = (await x.host().stats()).alarmAt!;
+    // The host object's own alarm (the pending flush) is far later than the bound: only the watchdog can be in time.
+    expect(own).toBeGreaterThan(lastAck + BOUND + SLACK);
+    const f = await waitFor(() => x.firing(), (ids) => ids.includes(x.ruleId), BOUND + SLACK);
+    expect(f).toContain(x.ruleId);
+    expect(Date.now() - lastAck).toBeLessThan(BOUND + SLACK);
+    expect(Date.now()).toBeLessThan(own);
+    expect(await x.host().streamCount()).toBe(1);
+    await waitFor(() => x.fired(), (r) => r.length >= 1, 5000);
+    // Ticks go on while the stream is open: the alert is not sent again.
+    await sleep(3 * OPTIONS.maxPeriodMs);
+    expect((await x.fired()).length).toBe(1);
+    expect(await x.firing()).toEqual([x.ruleId]);
+    client.close();
+  });
+
+  it('a healthy stream raises nothing across many ticks', async () => {
+    const x = await setup('Watch Healthy');
+    const { client } = await connect(x.t.ingestKey, x.h);
+    await send(client, x.h, Date.now());
+    const first = await waitFor(() => x.watch().debug(), (d) => d.alarmAt !== null && d.names.length === 1, 5000);
+    const until = Date.now() + 4 * OPTIONS.maxPeriodMs + FOR;
+    // A sample every 300 ms (against a `for` of 2 s), across more than four ticks.
+    while (Date.now() < until) {
+      await send(client, x.h, Date.now());
+      await sleep(300);
+    }
+    const later = await x.watch().debug();
+    expect(later.alarmAt!).toBeGreaterThan(first.alarmAt! + 2 * OPTIONS.maxPeriodMs); // it kept ticking
+    expect(later.names).toEqual([`${x.t.tenant.id}:${x.h}`]);
+    expect(await x.firing()).toEqual([]);
+    expect(await x.fired()).toEqual([]);
+    client.close();
+    // The close re-arms the host's exact deadline and the next tick drops the host.
+    await waitFor(() => x.watch().debug(), (d) => d.names.length === 0, 5000);
+    expect((await x.watch().debug()).names).toEqual([]);
+  });
+
+  it('restarts of the host object and of the watchdog neither forget the silent host nor send it twice', async () => {
+    const x = await setup('Watch Restart');
+    const { client } = await connect(x.t.ingestKey, x.h);
+    await send(client, x.h, Date.now() - 500);
+    await waitFor(() => x.watch().debug(), (d) => d.names.length === 1, 5000);
+    // Both objects restart before the deadline: the host object's memory (its open window, so
+    // the last arrival) is gone, its socket hibernated; the watchdog keeps only its storage.
+    await evictDurableObject(x.host());
+    await evictDurableObject(x.watch());
+    const f = await waitFor(() => x.firing(), (ids) => ids.includes(x.ruleId), BOUND + SLACK);
+    expect(f).toContain(x.ruleId);
+    await waitFor(() => x.fired(), (r) => r.length >= 1, 5000);
+    // And again after the alert fired: the woken objects know it fires, and send nothing more.
+    await evictDurableObject(x.host());
+    await evictDurableObject(x.watch());
+    await sleep(3 * OPTIONS.maxPeriodMs);
+    expect((await x.fired()).length).toBe(1);
+    expect(await x.firing()).toEqual([x.ruleId]);
+    expect(await x.host().streamCount()).toBe(1);
+    // A sample resolves it; the stream's next silence would raise it anew.
+    await send(client, x.h, Date.now());
+    await waitFor(() => x.firing(), (ids) => ids.length === 0, 5000);
+    expect(await x.firing()).toEqual([]);
+    client.close();
+  });
+
+  it('a restarted host object with a live stream does not take its last stored sample for the last arrival', async () => {
+    const x = await setup('Watch Wake');
+    const { client } = await connect(x.t.ingestKey, x.h);
+    // A sample two windows old is stored at once (its window is complete); the stream goes on
+    // for longer than `for`, so that stored sample's arrival is older than `for` by then.
+    await send(client, x.h, Date.now() - 11 * 60_000);
+    const until = Date.now() + FOR + OPTIONS.maxPeriodMs;
+    while (Date.now() < until) {
+      await send(client, x.h, Date.now());
+      await sleep(300);
+    }
+    await send(client, x.h, Date.now());
+    await evictDurableObject(x.host()); // its open window is gone from memory; the socket's attachment is not
+    // Silent for more than a period but less than `for`: a tick wakes the object, which must
+    // take the last frame's arrival for the last one, not the stored sample's.
+    await sleep(OPTIONS.maxPeriodMs + 400);
+    for (let i = 0; i < 4; i++) {
+      await send(client, x.h, Date.now());
+      await sleep(300);
+    }
+    expect(await x.fired()).toEqual([]);
+    expect(await x.firing()).toEqual([]);
+    client.close();
+  });
+});
