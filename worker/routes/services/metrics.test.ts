@@ -73,7 +73,8 @@ describe('service custom series', () => {
     ]);
     // Once the organization has a host of that name, the site shows the host instead.
     expect((await post(ingestKey, batch('shop-box', [sample(Date.now() - 1000, 5)]))).status).toBe(200);
-    const matched = await read<ServiceSaturation>(readKey, '/api/v1/services/shop/saturation');
+    // The host is listed within a moment of its first sample (worker/registry.ts batches it).
+    const matched = await waitFor(() => read<ServiceSaturation>(readKey, '/api/v1/services/shop/saturation'), (m) => m.source === 'hosts', 5000);
     expect([matched.source, matched.hosts]).toEqual(['hosts', ['shop-box']]);
   });
 
