@@ -6,12 +6,21 @@ import { encodeCursor, type LogLine, type LogQuery } from '../../protocol/logs.t
 import type { StoredLine } from '../../protocol/log-lines.ts';
 import { executeWithPartitions, type SqlExec } from './partitions.ts';
 
-/** Writes every line in one statement (json_to_recordset), committed before the caller answers. */
-export async function insertLines(db: SqlExec, tenantId: string, lines: StoredLine[], now: number): Promise<void> {
-  if (lines.length === 0) return;
-  const rows = JSON.stringify(
+/** The rows of one INSERT as the JSON json_to_recordset reads. */
+export function linesJson(lines: StoredLine[]): string {
+  return JSON.stringify(
     lines.map((l) => ({ t: l.tsMicros, s: l.service, v: l.severity, l: l.level, m: l.message, tr: l.traceId, sp: l.spanId, a: l.attributes, x: l.truncated, d: l.droppedAttributes })),
   );
+}
+
+/**
+ * Writes every line in one statement (json_to_recordset), committed before the caller answers:
+ * one statement is all-or-nothing on its own, so it needs no transaction and can go over the
+ * HTTP query endpoint (worker/logs/store.ts).
+ */
+export async function insertLines(db: SqlExec, tenantId: string, lines: StoredLine[] | string, now: number): Promise<void> {
+  if (lines.length === 0) return;
+  const rows = typeof lines === 'string' ? lines : linesJson(lines);
   await executeWithPartitions(
     db,
     sql`INSERT INTO log_lines (tenant_id, ts, service, severity, level, message, trace_id, span_id, attributes, truncated, dropped_attributes)
@@ -32,7 +41,19 @@ export interface LogFilter {
   q: LogQuery;
 }
 
-const micros = (us: bigint | number) => sql`('epoch'::timestamptz + ${String(us)}::bigint * interval '1 microsecond')`;
+/** A time in whole microseconds since the epoch as ISO text (microsecond digits kept). */
+export function isoMicros(us: bigint | number): string {
+  const v = BigInt(us);
+  const ms = v / 1000n;
+  const rest = ((v % 1000n) + 1000n) % 1000n;
+  const whole = rest !== 0n && v < 0n ? ms - 1n : ms;
+  return `${new Date(Number(whole)).toISOString().slice(0, 23)}${rest.toString().padStart(3, '0')}Z`;
+}
+
+// A typed parameter, not `'epoch' + n * interval` (a stable expression): the planner then prunes
+// the day partitions of each window at plan time instead of planning every partition for every
+// window of the search (~30 ms of planning per search over 10 partitions, measured).
+const micros = (us: bigint | number) => sql`${isoMicros(us)}::timestamptz`;
 
 /** The tsquery of a parsed query: && of groups, || within one, !! for excluded terms. */
 function tsquery(q: LogQuery): SQL {
@@ -100,8 +121,10 @@ export async function searchLines(
     hi = lo;
   }
   const cond = where(tenantId, f);
+  // ORDER BY names the table's columns: a bare `id` is the text output column (ids of one
+  // microsecond ordered as text, and no index order for the planner to use).
   const one = ([lo, hi]: [bigint, bigint], n: number, k: number) =>
-    sql`(SELECT ${n} AS w, ${COLUMNS} FROM log_lines WHERE ${cond} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after} ORDER BY ts DESC, id DESC LIMIT ${k})`;
+    sql`(SELECT ${n} AS w, ${COLUMNS} FROM log_lines WHERE ${cond} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after} ORDER BY log_lines.ts DESC, log_lines.id DESC LIMIT ${k})`;
   // One round trip: Append runs the windows in order and the outer LIMIT stops it once the page
   // is full, so later (larger) windows are not searched at all.
   let rows: (Row & { w: number })[] = [];
