@@ -10,7 +10,7 @@ import type { StoredLine } from '../../../protocol/log-lines.ts';
 import { seedTenant } from '../../../test/helpers.ts';
 import { postShipperLogs, searchLogs } from '../../../test/logs.ts';
 import { httpDb, withDb } from '../../db/client.ts';
-import { insertLines, isoMicros, linesJson } from '../../db/logs.ts';
+import { insertLines, isoMicros, linesJson, NEWEST_SCAN } from '../../db/logs.ts';
 import { HTTP_INSERT_MAX_CHARS } from '../../logs/store.ts';
 
 const ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
@@ -104,5 +104,29 @@ describe('log line writes', () => {
     const first = await searchLogs(readKey, { service: 'bulk', q: 'bulk0' });
     const last = await searchLogs(readKey, { service: 'bulk', q: `bulk${n - 1}` });
     expect([first.lines.length, last.lines.length]).toEqual([1, 1]);
+  });
+});
+
+describe('word search past the newest lines it rechecks in time order', () => {
+  it('pages every match once, newest first, above and below the newest NEWEST_SCAN lines', async () => {
+    const { tenant, readKey } = await seedTenant();
+    const n = NEWEST_SCAN + 250;
+    const t0 = (Date.now() - 3_600_000) * 1000;
+    // Line i is i ms older than the newest; "alpha" on every line, "omega" on three (one among
+    // the newest NEWEST_SCAN, two below them).
+    const omega = new Set([3, NEWEST_SCAN + 40, NEWEST_SCAN + 200]);
+    const lines = Array.from({ length: n }, (_, i) => line({ tsMicros: t0 - i * 1000, message: `alpha line${i}${omega.has(i) ? ' omega' : ''}` }));
+    await insertLines(httpDb(env), tenant.id, lines, Date.now());
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 20; page++) {
+      const r = await searchLogs(readKey, { q: 'alpha', limit: 100, ...(cursor ? { cursor } : {}) });
+      seen.push(...r.lines.map((l) => l.message.split(' ')[1]!));
+      cursor = r.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(lines.map((_, i) => `line${i}`));
+    const rare = await searchLogs(readKey, { q: 'omega' });
+    expect(rare.lines.map((l) => l.message)).toEqual([...omega].map((i) => `alpha line${i} omega`));
   });
 });
