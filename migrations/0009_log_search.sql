@@ -13,7 +13,14 @@ CREATE OR REPLACE FUNCTION log_words(message text) RETURNS tsvector
 --    level and above in a window, instead of a bitmap of every line of a word in the whole day
 --    partition (which made the filtered search swing between 82 and 164 ms with the day's
 --    size). Replaces (tenant_id, service, ts DESC): a service-only filter still uses it (skip
---    scan over the few severities), and the table keeps four indexes to maintain on ingest.
+--    scan over the few severities), one index to maintain on ingest instead of two.
 CREATE INDEX log_lines_service_level ON log_lines (tenant_id, service, severity, ts DESC);
 --> statement-breakpoint
 DROP INDEX log_lines_service;
+--> statement-breakpoint
+-- 3. A btree led by ts, for the planner, not for reads: the newest minutes are always past the
+--    last ANALYZE's histogram, and only an index whose first column is ts lets the planner look
+--    up the real newest time (get_actual_variable_range). Without it a 5-minute window of fresh
+--    lines was estimated at one row and a rare word's search walked and rechecked all of them
+--    (3.2 s over 200,000 fresh lines; 26-46 ms with this index, measured on the 5 M seed).
+CREATE INDEX log_lines_ts ON log_lines (ts);

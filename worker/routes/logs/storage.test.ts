@@ -57,7 +57,7 @@ describe('migration 0009', () => {
   it('replaces the service index by service + level, which a service and level filter uses', async () => {
     const plan = await withDb(env, async (db) => {
       const ix = await db.execute(sql`SELECT indexname FROM pg_indexes WHERE tablename = 'log_lines' ORDER BY 1`);
-      expect(ix.rows.map((r) => r.indexname)).toEqual(['log_lines_service_level', 'log_lines_time', 'log_lines_trace', 'log_lines_words']);
+      expect(ix.rows.map((r) => r.indexname)).toEqual(['log_lines_service_level', 'log_lines_time', 'log_lines_trace', 'log_lines_ts', 'log_lines_words']);
       const def = await db.execute(sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'log_lines_service_level'`);
       expect(String(def.rows[0]!.indexdef)).toMatch(/\(tenant_id, service, severity, ts DESC\)/);
       const now = Date.now();
