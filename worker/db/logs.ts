@@ -138,9 +138,14 @@ export async function searchLines(
   // filters, in time order: a bounded recheck (a rare word pays at most that many), where the
   // GIN bitmap of a word in half the lines would be most of a day partition. The windows then
   // start below the oldest of those lines (none when there were fewer), so no line comes twice.
+  // Those lines are looked for in the first window only: over the whole range, a filter the
+  // indexes cannot return in time order (level and above, across severities) sorted every match
+  // of the day before taking 500. With fewer in the first window, the windows start below it.
   const base = where(tenantId, { ...f, q: [] });
-  const newestLines = sql`SELECT * FROM log_lines WHERE ${base} AND ts >= ${micros(from)} AND ts < ${micros(hi0)}${after} ${ordered} LIMIT ${NEWEST_SCAN}`;
-  const below = f.q.length ? sql` AND (ts + interval '0', id) < (SELECT n.ts, n.id FROM (${newestLines}) AS n ORDER BY n.ts DESC, n.id DESC OFFSET ${NEWEST_SCAN - 1} LIMIT 1)` : sql``;
+  const lo0 = windows[0]?.[0] ?? from;
+  const newestLines = sql`SELECT * FROM log_lines WHERE ${base} AND ts >= ${micros(lo0)} AND ts < ${micros(hi0)}${after} ${ordered} LIMIT ${NEWEST_SCAN}`;
+  const boundary = sql`SELECT b.ts, b.id FROM ((SELECT n.ts, n.id, 0 AS o FROM (${newestLines}) AS n ORDER BY n.ts DESC, n.id DESC OFFSET ${NEWEST_SCAN - 1} LIMIT 1) UNION ALL SELECT ${micros(lo0)}, 0::bigint, 1) AS b ORDER BY b.o LIMIT 1`;
+  const below = f.q.length ? sql` AND (ts + interval '0', id) < (${boundary})` : sql``;
   const one = ([lo, hi]: [bigint, bigint], n: number, k: number) =>
     sql`(SELECT ${n} AS w, ${COLUMNS} FROM log_lines WHERE ${cond} AND ts >= ${micros(lo)} AND ts < ${micros(hi)}${after}${below} ${order} LIMIT ${k})`;
   const newest = (k: number) =>

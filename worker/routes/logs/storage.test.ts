@@ -108,10 +108,15 @@ describe('log line writes', () => {
 });
 
 describe('word search past the newest lines it rechecks in time order', () => {
-  it('pages every match once, newest first, above and below the newest NEWEST_SCAN lines', async () => {
+  // The newest lines are rechecked within the first (5-minute) window: lines an hour old are all
+  // below it; lines of the last minute straddle the NEWEST_SCAN boundary inside it.
+  it.each([
+    { name: 'an hour old (all below the first window)', ageMs: 3_600_000 },
+    { name: 'of the last minute (across the boundary inside the first window)', ageMs: 60_000 },
+  ])('pages every match once, newest first, above and below the newest NEWEST_SCAN lines: $name', async ({ ageMs }) => {
     const { tenant, readKey } = await seedTenant();
     const n = NEWEST_SCAN + 250;
-    const t0 = (Date.now() - 3_600_000) * 1000;
+    const t0 = (Date.now() - ageMs) * 1000;
     // Line i is i ms older than the newest; "alpha" on every line, "omega" on three (one among
     // the newest NEWEST_SCAN, two below them).
     const omega = new Set([3, NEWEST_SCAN + 40, NEWEST_SCAN + 200]);
