@@ -134,7 +134,9 @@ async function main() {
     log(`tail: ${tail.length} probe lines, p50 ${percentile(tail, 50).toFixed(0)} ms, ${neverTailed} acknowledged but never pushed, ${skipped} reported skipped`);
 
     // Lost: every acknowledged line of this run is stored, and each probe line is found by the API.
-    const stored = Number((await db.query(`SELECT count(*)::bigint AS n FROM log_lines WHERE tenant_id = $1 AND service LIKE $2`, [tenantId, `${run}-ingest-%`])).rows[0].n);
+    // By the run's ten service names (an index serves service =, not LIKE over every line).
+    const runServices = Array.from({ length: 10 }, (_, c) => ingestService(c));
+    const stored = Number((await db.query(`SELECT count(*)::bigint AS n FROM log_lines WHERE tenant_id = $1 AND service = ANY($2::text[])`, [tenantId, runServices])).rows[0].n);
     let lost = Math.max(0, acked - stored);
     for (const seq of probeAcked.filter((_, i) => i % 10 === 0)) {
       const r = (await (await fetch(`${url}/api/v1/logs?service=${probeService}&q=${run}x${seq}`, { headers: { authorization: `Bearer ${readKey}` } })).json()) as LogSearchResponse;

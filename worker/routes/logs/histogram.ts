@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { LOG_LIMITS, LogHistogramResponse } from '../../../protocol/logs.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { countBuckets } from '../../db/logs.ts';
 import type { AppEnv } from '../../types.ts';
 import { authErrors } from '../schemas.ts';
@@ -37,7 +37,7 @@ export function registerLogHistogram(app: OpenAPIHono<AppEnv>) {
     const v = c.req.valid('query');
     const filter = toFilter(c, v, Date.now());
     const stepMs = histogramStep(filter.from, filter.to, v.buckets);
-    const counts = await withDb(c.env, (db) => countBuckets(db, c.get('tenantId'), filter, stepMs));
+    const counts = await countBuckets(httpDb(c.env), c.get('tenantId'), filter, stepMs); // one fetch, no connection
     const buckets: { ts: number; count: number }[] = [];
     for (let ts = Math.floor(filter.from / stepMs) * stepMs; ts < filter.to; ts += stepMs) buckets.push({ ts, count: counts.get(ts) ?? 0 });
     return c.json({ from: filter.from, to: filter.to, stepMs, buckets }, 200);

@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { decodeCursor, LOG_LIMITS, LogSearchResponse } from '../../../protocol/logs.ts';
 import { guard } from '../../auth/authorize.ts';
-import { withDb } from '../../db/client.ts';
+import { httpDb } from '../../db/client.ts';
 import { searchLines } from '../../db/logs.ts';
 import { ApiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
@@ -37,7 +37,8 @@ export function registerLogSearch(app: OpenAPIHono<AppEnv>) {
     const filter = toFilter(c, v, Date.now());
     const cursor = v.cursor === undefined ? null : decodeCursor(v.cursor);
     if (v.cursor !== undefined && !cursor) throw new ApiError(400, 'invalid_request', 'cursor: not a cursor this API gave', 'cursor');
-    const page = await withDb(c.env, (db) => searchLines(db, c.get('tenantId'), filter, v.limit, cursor));
+    // One fetch per statement, no connection set up in the request (worker/db/client.ts).
+    const page = await searchLines(httpDb(c.env), c.get('tenantId'), filter, v.limit, cursor);
     return c.json({ ...page, from: filter.from, to: filter.to }, 200);
   });
 }
