@@ -54,29 +54,15 @@ describe('migration 0009', () => {
     expect(rows.rows.find((r) => r.s === 'x9y')!.now).toBe("'x9y':1");
   });
 
-  it('replaces the service index by service + level, which a service and level filter uses', async () => {
-    const plan = await withDb(env, async (db) => {
+  it('replaces the service index by service + level', async () => {
+    // Which index a window's read takes is measured with EXPLAIN ANALYZE over the 5 M lines of
+    // bench:logs (docs/performance.md); a test table's few rows and shared statistics cannot say.
+    await withDb(env, async (db) => {
       const ix = await db.execute(sql`SELECT indexname FROM pg_indexes WHERE tablename = 'log_lines' ORDER BY 1`);
       expect(ix.rows.map((r) => r.indexname)).toEqual(['log_lines_service_level', 'log_lines_time', 'log_lines_trace', 'log_lines_ts', 'log_lines_words']);
       const def = await db.execute(sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'log_lines_service_level'`);
       expect(String(def.rows[0]!.indexdef)).toMatch(/\(tenant_id, service, severity, ts DESC\)/);
-      const now = Date.now();
-      await db.execute(sql`BEGIN`);
-      try {
-        // A test table is tiny: take the choice of a sequential or bitmap scan away, as the
-        // statistics of millions of lines do. (With ORDER BY ts and a tiny table the time index wins;
-        // the search asks window by window, so what matters is which index reads the window.)
-        await db.execute(sql`SET LOCAL enable_seqscan = off`);
-        await db.execute(sql`SET LOCAL enable_bitmapscan = off`);
-        const res = await db.execute(sql`EXPLAIN SELECT id FROM log_lines
-          WHERE tenant_id = 't' AND service = 'checkout' AND severity >= 17
-            AND ts >= ${isoMicros((now - 300_000) * 1000)}::timestamptz AND ts < ${isoMicros(now * 1000)}::timestamptz`);
-        return res.rows.map((r) => String(r['QUERY PLAN'])).join('\n');
-      } finally {
-        await db.execute(sql`ROLLBACK`);
-      }
     });
-    expect(plan).toMatch(/service_severity_ts_idx|log_lines_service_level/);
   });
 });
 
