@@ -40,7 +40,8 @@ export interface StreamTransport {
   close(): void;
 }
 
-type Answer = { kind: 'frame'; frame: StreamServerFrame } | { kind: 'closed'; code: number; reason: string } | { kind: 'timeout' };
+/** `epoch` is the socket's epoch when the frame arrived: an ack read in the same chunk as a later `ready` belongs to the instance before it. */
+type Answer = { kind: 'frame'; frame: StreamServerFrame; epoch: string } | { kind: 'closed'; code: number; reason: string } | { kind: 'timeout' };
 
 const sleepMs = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 const FINAL = new Set(['invalid_frame', 'too_large', 'host_mismatch']);
@@ -75,7 +76,7 @@ class Socket {
       const w = seq === null ? undefined : this.waiters.get(seq);
       if (w) {
         this.waiters.delete(seq!);
-        w({ kind: 'frame', frame });
+        w({ kind: 'frame', frame, epoch: this.epoch });
       }
     });
     ws.on('close', (code, reason) => {
@@ -187,7 +188,7 @@ export function streamTransport(o: StreamTransportOptions): StreamTransport {
       const common = { attempts: attempt + 1, durationMs };
       if (a.kind === 'frame' && a.frame.type === 'ack') {
         const ack: StreamAck = a.frame;
-        return { kind: 'ok', status: 200, ...common, failedAttempts, durableThrough: ack.durableThrough, received: ack.received, epoch: s.epoch };
+        return { kind: 'ok', status: 200, ...common, failedAttempts, durableThrough: ack.durableThrough, received: ack.received, epoch: a.epoch };
       }
       failedAttempts++;
       if (a.kind === 'frame' && a.frame.type === 'error') {

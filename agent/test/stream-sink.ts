@@ -25,6 +25,8 @@ export interface StreamSink {
   auth: string[];
   flush(): void;
   restart(how: 'close-sockets' | 'keep-sockets'): void;
+  /** Restart (keeping sockets, then storing at once) right after sending the next ack. */
+  restartAfterAck: boolean;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,12 @@ export async function startStreamSink(): Promise<StreamSink> {
         const accepted = take(p.frame.batch);
         const received = Math.max(...p.frame.batch.samples.map((s) => s.ts));
         ws.send(JSON.stringify({ type: 'ack', seq: p.frame.seq, accepted, duplicate: accepted === 0, received, durableThrough: durableThrough() }));
+        // The object restarting right after an ack: the ack and the new `ready` leave together.
+        if (sink.restartAfterAck) {
+          sink.restartAfterAck = false;
+          sink.restart('keep-sockets');
+          sink.lagDurable = false;
+        }
       });
     });
   });
@@ -91,6 +99,7 @@ export async function startStreamSink(): Promise<StreamSink> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     refuseUpgrade: null,
     lagDurable: false,
+    restartAfterAck: false,
     stored: [],
     upgrades: 0,
     frames: 0,

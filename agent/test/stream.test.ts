@@ -127,6 +127,20 @@ describe('the stream transport', () => {
     },
   );
 
+  it('an ack that arrives with the restarted object\'s `ready` belongs to the instance before it: its samples are sent again', async () => {
+    sink = await startStreamSink();
+    sink.lagDurable = true;
+    const dir = spoolDir();
+    const { agent, produced } = run(sink, dir);
+    await agent.ready;
+    await until(() => produced.length >= 4, 10_000, '4 samples');
+    sink.restartAfterAck = true; // the next ack and the new ready are written back to back
+    await until(() => !sink!.restartAfterAck, 10_000, 'the restart');
+    await until(() => agent.state().unconfirmedBatches === 0 && agent.state().spool.depth === 0 && sink!.stored.length >= produced.length - 1, 10_000, 'everything durable');
+    await agent.stop();
+    expectExactlyOnce(sink, produced, dir);
+  });
+
   it('an agent stopped with unconfirmed batches sends them on its next start', async () => {
     sink = await startStreamSink();
     sink.lagDurable = true;
