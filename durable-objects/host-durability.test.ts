@@ -106,7 +106,11 @@ describe('HostObject durability', () => {
     expect((await stub(host).stats()).raw.rows).toBe(rows + 1);
     expect([...a.spool.keys()]).toEqual([end + 1000, end + 2000]);
     await evictDurableObject(stub(host)); // what was reported durable is there after a restart
-    expect(await stub(host).storedTimestamps(w, end + 5 * MIN)).toEqual([w + 1000, w + 6000]);
+    // The open window's samples may have been written too (an alarm in real time, or the
+    // eviction): more than was reported durable is fine, a sample twice or one never sent is not.
+    const stored = await stub(host).storedTimestamps(w, end + 5 * MIN);
+    expect(stored.slice(0, 2)).toEqual([w + 1000, w + 6000]);
+    expect([[], [end + 1000], [end + 1000, end + 2000]]).toContainEqual(stored.slice(2));
   });
 
   it('the HTTP path answers only once its samples are durable, even inside an open window', async () => {
