@@ -1,6 +1,7 @@
-// Promise.allSettled with at most `limit` calls in flight: the host-down watchdog asks every
-// streaming host of an organization each period, and a thousand calls at once would arrive as
-// one burst wherever those objects run (durable-objects/host-watch.ts).
+// Promise.allSettled with at most `limit` calls in flight, for every fan-out to an organization's
+// objects (the host-down watchdog's tick, alert config pushes, key revocation): a thousand calls
+// at once would arrive as one burst wherever those objects run. A new call starts as soon as one
+// ends, instead of waiting for a whole slice.
 export async function settleLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
   const out: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;

@@ -9,6 +9,7 @@ import { hosts, services } from '../../db/schema.ts';
 import { ApiError } from '../../errors.ts';
 import { hostObjectName, serviceObjectName } from '../../types.ts';
 import { ErrorSchema } from '../schemas.ts';
+import { settleLimited } from '../../../durable-objects/core/settle-limited.ts';
 import type { Context } from 'hono';
 import { audit, type AuditEvent } from '../../audit.ts';
 import { forgetAlertConfig } from '../../alert-config-cache.ts';
@@ -63,13 +64,10 @@ export async function commitAndPush(c: Context<AppEnv>, event: AuditEvent, write
     ...hostIds.map((h) => ({ what: `host ${h}`, push: () => env.HOSTS.getByName(hostObjectName(tenantId, h)).setAlertConfig(config) })),
     ...serviceNames.map((s) => ({ what: `service ${s}`, push: () => env.SERVICES.getByName(serviceObjectName(tenantId, s)).setAlertConfig(config) })),
   ];
-  for (let i = 0; i < targets.length; i += PUSH_CONCURRENCY) {
-    const part = targets.slice(i, i + PUSH_CONCURRENCY);
-    const results = await Promise.allSettled(part.map((t) => t.push()));
-    results.forEach((r, j) => {
-      if (r.status === 'rejected') console.error(JSON.stringify({ msg: 'alert config push failed; the object re-checks within 5 minutes', target: part[j]!.what, error: String(r.reason) }));
-    });
-  }
+  const results = await settleLimited(targets, PUSH_CONCURRENCY, (t) => t.push());
+  results.forEach((r, j) => {
+    if (r.status === 'rejected') console.error(JSON.stringify({ msg: 'alert config push failed; the object re-checks within 5 minutes', target: targets[j]!.what, error: String(r.reason) }));
+  });
 }
 
 export const iso = (d: Date | null) => (d ? d.getTime() : null);

@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { httpDb } from '../../db/client.ts';
 import { hosts } from '../../db/schema.ts';
 import { hostObjectName } from '../../types.ts';
+import { settleLimited } from '../../../durable-objects/core/settle-limited.ts';
 
 const PUSH_CONCURRENCY = 50;
 
@@ -13,13 +14,10 @@ const PUSH_CONCURRENCY = 50;
 export async function closeKeyStreams(env: Env, tenantId: string, keyId: string): Promise<number> {
   const rows = await httpDb(env).select({ id: hosts.id }).from(hosts).where(eq(hosts.tenantId, tenantId));
   let closed = 0;
-  for (let i = 0; i < rows.length; i += PUSH_CONCURRENCY) {
-    const part = rows.slice(i, i + PUSH_CONCURRENCY);
-    const results = await Promise.allSettled(part.map((h) => env.HOSTS.getByName(hostObjectName(tenantId, h.id)).revokeKey(keyId)));
-    results.forEach((r, j) => {
-      if (r.status === 'fulfilled') closed += r.value;
-      else console.error(JSON.stringify({ msg: 'stream revocation push failed; the stream ends at its maximum age', host: part[j]!.id, error: String(r.reason) }));
-    });
-  }
+  const results = await settleLimited(rows, PUSH_CONCURRENCY, (h) => env.HOSTS.getByName(hostObjectName(tenantId, h.id)).revokeKey(keyId));
+  results.forEach((r, j) => {
+    if (r.status === 'fulfilled') closed += r.value;
+    else console.error(JSON.stringify({ msg: 'stream revocation push failed; the stream ends at its maximum age', host: rows[j]!.id, error: String(r.reason) }));
+  });
   return closed;
 }
