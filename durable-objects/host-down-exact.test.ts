@@ -10,9 +10,9 @@ import { connect, type StreamClient } from '../test/stream-client.ts';
 import { DEFAULT_WATCH_OPTIONS, watchPeriod } from './core/watch-period.ts';
 import { HostWatchObject } from './host-watch.ts';
 
-const FOR = 4000;
-const OPTIONS = { ...DEFAULT_WATCH_OPTIONS, minPeriodMs: 200, maxPeriodMs: 2000, silenceMs: 800, slackMs: 400 };
-const PERIOD = watchPeriod(FOR, OPTIONS); // 2 s: the tick alone would be up to 2 s late
+const FOR = 5000;
+const OPTIONS = { ...DEFAULT_WATCH_OPTIONS, minPeriodMs: 200, maxPeriodMs: 3000, silenceMs: 800, slackMs: 400 };
+const PERIOD = watchPeriod(FOR, OPTIONS); // 3 s: the tick alone would be up to 3 s late
 // Scheduling slack on a loaded machine; under one period, so a tick-only alert can fail it.
 const TOLERANCE = 1500;
 const saved = HostWatchObject.options;
@@ -65,14 +65,21 @@ describe('host down on a silent open stream, at `for`', () => {
       const x = await setup('Exact Silent');
       const h = x.names[0]!;
       const { client } = await connect(x.t.ingestKey, h);
+      await send(client, h);
+      // The first frame registers the host; ticks follow every period from then on.
+      await waitFor(() => x.watch().debug(), (d) => d.names.length === 1, 5000);
+      // The last frame 1.2 s after that: its deadline falls 2.8 s before the tick after it.
+      await sleep(1200);
       const sent = Date.now();
       await send(client, h);
       const acked = Date.now();
-      await waitFor(() => x.watch().debug(), (d) => d.names.length === 1, 5000);
       if (evict) await evictDurableObject(x.host(h));
-      // A tick past the silence threshold arms the host's own alarm at its exact deadline.
+      // A tick past the silence threshold arms the host's own alarm at its exact deadline, before it fires.
       const s = await waitFor(() => x.host(h).stats(), (st) => st.alarmAt !== null && st.alarmAt <= acked + FOR, FOR);
+      expect(s.alarmAt).not.toBeNull();
+      expect(s.alarmAt!).toBeLessThanOrEqual(acked + FOR);
       expect(s.alarmAt!).toBeGreaterThanOrEqual(sent + FOR);
+      expect(await x.firing(h)).toEqual([]);
       if (evict) await evictDurableObject(x.host(h));
       const at = await firedAt(x, h, FOR + PERIOD + TOLERANCE);
       expect(at - sent).toBeGreaterThanOrEqual(FOR);
@@ -93,7 +100,9 @@ describe('host down on a silent open stream, at `for`', () => {
     await send(client, h);
     const acked = Date.now();
     const s = await waitFor(() => x.host(h).stats(), (st) => st.alarmAt !== null && st.alarmAt <= acked + FOR, FOR);
-    expect(Date.now()).toBeLessThan(s.alarmAt!); // armed, not yet due
+    expect(s.alarmAt).not.toBeNull();
+    expect(s.alarmAt!).toBeLessThanOrEqual(acked + FOR);
+    expect(await x.firing(h)).toEqual([]); // armed, not yet due
     // The agent is back: samples every 300 ms across the old deadline and two more periods.
     const until = s.alarmAt! + 2 * PERIOD;
     while (Date.now() < until) {
