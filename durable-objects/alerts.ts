@@ -103,12 +103,18 @@ export class HostAlerts extends AlertEngine {
     return notices.length > 0;
   }
 
-  protected deadlines(): number[] {
+  /** The exact host-down deadline (last arrival + `for`, no slack), or null when none is pending. */
+  downDeadline(): number | null {
+    const d = this.deadlines(0);
+    return d.length ? Math.min(...d) : null;
+  }
+
+  protected deadlines(slack = this.downSlack()): number[] {
     const times: number[] = [];
     if (this.lastReceived !== null)
       for (const rule of this.rules())
         if (rule.metric === HOST_UP_METRIC && this.watchesThisHost(rule) && this.states.get(this.key(rule, {}))?.status !== 'firing')
-          times.push(this.lastReceived + rule.forMs + this.downSlack());
+          times.push(this.lastReceived + rule.forMs + slack);
     return times;
   }
 

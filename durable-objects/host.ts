@@ -11,6 +11,7 @@ import { HostForecasts, type ForecastObservation } from './host-forecasts.ts';
 import { BaseObject } from './base.ts';
 import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
+import { needsOwnAlarm } from './core/watch-period.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
 import { DEFAULT_STREAM_OPTIONS, IngestStreams, type StreamIdentity, type StreamOptions } from './ingest-stream.ts';
 import type { StreamAck, StreamClientFrame } from '../protocol/ingest-stream.ts';
@@ -261,8 +262,10 @@ export class HostObject extends BaseObject<Env> {
   /**
    * The watchdog's tick: the host-down check alone. Answers whether to go on watching (a stream
    * is open and a host-down rule watches this host); when not, the exact deadline is armed here.
+   * `withinMs`: the next check comes within this long; a deadline before then gets this host's
+   * own alarm, so a silent stream fires at exactly `for` (one setAlarm per silence).
    */
-  async watchdogCheck(): Promise<boolean> {
+  async watchdogCheck(withinMs = 0): Promise<boolean> {
     if (this.cost) this.cost.requests++;
     const now = Date.now();
     // No stream: its close armed the exact deadline already (streamsChanged).
@@ -272,6 +275,10 @@ export class HostObject extends BaseObject<Env> {
     }
     this.watched = true;
     if (this.alerts.checkDown(now)) await this.scheduleAlarm([this.alerts.nextDue(now)]); // the notice's retries
+    else {
+      const deadline = this.alerts.downDeadline();
+      if (needsOwnAlarm(deadline, now, withinMs)) await this.scheduleAlarm([deadline]);
+    }
     return true;
   }
 
