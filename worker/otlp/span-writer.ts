@@ -14,7 +14,6 @@ import { spanRowJson, type SpanRow } from './span-rows.ts';
 
 const BATCH_DELAY_MS = 20;
 const MAX_ROWS = 500;
-const IN_FLIGHT = 3;
 /** A statement's JSON stays under this many characters (rows may be up to 64 KiB each), well under the HTTP endpoint's request size. */
 const MAX_CHARS = 4 * 1024 * 1024;
 /** Past this many queued rows (Postgres slow or down) new rows are dropped, and counted in the log. */
@@ -47,32 +46,21 @@ export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: Spa
   ctx.waitUntil(drain(env, now));
 }
 
-/** The next statement's rows: at most MAX_ROWS, and MAX_CHARS of JSON unless one row is larger. */
-function takeBatch(): string[] {
-  let n = 0;
-  for (let chars = 0; n < queue.length && n < MAX_ROWS && (n === 0 || chars + queue[n]!.length <= MAX_CHARS); n++) chars += queue[n]!.length + 1;
-  const rows = queue.slice(0, n);
-  queue = queue.slice(n);
-  return rows;
-}
-
 async function drain(env: Env, started: number) {
   try {
     await new Promise((r) => setTimeout(r, BATCH_DELAY_MS)); // let a burst of requests gather
     // Between the last check and the reset in `finally` nothing awaits, so no row queued
     // meanwhile is left behind in the queue.
     while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
-      // Up to IN_FLIGHT statements at once: each is a round trip (HTTP, then Postgres); one at a
-      // time fell behind bench:apm's rows on a loaded machine (docs/performance.md).
-      const batches: string[][] = [];
-      while (queue.length && batches.length < IN_FLIGHT) batches.push(takeBatch());
-      await Promise.all(
-        batches.map((rows) =>
-          insertSpanJson(httpDb(env), rows, Date.now()).catch((err: unknown) => {
-            console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
-          }),
-        ),
-      );
+      let n = 0;
+      for (let chars = 0; n < queue.length && n < MAX_ROWS && (n === 0 || chars + queue[n]!.length <= MAX_CHARS); n++) chars += queue[n]!.length + 1;
+      const rows = queue.slice(0, n);
+      queue = queue.slice(n);
+      try {
+        await insertSpanJson(httpDb(env), rows, Date.now());
+      } catch (err) {
+        console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
+      }
     }
     if (overflow) {
       console.error(JSON.stringify({ msg: 'span write queue full; spans not stored', rows: overflow }));
