@@ -110,6 +110,7 @@ async function main() {
     const acked = new Map<string, number>(); // `${service}|${sec}` -> cumulative server spans acknowledged
     const posts: { service: string; sec: number; t0: number; cumulative: number }[] = [];
     const latencies: number[] = [];
+    const slowAt: number[] = []; // when each POST over 100 ms started: is the tail spread or bunched?
     let failed = 0;
     let spansAcked = 0;
 
@@ -126,6 +127,7 @@ async function main() {
         return;
       }
       latencies.push(ms);
+      if (ms > 100) slowAt.push(t0);
       spansAcked += BATCH;
       const k = `${services[svc]}|${sec}`;
       const cumulative = (acked.get(k) ?? 0) + templates[svc]!.serverSpans;
@@ -169,6 +171,7 @@ async function main() {
     log(`${sockets.length} live subscribers connected`);
     posts.length = 0;
     latencies.length = 0;
+    slowAt.length = 0;
     spansAcked = 0;
 
     // Postgres's side of the run (stderr only): connections opened and span rows stored.
@@ -213,6 +216,7 @@ async function main() {
     const elapsed = (performance.now() - start) / 1000;
     const pgAfter = await pgStats();
     await new Promise((r) => setTimeout(r, 2500)); // the last pushes (at most a second behind)
+    const pgSettled = await pgStats(); // rows the drains were still writing at the end
 
     // Live: a POST is delivered when a push for its second reports at least its cumulative count.
     const live: number[] = [];
@@ -233,7 +237,7 @@ async function main() {
       if (counted < expected) lost += expected - counted;
       if (counted > expected) log(`${s}: counted ${counted} > acknowledged ${expected} (double counting)`);
     }
-    if (pgBefore && pgAfter) log(`postgres: ${((pgAfter.sessions - pgBefore.sessions - 1) / elapsed).toFixed(1)} connections/s, ${Math.round((pgAfter.spans - pgBefore.spans) / elapsed)} span rows/s stored`);
+    if (pgBefore && pgAfter) log(`postgres: ${((pgAfter.sessions - pgBefore.sessions - 1) / elapsed).toFixed(1)} connections/s, ${Math.round((pgAfter.spans - pgBefore.spans) / elapsed)} span rows/s stored (${Math.round((pgSettled ? pgSettled.spans - pgBefore.spans : NaN) / elapsed)}/s counted 2.5 s later)`);
     // Push spacing per subscriber: live p99 needs it at 1 s (the rule's minimum), not beyond.
     const gaps: number[] = [];
     for (const t of pushTimes.values()) for (let i = 1; i < t.length; i++) if (t[i]! - start > 0) gaps.push(t[i]! - t[i - 1]!);
@@ -242,6 +246,9 @@ async function main() {
     latencies.sort((a, b) => a - b);
     live.sort((a, b) => a - b);
     const rate = spansAcked / elapsed;
+    const slowBySec = new Map<number, number>();
+    for (const t of slowAt) slowBySec.set(Math.floor((t - start) / 1000), (slowBySec.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
+    log(`POSTs over 100 ms by second of the run: ${[...slowBySec].map(([sec, n]) => `${sec}s:${n}`).join(' ') || 'none'}`);
     log(`ingest p50 ${percentile(latencies, 50).toFixed(1)} ms over ${latencies.length} posts; ${failed} failed; ${dropped} not sent; live p50 ${percentile(live, 50).toFixed(0)} ms, ${undelivered} posts' seconds never pushed`);
     console.log(`apm: ${Math.round(rate)} spans/s, ingest p99 ${percentile(latencies, 99).toFixed(1)} ms, live p99 ${percentile(live, 99).toFixed(0)} ms, lost ${lost}`);
     if (lost || failed) process.exitCode = 1;

@@ -3,6 +3,7 @@
 // (merged), 10-byte negative varints, ids of the wrong length, a summary metric.
 import { describe, expect, it } from 'vitest';
 import { decodeLogs, decodeMetrics, decodeTraces, validateLogRecord, validateSpan } from './index.ts';
+import { toHex } from './shared.ts';
 import { pb } from './test-helpers.ts';
 
 const TRACE = '5b8efff798038103d269b633813fc60c';
@@ -155,5 +156,15 @@ describe('OTLP protobuf wire details', () => {
     expect(decodeTraces(new Uint8Array(0), 'protobuf')).toStrictEqual({ resourceSpans: [] });
     expect(decodeMetrics(new Uint8Array(0), 'protobuf')).toStrictEqual({ resourceMetrics: [] });
     expect(decodeLogs(new Uint8Array(0), 'protobuf')).toStrictEqual({ resourceLogs: [] });
+  });
+});
+
+describe('toHex', () => {
+  it('writes span and trace ids (its 8- and 16-byte fast paths) as every other length does, for every byte value', () => {
+    const bytes = Uint8Array.from({ length: 256 + 16 }, (_, i) => i & 255);
+    const slow = (start: number, end: number) => [...bytes.subarray(start, end)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    for (let start = 0; start <= 256; start++) {
+      for (const n of [7, 8, 9, 16]) if (start + n <= bytes.length) expect(toHex(bytes, start, start + n)).toBe(slow(start, start + n));
+    }
   });
 });

@@ -16,6 +16,17 @@ describe('routeOf', () => {
     [{ 'http.route': '/a\nb' }, '/a?b'],
   ])('%j -> %s', (attrs, route) => expect(routeOf(attrs)).toBe(route));
 
+  it('names a route and a raw path of the same text apart, and a method alone apart from both, once cached', () => {
+    const route = { 'http.request.method': 'GET', 'http.route': '/n/123' };
+    const path = { 'http.request.method': 'GET', 'url.path': '/n/123' };
+    for (let i = 0; i < 2; i++) {
+      expect(routeOf(route)).toBe('GET /n/123');
+      expect(routeOf(path)).toBe('GET /n/{id}');
+      expect(routeOf({ 'http.request.method': 'GET' })).toBe('GET');
+      expect(routeOf({ 'http.route': '/n/123' })).toBe('/n/123');
+    }
+  });
+
   it('templates ids but keeps words', () => {
     expect(templatePath('/api/v1/users/550e8400-e29b-41d4-a716-446655440000/profile')).toBe('/api/v1/users/{id}/profile');
     expect(templatePath('/static/app.js')).toBe('/static/app.js');

@@ -39,8 +39,13 @@ export function templatePath(target: string): string {
     .join('/');
 }
 
-/** Route names by their attributes, per isolate (bounded: raw paths can be unbounded). */
-const routeNames = new Map<string, string>();
+/**
+ * Route names by method, then route or path, per isolate (bounded: raw paths can be unbounded).
+ * Two levels of maps keyed by the decoder's strings, which repeat as the same (cached) strings,
+ * instead of one key concatenated per span: a joined key is a new string hashed at every lookup.
+ */
+const routeNames = new Map<string, Map<string, string>>();
+let routeNameCount = 0;
 const MAX_ROUTE_NAMES = 10_000;
 
 /**
@@ -51,14 +56,23 @@ export function routeOf(a: Attrs): string {
   const method = str(a['http.request.method']) ?? str(a['http.method']);
   const route = str(a['http.route']);
   const path = route === undefined ? (str(a['url.path']) ?? str(a['http.target'])) : undefined;
-  // Spans of a batch repeat a few routes: name each (method, route or path) once.
-  const key = `${method ?? ''}\u0000${route ?? ''}\u0000${path ?? ''}`;
-  const hit = routeNames.get(key);
+  // Spans of a batch repeat a few routes: name each (method, route or path) once. The second
+  // level's key tells a route from a path of the same text (a NUL prefix) and from neither ('').
+  const m = method ?? '';
+  const key = route !== undefined ? route : path !== undefined ? `\u0000${path}` : ''; // str() never gives ''
+  let byMethod = routeNames.get(m);
+  const hit = byMethod?.get(key);
   if (hit !== undefined) return hit;
   const template = route ?? (path !== undefined ? templatePath(path) : undefined);
   const name = cleanName(method && template ? `${method} ${template}` : (template ?? method ?? 'unknown'), APM_LIMITS.maxRouteLength);
-  if (routeNames.size >= MAX_ROUTE_NAMES) routeNames.clear();
-  routeNames.set(key, name);
+  if (routeNameCount >= MAX_ROUTE_NAMES) {
+    routeNames.clear();
+    routeNameCount = 0;
+    byMethod = undefined;
+  }
+  if (!byMethod) routeNames.set(m, (byMethod = new Map()));
+  byMethod.set(key, name);
+  routeNameCount++;
   return name;
 }
 
@@ -86,7 +100,8 @@ interface Cell {
 
 interface ServiceAcc {
   hosts: Set<string>;
-  cells: Map<string, Cell>;
+  /** By second, then route (no key string built per span). */
+  cells: Map<number, Map<string, Cell>>;
   thresholds: readonly number[];
 }
 
@@ -131,9 +146,10 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
   let rejected = 0;
   let problem = '';
   const accepted: AcceptedSpan[] = [];
-  const reject = (where: string, why: string) => {
+  // Where a span is, named only when one is rejected (a string built per span was a measurable cost).
+  const reject = (ri: number, si: number, i: number, why: string) => {
     rejected++;
-    if (!problem) problem = `${where}: ${why}`;
+    if (!problem) problem = `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}]: ${why}`;
   };
   req.resourceSpans.forEach((rs, ri) => {
     const ra = rs.resource.attributes;
@@ -142,11 +158,10 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
     rs.scopeSpans.forEach((ss, si) => {
       ss.spans.forEach((span, i) => {
         spans++;
-        const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${i}]`;
         const bad = validateSpan(span);
-        if (bad) return reject(where, bad);
+        if (bad) return reject(ri, si, i, bad);
         const endMs = Number(span.endTimeUnixNano) / 1e6;
-        if (endMs < minEnd || endMs > maxEnd) return reject(where, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
+        if (endMs < minEnd || endMs > maxEnd) return reject(ri, si, i, 'end time is more than 15 minutes old or 5 minutes ahead of the server clock');
         if (span.kind !== SPAN_KIND_SERVER) {
           accepted.push({ service, resource: ra, span, route: null, error: isError(span), endMs, ms: endMs - Number(span.startTimeUnixNano) / 1e6 });
           return; // accepted; not a request of this service
@@ -154,7 +169,7 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         if (!acc) {
           acc = accs.get(service);
           if (!acc) {
-            if (accs.size >= APM_LIMITS.maxServicesPerRequest) return reject(where, `more than ${APM_LIMITS.maxServicesPerRequest} services in one request`);
+            if (accs.size >= APM_LIMITS.maxServicesPerRequest) return reject(ri, si, i, `more than ${APM_LIMITS.maxServicesPerRequest} services in one request`);
             accs.set(service, (acc = { hosts: new Set(), cells: new Map(), thresholds: thresholdsFor(service) }));
           }
           for (const k of ['host.name', 'host.id']) {
@@ -164,9 +179,10 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
         }
         const sec = Math.floor(endMs / 1000);
         const route = routeOf(span.attributes);
-        const key = `${sec}\u0000${route}`;
-        let cell = acc.cells.get(key);
-        if (!cell) acc.cells.set(key, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch(), le: acc.thresholds.length ? new Array<number>(acc.thresholds.length).fill(0) : null }));
+        let bySec = acc.cells.get(sec);
+        if (!bySec) acc.cells.set(sec, (bySec = new Map()));
+        let cell = bySec.get(route);
+        if (!cell) bySec.set(route, (cell = { sec, route, count: 0, errors: 0, sketch: new LatencySketch(), le: acc.thresholds.length ? new Array<number>(acc.thresholds.length).fill(0) : null }));
         cell.count++;
         const error = isError(span);
         if (error) cell.errors++;
@@ -181,7 +197,7 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
   const services = new Map<string, Omit<ServiceBatch, 'batchId'>>();
   for (const [service, acc] of accs) {
     const entries: RouteSecondWire[] = [];
-    for (const c of acc.cells.values()) {
+    for (const c of [...acc.cells.values()].flatMap((m) => [...m.values()])) {
       const e: RouteSecondWire = { sec: c.sec, route: c.route, count: c.count, errors: c.errors, sketch: c.sketch.toWire() };
       if (c.le) e.le = Object.fromEntries(acc.thresholds.map((t, i) => [thresholdKey(t), c.le![i]!]));
       entries.push(e);

@@ -1,17 +1,21 @@
 // Stored spans are written after the answer, in batches across requests: a request queues its
 // rows, and the one request that drains the queue writes up to MAX_ROWS rows per statement in its
-// own waitUntil (as worker/registry.ts does for hosts), so a burst of exports costs a few
-// Postgres connections instead of one each. No request awaits another's promise.
+// own waitUntil (as worker/registry.ts does for hosts). Each statement is one fetch to the HTTP
+// query endpoint (httpDb: Neon's, locally the shim's POST /sql), answered from pooled
+// connections: no connection is set up per drain (a Postgres backend fork and SCRAM each, ~6 a
+// second at bench:apm's rate; docs/performance.md). No request awaits another's promise.
 //
 // The stored spans are a sample for looking at requests; the signals (counted in the objects
 // before the answer) are what must never be lost. A failed write is logged with its row count
 // and dropped (docs/traces.md, "Durability").
-import { withDb } from '../db/client.ts';
+import { httpDb } from '../db/client.ts';
 import { insertSpanJson } from '../db/spans.ts';
 import { spanRowJson, type SpanRow } from './span-rows.ts';
 
 const BATCH_DELAY_MS = 20;
 const MAX_ROWS = 500;
+/** A statement's JSON stays under this many characters (rows may be up to 64 KiB each), well under the HTTP endpoint's request size. */
+const MAX_CHARS = 4 * 1024 * 1024;
 /** Past this many queued rows (Postgres slow or down) new rows are dropped, and counted in the log. */
 const MAX_QUEUED = 50_000;
 /**
@@ -45,26 +49,17 @@ export function queueSpans(env: Env, ctx: WaitUntil, tenantId: string, rows: Spa
 async function drain(env: Env, started: number) {
   try {
     await new Promise((r) => setTimeout(r, BATCH_DELAY_MS)); // let a burst of requests gather
-    // The outer check runs again after the connection closes: rows queued while it closed found
-    // this drain running and started none. Between the last check and the reset in `finally`
-    // nothing awaits, so no row is left behind in the queue.
+    // Between the last check and the reset in `finally` nothing awaits, so no row queued
+    // meanwhile is left behind in the queue.
     while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
+      let n = 0;
+      for (let chars = 0; n < queue.length && n < MAX_ROWS && (n === 0 || chars + queue[n]!.length <= MAX_CHARS); n++) chars += queue[n]!.length + 1;
+      const rows = queue.slice(0, n);
+      queue = queue.slice(n);
       try {
-        // One connection per pass; one statement per MAX_ROWS rows.
-        await withDb(env, async (db) => {
-          while (queue.length && Date.now() - started < MAX_DRAIN_MS) {
-            const rows = queue.slice(0, MAX_ROWS);
-            queue = queue.slice(rows.length);
-            try {
-              await insertSpanJson(db, rows, Date.now());
-            } catch (err) {
-              console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
-            }
-          }
-        });
+        await insertSpanJson(httpDb(env), rows, Date.now());
       } catch (err) {
-        console.error(JSON.stringify({ msg: 'span write failed (no connection); these spans are not stored', rows: queue.length, error: String(err) }));
-        queue = [];
+        console.error(JSON.stringify({ msg: 'span write failed; these spans are not stored', rows: rows.length, error: String(err) }));
       }
     }
     if (overflow) {
