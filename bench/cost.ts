@@ -174,7 +174,8 @@ async function main() {
     await Promise.all(transports.map((t, i) => t.send([fullSample(warmTs, i)])));
     await Promise.all(apps.map((a) => a.exportOnce(Date.now() - 30_000))); // its spans fall before the checked range
     const base = await Promise.all(hosts.map((h) => counters(url, readKey, `host=${h}`)));
-    // The organization's host-down watchdog (durable-objects/host-watch.ts): its cost is shared by its streaming hosts.
+    // The host-down watchdog's shards (durable-objects/host-watch.ts), summed: they serve the whole
+    // fleet, here this stack's streaming hosts, so their cost is shared by them.
     const watchBase = await counters(url, readKey, 'watch=1');
     const appBase = await Promise.all(apps.map((a) => counters(url, readKey, `service=${encodeURIComponent(a.service)}`)));
     const wr0 = transports.map((t) => t.workerRequests);
@@ -257,7 +258,7 @@ async function main() {
     // Hosts, per host per month.
     const d = hosts.map((_, i) => diff(base[i]!, final[i]!));
     const w = diff(watchBase, watchFinal);
-    // Per host: its own counts plus its share of the watchdog's.
+    // Per host: its own counts plus its share of the watchdog shards' (the fleet here is these hosts).
     const sum = (f: (x: ReturnType<typeof diff>) => number) => (d.reduce((a, x) => a + f(x), 0) + f(w)) / hosts.length;
     // Windows still waiting in memory will each be written once more (stream path).
     const pendingRows = final.reduce((a, c) => a + (c.raw?.dirtyWindows ?? 0), 0) / hosts.length;
@@ -277,7 +278,7 @@ async function main() {
     };
     log(`host, per ${seconds} s: ${workerRequests.toFixed(1)} Worker requests, ${objectRequests.toFixed(1)} object requests (alarms ${sum((x) => x.alarms).toFixed(2)}), ${wsMessages.toFixed(1)} ws messages, ${sum((x) => x.rowsWritten).toFixed(1)} rows written (+${pendingRows.toFixed(2)} windows waiting, ${sum((x) => x.setAlarms).toFixed(2)} setAlarm), ${sum((x) => x.rowsRead).toFixed(0)} rows read; mean answer ${mean(latencies).toFixed(1)} ms`);
     log(`host rows written per ${seconds} s by cause: ${rowsByCause(d)}`);
-    log(`host-down watchdog, per ${seconds} s for ${hosts.length} hosts: ${w.requests} requests, ${w.alarms} alarms, ${w.setAlarms} setAlarm, ${w.rowsWritten} rows written (included above, shared)`);
+    log(`host-down watchdog shards (all of them), per ${seconds} s for ${hosts.length} hosts: ${w.requests} requests, ${w.alarms} alarms, ${w.setAlarms} setAlarm, ${w.rowsWritten} rows written (included above, shared)`);
     log(`host, per month: ${Math.round(hostMonth.workerRequests)} Worker requests, ${Math.round(hostMonth.objectRequests)} object requests, ${Math.round(hostMonth.wsMessages)} ws messages, ${Math.round(hostMonth.rowsWritten)} rows written, ${Math.round(hostMonth.rowsRead)} rows read, ${(hostMonth.storageBytes / 1e6).toFixed(2)} MB stored, ${hostMonth.activeSeconds.toFixed(0)} s active`);
 
     // Every acknowledged host sample must be in the raw tier, once per 5 s bucket.

@@ -84,7 +84,7 @@ export class HostAlerts extends AlertEngine {
 
   /**
    * The tightest `for` of the host-down rules watching this host, or null when none does (the
-   * organization's watchdog then has nothing to check for it).
+   * watchdog shard then has nothing to check for it).
    */
   downForMs(): number | null {
     let m: number | null = null;

@@ -1,5 +1,5 @@
 // Host down on a half-open stream (docs/alerting.md "Host down"): a host that loses power sends
-// no FIN, so its stream stays open but silent. The organization's watchdog (host-watch.ts) asks
+// no FIN, so its stream stays open but silent. The host's watchdog shard (host-watch.ts) asks
 // each streaming host to check itself once a period, so the alert fires within `for` plus one
 // period, once, and neither a restart of the host object nor of the watchdog re-sends or forgets it.
 import { env, evictDurableObject } from 'cloudflare:test';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, received, RECORDER, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
 import { batch, sample } from '../test/helpers.ts';
 import { connect, type StreamClient } from '../test/stream-client.ts';
-import { DEFAULT_WATCH_OPTIONS, watchPeriod } from './core/watch-period.ts';
+import { DEFAULT_WATCH_OPTIONS, watchPeriod, watchShardName } from './core/watch-period.ts';
 import { HostWatchObject } from './host-watch.ts';
 
 const FOR = 2000;
@@ -35,11 +35,18 @@ async function setup(name: string) {
   expect(rule.status, JSON.stringify(rule.body)).toBe(201);
   const h = `hw-${uniq()}`;
   const host = () => env.HOSTS.getByName(`${t.tenant.id}:${h}`);
-  const watch = () => env.HOST_WATCH.getByName(t.tenant.id);
+  // The host's watchdog shard, which may watch other tenants' hosts too: debug() lists this tenant's.
+  const watch = () => ({
+    debug: async () => {
+      const d = await env.HOST_WATCH.getByName(watchShardName(`${t.tenant.id}:${h}`, OPTIONS.shards)).debug();
+      return { ...d, names: d.names.filter((n) => n.startsWith(`${t.tenant.id}:`)) };
+    },
+  });
   const firing = () => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
   /** Notices to the webhook that carry a firing alert. */
   const fired = async () => (await received(path)).filter((r) => (JSON.parse(r.body) as { alerts: { status: string }[] }).alerts.some((a) => a.status === 'firing'));
-  return { t, h, host, watch, firing, fired, path, ruleId: rule.body.id };
+  const shard = () => env.HOST_WATCH.getByName(watchShardName(`${t.tenant.id}:${h}`, OPTIONS.shards));
+  return { t, h, host, watch, shard, firing, fired, path, ruleId: rule.body.id };
 }
 
 /** Sends one sample and reads frames up to its ack (a woken object greets with `ready` first). */
@@ -61,7 +68,7 @@ describe('host down on an open but silent stream', () => {
     const { client } = await connect(x.t.ingestKey, x.h);
     await send(client, x.h, Date.now() - 500);
     const lastAck = Date.now();
-    // The stream's first frame registers the host with its organization's watchdog.
+    // The stream's first frame registers the host with its watchdog shard.
     await waitFor(() => x.watch().debug(), (d) => d.names.includes(`${x.t.tenant.id}:${x.h}`), 5000);
     const own = (await x.host().stats()).alarmAt!;
     // The host object's own alarm (the pending flush) is far later than the bound: only the watchdog can be in time.
@@ -109,13 +116,13 @@ describe('host down on an open but silent stream', () => {
     // Both objects restart before the deadline: the host object's memory (its open window, so
     // the last arrival) is gone, its socket hibernated; the watchdog keeps only its storage.
     await evictDurableObject(x.host());
-    await evictDurableObject(x.watch());
+    await evictDurableObject(x.shard());
     const f = await waitFor(() => x.firing(), (ids) => ids.includes(x.ruleId), BOUND + SLACK);
     expect(f).toContain(x.ruleId);
     await waitFor(() => x.fired(), (r) => r.length >= 1, 5000);
     // And again after the alert fired: the woken objects know it fires, and send nothing more.
     await evictDurableObject(x.host());
-    await evictDurableObject(x.watch());
+    await evictDurableObject(x.shard());
     await sleep(3 * OPTIONS.maxPeriodMs);
     expect((await x.fired()).length).toBe(1);
     expect(await x.firing()).toEqual([x.ruleId]);

@@ -11,7 +11,8 @@ import { HostForecasts, type ForecastObservation } from './host-forecasts.ts';
 import { BaseObject } from './base.ts';
 import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
-import { needsOwnAlarm } from './core/watch-period.ts';
+import { needsOwnAlarm, watchShardName } from './core/watch-period.ts';
+import { HostWatchObject } from './host-watch.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
 import { DEFAULT_STREAM_OPTIONS, IngestStreams, type StreamIdentity, type StreamOptions } from './ingest-stream.ts';
 import type { StreamAck, StreamClientFrame } from '../protocol/ingest-stream.ts';
@@ -21,6 +22,7 @@ import { writeFlush } from './rollup-writer.ts';
 import { costMetering, type CostCounters } from './cost-meter.ts';
 import { withDb } from '../worker/db/client.ts';
 import { rateLimitsOff } from '../worker/ratelimit.ts';
+import { hostObjectName } from '../worker/types.ts';
 
 const MINUTE = 60_000;
 const FIVE = 5 * MINUTE;
@@ -108,8 +110,8 @@ export class HostObject extends BaseObject<Env> {
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
   private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
-  /** Registered with the organization's host-down watchdog since a stream last opened (memory only). */
-  private watched = false;
+  /** The host-down watchdog shard registered with since a stream last opened (memory only). */
+  private watchedBy: string | null = null;
   /** Earliest sample not yet flushed (memory only; rebuilt from the raw tier at start). */
   private pendingFrom: number | null = null;
   private alerts!: HostAlerts;
@@ -206,7 +208,7 @@ export class HostObject extends BaseObject<Env> {
   private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
     // The stream may leave samples in memory until their window ends: the agent keeps them until durableThrough passes.
     const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false, fromStream: true });
-    if (!this.watched) this.watchStream();
+    if (this.watchedBy === null || this.watchedBy !== this.watchShard()) this.watchStream();
     let received = -Infinity;
     for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
     return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };
@@ -240,40 +242,54 @@ export class HostObject extends BaseObject<Env> {
   }
 
 
+  /** This host's watchdog shard (core/watch-period.ts): changes only when the shard count does. */
+  private watchShard(): string | null {
+    const { tenantId, hostId } = this.state;
+    return tenantId && hostId ? watchShardName(hostObjectName(tenantId, hostId), HostWatchObject.options.shards) : null;
+  }
+
   /**
-   * Registers this host with its organization's watchdog (durable-objects/host-watch.ts), which
-   * runs the host-down check once a period while a stream is open: a stream open but silent (a
-   * host that lost power sends no FIN) is caught within `for` plus one period. Once per stream
-   * spell of this instance; nothing to do without a host-down rule watching this host.
+   * Registers this host with its watchdog shard (durable-objects/host-watch.ts), which runs the
+   * host-down check once this host's period while a stream is open: a stream open but silent (a
+   * host that lost power sends no FIN) is caught at `for`. Once per stream spell of this
+   * instance and shard; nothing to do without a host-down rule watching this host.
    */
   private watchStream() {
     const forMs = this.alerts.downForMs();
     const { tenantId, hostId } = this.state;
-    if (forMs === null || !tenantId || !hostId || this.streams.count() === 0) return;
-    this.watched = true;
-    this.env.HOST_WATCH.getByName(tenantId)
-      .watch(`${tenantId}:${hostId}`, forMs)
+    const shard = this.watchShard();
+    if (forMs === null || !tenantId || !hostId || !shard || this.streams.count() === 0) return;
+    this.watchedBy = shard;
+    this.env.HOST_WATCH.getByName(shard)
+      .watch(hostObjectName(tenantId, hostId), forMs, shard)
       .catch((err: unknown) => {
-        this.watched = false; // the next frame tries again
+        if (this.watchedBy === shard) this.watchedBy = null; // the next frame tries again
         console.error(JSON.stringify({ msg: 'host-down watch registration failed', host: hostId, error: String(err) }));
       });
   }
 
   /**
-   * The watchdog's tick: the host-down check alone. Answers whether to go on watching (a stream
-   * is open and a host-down rule watches this host); when not, the exact deadline is armed here.
-   * `withinMs`: the next check comes within this long; a deadline before then gets this host's
-   * own alarm, so a silent stream fires at exactly `for` (one setAlarm per silence).
+   * A watchdog shard's tick: the host-down check alone. Answers whether that shard should go on
+   * watching (a stream is open, a host-down rule watches this host, and `shard` is this host's
+   * shard; a shard of an older shard count, or a pre-shard watchdog passing none, gets `false`
+   * and this host registers with its own). When no stream is open the exact deadline is armed
+   * here already. `withinMs`: the next check comes within this long; a deadline before then gets
+   * this host's own alarm, so a silent stream fires at exactly `for` (one setAlarm per silence).
    */
-  async watchdogCheck(withinMs = 0): Promise<boolean> {
+  async watchdogCheck(withinMs = 0, shard?: string): Promise<boolean> {
     if (this.cost) this.cost.requests++;
     const now = Date.now();
     // No stream: its close armed the exact deadline already (streamsChanged).
     if (this.streams.count() === 0 || this.alerts.downForMs() === null) {
-      this.watched = false;
+      this.watchedBy = null;
       return false;
     }
-    this.watched = true;
+    const own = this.watchShard();
+    if (shard !== own) {
+      if (this.watchedBy !== own) this.watchStream();
+      return false;
+    }
+    this.watchedBy = own;
     if (this.alerts.checkDown(now)) await this.scheduleAlarm([this.alerts.nextDue(now)]); // the notice's retries
     else {
       const deadline = this.alerts.downDeadline();
@@ -309,7 +325,7 @@ export class HostObject extends BaseObject<Env> {
    */
   private async streamsChanged(closing?: WebSocket) {
     if (this.streams.count(closing) > 0) return;
-    this.watched = false; // the next stream registers again
+    this.watchedBy = null; // the next stream registers again
     await this.scheduleAlarm([this.alerts.nextDue(Date.now())]);
   }
 

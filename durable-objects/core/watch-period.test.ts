@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWithinMs, DEFAULT_WATCH_OPTIONS as O, needsOwnAlarm, watchPeriod } from './watch-period.ts';
+import { checkWithinMs, DEFAULT_WATCH_OPTIONS as O, earlyMs, needsOwnAlarm, watchPeriod, watchShardName } from './watch-period.ts';
 
 describe('watchPeriod', () => {
   it('is `for` less the silence threshold and the slack, between the floor and the ceiling', () => {
@@ -9,6 +9,24 @@ describe('watchPeriod', () => {
     expect(watchPeriod(15 * 60_000)).toBe(60_000);
     expect(watchPeriod(5000, { ...O, minPeriodMs: 200, maxPeriodMs: 2000, silenceMs: 600, slackMs: 400 })).toBe(2000);
     expect(checkWithinMs(40_000)).toBe(45_000);
+  });
+});
+
+describe('watchShardName', () => {
+  it('is stable, within 0..N-1, and spreads a fleet over the shards', () => {
+    const names = Array.from({ length: 800 }, (_, i) => `tenant-${i % 7}:host-${i}`);
+    const counts = new Map<string, number>();
+    for (const n of names) {
+      expect(watchShardName(n, 8)).toBe(watchShardName(n, 8));
+      expect(watchShardName(n, 8)).toMatch(/^watch:[0-7]$/);
+      counts.set(watchShardName(n, 8), (counts.get(watchShardName(n, 8)) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(8);
+    for (const c of counts.values()) expect(c).toBeGreaterThan(50); // 100 each on average
+    expect(watchShardName('t:h', 1)).toBe('watch:0');
+    // A host may be asked early by a quarter of its period, at most the slack.
+    expect(earlyMs(40_000)).toBe(5000);
+    expect(earlyMs(10_000)).toBe(2500);
   });
 });
 

@@ -1,12 +1,25 @@
-// GET /api/v1/dev/cost?host=<id> | ?service=<name> | ?watch=1 (the organization's host-down
-// watchdog) — the billing counters of one object, for
+// GET /api/v1/dev/cost?host=<id> | ?service=<name> | ?watch=1 (the host-down watchdog's shards,
+// summed: they serve the whole fleet, so on the bench's throwaway stack, the bench's hosts) — the
+// billing counters of one object, for
 // bench:cost (durable-objects/cost-meter.ts). Not part of the API: it exists only when the
 // COST_COUNTERS var is "on" outside production (the bench's local stack), is not in the OpenAPI
 // document, and otherwise answers 404 like any unknown path. Read keys see their own tenant only.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { authorize } from '../../auth/authorize.ts';
 import { ApiError } from '../../errors.ts';
+import { HostWatchObject } from '../../../durable-objects/host-watch.ts';
 import { hostObjectName, serviceObjectName, type AppEnv } from '../../types.ts';
+
+type Counters = Record<string, number>;
+
+/** The watchdog shards' counters, field by field (null when counting is off). */
+async function watchCounters(env: Env): Promise<Counters | null> {
+  const all = await Promise.all(Array.from({ length: HostWatchObject.options.shards }, (_, k) => env.HOST_WATCH.getByName(`watch:${k}`).costCounters()));
+  if (all.some((c) => c === null)) return null;
+  const sum: Counters = {};
+  for (const c of all as unknown as Counters[]) for (const [k, v] of Object.entries(c)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+}
 
 export const costCountersEnabled = (env: { COST_COUNTERS?: string; ENVIRONMENT?: string }) => String(env.COST_COUNTERS) === 'on' && String(env.ENVIRONMENT) !== 'production';
 
@@ -28,7 +41,7 @@ export function registerDevCost(app: OpenAPIHono<AppEnv>) {
         ? await c.env.HOSTS.getByName(hostObjectName(tenantId, host)).costCounters()
         : service
           ? await c.env.SERVICES.getByName(serviceObjectName(tenantId, service)).costCounters()
-          : await c.env.HOST_WATCH.getByName(tenantId).costCounters();
+          : await watchCounters(c.env);
       return c.json({ counters });
     },
   );
