@@ -28,7 +28,7 @@ export interface WatchOptions {
   shards: number;
 }
 
-export const DEFAULT_WATCH_OPTIONS: WatchOptions = { minPeriodMs: 10_000, maxPeriodMs: 60_000, silenceMs: 15_000, slackMs: 5_000, pageSize: 500, shards: 8 };
+export const DEFAULT_WATCH_OPTIONS: WatchOptions = { minPeriodMs: 10_000, maxPeriodMs: 60_000, silenceMs: 15_000, slackMs: 5_000, pageSize: 500, shards: 1 };
 
 /** The watchdog shard of a host object (`<tenant>:<host>`): a stable hash (32-bit FNV-1a) mod `shards`. */
 export function watchShardName(hostObjectName: string, shards: number): string {
