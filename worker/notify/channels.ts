@@ -100,14 +100,21 @@ export async function hmacHex(secret: string, message: string): Promise<string> 
   return toHex(await crypto.subtle.sign('HMAC', key, enc.encode(message)));
 }
 
+const RANK: Record<string, number> = { CRITICAL: 0, WARNING: 1, INFO: 2 };
+/** Most severe first, resolved last (stable otherwise): a grouped message's subject names its worst alert, so a filter on CRITICAL sees a page grouped with tickets. */
+function bySeverity(n: Notification): Notification['notices'] {
+  const rank = (a: Notification['notices'][number]) => (a.kind === 'resolved' ? 10 : (RANK[a.severity] ?? 5));
+  return [...n.notices].sort((x, y) => rank(x) - rank(y));
+}
+
 function text(n: Notification): string {
   const head = n.test ? 'Test notification from Pulse Monitor' : `${n.notices.length} alert${n.notices.length === 1 ? '' : 's'} on ${subjectName(n)}`;
-  return [head, ...n.notices.map((a) => describe(a, subjectName(n)))].join('\n');
+  return [head, ...bySeverity(n).map((a) => describe(a, subjectName(n)))].join('\n');
 }
 
 function subject(n: Notification): string {
   if (n.test) return '[Pulse] Test notification';
-  const first = n.notices[0];
+  const first = bySeverity(n)[0];
   const more = n.notices.length > 1 ? ` (+${n.notices.length - 1} more)` : '';
   const state = first?.kind === 'resolved' ? 'RESOLVED' : first?.severity ?? 'ALERT';
   return `[Pulse ${state}] ${first?.ruleName ?? 'alert'} on ${subjectName(n)}${more}`;
