@@ -114,6 +114,7 @@ export class HostWatchObject extends DurableObject<Env> {
       else if (!a.value && !again.has(name)) {
         this.sql.exec('DELETE FROM watched WHERE name = ?', name);
         this.hosts.delete(name);
+        this.asked.delete(name);
       }
     });
     // More due hosts than one invocation may call: the rest in an alarm of its own, at once.

@@ -208,7 +208,7 @@ export class HostObject extends BaseObject<Env> {
   private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
     // The stream may leave samples in memory until their window ends: the agent keeps them until durableThrough passes.
     const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false, fromStream: true });
-    if (this.watchedBy === null || this.watchedBy !== this.watchShard()) this.watchStream();
+    if (this.watchedBy !== this.watchShard()) this.watchStream(); // not yet registered, or the shard count changed
     let received = -Infinity;
     for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
     return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };

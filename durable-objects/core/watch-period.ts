@@ -30,11 +30,14 @@ export interface WatchOptions {
 
 export const DEFAULT_WATCH_OPTIONS: WatchOptions = { minPeriodMs: 10_000, maxPeriodMs: 60_000, silenceMs: 15_000, slackMs: 5_000, pageSize: 500, shards: 1 };
 
+/** The object name of watchdog shard k. */
+export const shardObjectName = (k: number) => `watch:${k}`;
+
 /** The watchdog shard of a host object (`<tenant>:<host>`): a stable hash (32-bit FNV-1a) mod `shards`. */
 export function watchShardName(hostObjectName: string, shards: number): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < hostObjectName.length; i++) h = Math.imul(h ^ hostObjectName.charCodeAt(i), 0x01000193);
-  return `watch:${(h >>> 0) % Math.max(1, Math.floor(shards))}`;
+  return shardObjectName((h >>> 0) % Math.max(1, Math.floor(shards)));
 }
 
 /**
@@ -62,14 +65,4 @@ export function checkWithinMs(periodMs: number, o: WatchOptions = DEFAULT_WATCH_
  */
 export function needsOwnAlarm(deadline: number | null, now: number, withinMs: number): boolean {
   return deadline !== null && deadline <= now + withinMs;
-}
-
-/**
- * The latest a host-down alert fires after a streaming host's last frame, for a rule with this
- * `for`, given ticks no later than the slack: `for` itself
- * (the host's own alarm). Below S + slack + the floor a tick may arm an alarm before S of silence
- * (more setAlarm calls, the same bound).
- */
-export function downBoundMs(forMs: number): number {
-  return forMs;
 }

@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { authorize } from '../../auth/authorize.ts';
 import { ApiError } from '../../errors.ts';
+import { shardObjectName } from '../../../durable-objects/core/watch-period.ts';
 import { HostWatchObject } from '../../../durable-objects/host-watch.ts';
 import { hostObjectName, serviceObjectName, type AppEnv } from '../../types.ts';
 
@@ -14,7 +15,7 @@ type Counters = Record<string, number>;
 
 /** The watchdog shards' counters, field by field (null when counting is off). */
 async function watchCounters(env: Env): Promise<Counters | null> {
-  const all = await Promise.all(Array.from({ length: HostWatchObject.options.shards }, (_, k) => env.HOST_WATCH.getByName(`watch:${k}`).costCounters()));
+  const all = await Promise.all(Array.from({ length: HostWatchObject.options.shards }, (_, k) => env.HOST_WATCH.getByName(shardObjectName(k)).costCounters()));
   if (all.some((c) => c === null)) return null;
   const sum: Counters = {};
   for (const c of all as unknown as Counters[]) for (const [k, v] of Object.entries(c)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
