@@ -4,10 +4,11 @@
 // nothing; a shard with more due hosts than one alarm invocation may call is paged.
 import { env, evictDurableObject } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, received, RECORDER, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
-import { batch, sample } from '../test/helpers.ts';
+import { uniq, waitFor } from '../test/alert-helpers.ts';
+import { sample } from '../test/helpers.ts';
 import { connect, type StreamClient } from '../test/stream-client.ts';
-import { DEFAULT_WATCH_OPTIONS, watchPeriod, watchShardName } from './core/watch-period.ts';
+import { hostDownTenant, sendAck, shardView } from '../test/host-down.ts';
+import { DEFAULT_WATCH_OPTIONS, watchPeriod } from './core/watch-period.ts';
 import { HostWatchObject } from './host-watch.ts';
 
 const FOR = 5000;
@@ -24,38 +25,15 @@ afterAll(() => {
 });
 
 async function setup(name: string, hosts = 1) {
-  const t = await seedAdminTenant(`${name} ${uniq()}`);
-  const { rules: defaults } = (await api<{ rules: { id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body;
-  for (const r of defaults) await api(t.adminKey, 'DELETE', `/api/v1/alerts/rules/${r.id}`);
-  const path = `/wh/${uniq()}`;
-  const ch = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'hook', type: 'webhook', config: { url: `${RECORDER}${path}`, secret: `secret-${uniq()}-${uniq()}` } });
-  expect(ch.status, JSON.stringify(ch.body)).toBe(201);
-  const rule = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: FOR, severity: 'CRITICAL', channel_ids: [ch.body.id] });
-  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+  const x = await hostDownTenant(`${name} ${uniq()}`, FOR, { webhook: true });
   const names = Array.from({ length: hosts }, () => `hx-${uniq()}`);
-  const host = (h: string) => env.HOSTS.getByName(`${t.tenant.id}:${h}`);
-  // The hosts' watchdog shard (the tests run with one), which may watch other tenants' hosts too: debug() lists this tenant's.
-  const watch = () => ({
-    debug: async () => {
-      const d = await env.HOST_WATCH.getByName(watchShardName(`${t.tenant.id}:${names[0]}`, HostWatchObject.options.shards)).debug();
-      return { ...d, names: d.names.filter((n) => n.startsWith(`${t.tenant.id}:`)) };
-    },
-  });
-  const firing = (h: string) => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
-  const fired = async () => (await received(path)).filter((r) => (JSON.parse(r.body) as { alerts: { status: string }[] }).alerts.some((a) => a.status === 'firing'));
-  return { t, names, host, watch, firing, fired, ruleId: rule.body.id };
+  const host = (h: string) => env.HOSTS.getByName(`${x.t.tenant.id}:${h}`);
+  // The hosts' watchdog shard (the tests run with one).
+  const view = shardView(x.t.tenant.id, names[0]!);
+  return { ...x, names, host, watch: () => view };
 }
 
-/** Sends one sample and reads frames up to its ack (a woken object greets with `ready` first). */
-async function send(client: StreamClient, h: string) {
-  const seq = client.send(batch(h, [sample(Date.now(), 1)]));
-  for (;;) {
-    const f = await client.next();
-    if (f.type === 'ready') continue;
-    expect(f).toMatchObject({ type: 'ack', seq });
-    return f;
-  }
-}
+const send = (client: StreamClient, h: string) => sendAck(client, h);
 
 /** Polls until the rule fires for the host; returns when it was first seen. */
 async function firedAt(x: Awaited<ReturnType<typeof setup>>, h: string, timeoutMs: number): Promise<number> {

@@ -4,23 +4,18 @@
 // exact deadline back, and a silent open stream is still caught.
 import { runDurableObjectAlarm, env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import { api, seedAdminTenant } from '../test/alert-helpers.ts';
 import { batch, sample } from '../test/helpers.ts';
 import { connect } from '../test/stream-client.ts';
+import { hostDownTenant } from '../test/host-down.ts';
 import { STREAM_DOWN_SLACK_MS } from './host.ts';
 
 const FOR = 1000;
 
 async function setup(name: string) {
-  const t = await seedAdminTenant(name);
-  const { rules: defaults } = (await api<{ rules: { id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body;
-  for (const r of defaults) await api(t.adminKey, 'DELETE', `/api/v1/alerts/rules/${r.id}`);
-  const rule = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: FOR, severity: 'CRITICAL' });
-  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+  const x = await hostDownTenant(name, FOR);
   const h = `down-${Math.random().toString(36).slice(2, 8)}`;
-  const stub = () => env.HOSTS.getByName(`${t.tenant.id}:${h}`);
-  const firing = () => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
-  return { t, h, stub, firing, ruleId: rule.body.id };
+  const stub = () => env.HOSTS.getByName(`${x.t.tenant.id}:${h}`);
+  return { ...x, h, stub, firing: () => x.firing(h) };
 }
 
 describe('host down with a stream open', () => {

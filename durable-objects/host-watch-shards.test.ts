@@ -4,9 +4,9 @@
 // moves a host to its new shard and drops it from the old one.
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
-import { batch, sample } from '../test/helpers.ts';
+import { uniq, waitFor } from '../test/alert-helpers.ts';
 import { connect, type StreamClient } from '../test/stream-client.ts';
+import { hostDownTenant, sendAck } from '../test/host-down.ts';
 import { DEFAULT_WATCH_OPTIONS, watchPeriod, watchShardName } from './core/watch-period.ts';
 import { HostWatchObject } from './host-watch.ts';
 
@@ -20,25 +20,8 @@ afterAll(() => {
 });
 
 /** A tenant with one host-down rule of this `for` and nothing else. */
-async function tenant(name: string, forMs: number) {
-  const t = await seedAdminTenant(`${name} ${uniq()}`);
-  const { rules: defaults } = (await api<{ rules: { id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body;
-  for (const r of defaults) await api(t.adminKey, 'DELETE', `/api/v1/alerts/rules/${r.id}`);
-  const rule = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: forMs, severity: 'CRITICAL' });
-  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
-  const firing = (h: string) => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
-  return { t, ruleId: rule.body.id, firing };
-}
-
-async function send(client: StreamClient, h: string) {
-  const seq = client.send(batch(h, [sample(Date.now(), 1)]));
-  for (;;) {
-    const f = await client.next();
-    if (f.type === 'ready') continue;
-    expect(f).toMatchObject({ type: 'ack', seq });
-    return f;
-  }
-}
+const tenant = (name: string, forMs: number) => hostDownTenant(`${name} ${uniq()}`, forMs);
+const send = (client: StreamClient, h: string) => sendAck(client, h);
 
 const shard = (name: string, shards = OPTIONS.shards) => env.HOST_WATCH.getByName(watchShardName(name, shards));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

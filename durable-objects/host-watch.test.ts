@@ -4,10 +4,11 @@
 // period, once, and neither a restart of the host object nor of the watchdog re-sends or forgets it.
 import { env, evictDurableObject } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, received, RECORDER, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
-import { batch, sample } from '../test/helpers.ts';
-import { connect, type StreamClient } from '../test/stream-client.ts';
-import { DEFAULT_WATCH_OPTIONS, watchPeriod, watchShardName } from './core/watch-period.ts';
+import { uniq, waitFor } from '../test/alert-helpers.ts';
+import { sample } from '../test/helpers.ts';
+import { connect } from '../test/stream-client.ts';
+import { hostDownTenant, sendAck, shardView } from '../test/host-down.ts';
+import { DEFAULT_WATCH_OPTIONS, watchPeriod } from './core/watch-period.ts';
 import { HostWatchObject } from './host-watch.ts';
 
 const FOR = 2000;
@@ -25,40 +26,14 @@ afterAll(() => {
 });
 
 async function setup(name: string) {
-  const t = await seedAdminTenant(`${name} ${uniq()}`);
-  const { rules: defaults } = (await api<{ rules: { id: string }[] }>(t.readKey, 'GET', '/api/v1/alerts/rules')).body;
-  for (const r of defaults) await api(t.adminKey, 'DELETE', `/api/v1/alerts/rules/${r.id}`);
-  const path = `/wh/${uniq()}`;
-  const ch = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/channels', { name: 'hook', type: 'webhook', config: { url: `${RECORDER}${path}`, secret: `secret-${uniq()}-${uniq()}` } });
-  expect(ch.status, JSON.stringify(ch.body)).toBe(201);
-  const rule = await api<{ id: string }>(t.adminKey, 'POST', '/api/v1/alerts/rules', { name: 'Host down', metric: 'host.up', comparator: '==', threshold: 0, for: FOR, severity: 'CRITICAL', channel_ids: [ch.body.id] });
-  expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+  const x = await hostDownTenant(`${name} ${uniq()}`, FOR, { webhook: true });
   const h = `hw-${uniq()}`;
-  const host = () => env.HOSTS.getByName(`${t.tenant.id}:${h}`);
-  // The host's watchdog shard, which may watch other tenants' hosts too: debug() lists this tenant's.
-  const watch = () => ({
-    debug: async () => {
-      const d = await env.HOST_WATCH.getByName(watchShardName(`${t.tenant.id}:${h}`, OPTIONS.shards)).debug();
-      return { ...d, names: d.names.filter((n) => n.startsWith(`${t.tenant.id}:`)) };
-    },
-  });
-  const firing = () => api<{ firing: { rule_id: string }[] }>(t.readKey, 'GET', `/api/v1/alerts?host=${h}`).then((r) => r.body.firing.map((a) => a.rule_id));
-  /** Notices to the webhook that carry a firing alert. */
-  const fired = async () => (await received(path)).filter((r) => (JSON.parse(r.body) as { alerts: { status: string }[] }).alerts.some((a) => a.status === 'firing'));
-  const shard = () => env.HOST_WATCH.getByName(watchShardName(`${t.tenant.id}:${h}`, OPTIONS.shards));
-  return { t, h, host, watch, shard, firing, fired, path, ruleId: rule.body.id };
+  const host = () => env.HOSTS.getByName(`${x.t.tenant.id}:${h}`);
+  const view = shardView(x.t.tenant.id, h, OPTIONS.shards);
+  return { ...x, h, host, watch: () => view, shard: () => view.stub, firing: () => x.firing(h) };
 }
 
-/** Sends one sample and reads frames up to its ack (a woken object greets with `ready` first). */
-async function send(client: StreamClient, h: string, ts: number) {
-  const seq = client.send(batch(h, [sample(ts, 1)]));
-  for (;;) {
-    const f = await client.next();
-    if (f.type === 'ready') continue;
-    expect(f).toMatchObject({ type: 'ack', seq });
-    return f;
-  }
-}
+const send = sendAck;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
