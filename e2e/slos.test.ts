@@ -74,7 +74,7 @@ describe('SLO and alert dashboard', () => {
     await shot('slo-02-slos');
     await row.getByRole('link', { name: 'Pay availability' }).click();
     await page.locator('[data-chart="slo"]').waitFor({ timeout: 10_000 });
-    expect(Number(await page.locator('[data-chart="slo"]').getAttribute('data-points'))).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await page.locator('[data-chart="slo"]').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(await page.locator('[data-slo-status]').getAttribute('data-slo-status')).toBe('exhausted');
     await shot('slo-03-slo-page');
   });

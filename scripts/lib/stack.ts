@@ -114,6 +114,36 @@ export async function waitForHealth(url: string, child: ChildProcess, timeoutMs 
   throw new Error(`the worker did not become healthy within ${timeoutMs / 1000} s: ${last}`);
 }
 
+/** The last lines of a log file ("(no log)" when there is none). */
+function logTail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') || '(empty log)';
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Stops a detached child and its process group (wrangler and its workerd): TERM, then KILL after 5 s. */
+function stopGroup(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      resolve();
+    }
+    setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      resolve();
+    }, 5000).unref();
+  });
+}
+
 export function bin(name: string): string {
   return path.join(ROOT, 'node_modules', '.bin', name);
 }
@@ -164,72 +194,73 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await preparePlatformAssets(); // Swagger UI for /api/docs and _headers (scripts/lib/platform-assets.ts)
     }
     opts.signal?.throwIfAborted();
-    const port = opts.port ?? (await freePort());
-    const url = `http://127.0.0.1:${port}`;
-    opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
-    const child = spawn(
-      bin('wrangler'),
-      [
-        'dev',
-        '--port', String(port),
-        '--ip', '127.0.0.1',
-        '--persist-to', path.join(opts.dataDir, 'wrangler'),
-        '--var', `DATABASE_URL:${pgRun.url}`,
-        '--var', `PG_WS_PROXY:${shim.proxy}`,
-        '--var', 'ENVIRONMENT:development',
-        '--var', `RESEND_BASE_URL:${mail.url}`,
-        '--var', 'RESEND_API_KEY:re_local_catcher',
-        '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
-        ...(opts.anomalyWarmupMinutes ? ['--var', `ANOMALY_WARMUP_MINUTES:${opts.anomalyWarmupMinutes}`] : []),
-        '--var', `COST_COUNTERS:${opts.costCounters ? 'on' : 'off'}`,
-        '--show-interactive-dev-session=false',
-        // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
-        '--log-level', opts.runtimeUrl ? 'debug' : 'warn',
-      ],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // X_LOCAL_OBSERVABILITY: wrangler's local trace collector takes a tail event stream of
-        // every invocation; measured, 14 % of workerd's CPU at 200 req/s (docs/performance.md).
-        // Production logs leave the isolate for free. Set it to true to use the local explorer's traces.
-        env: { X_LOCAL_OBSERVABILITY: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false' },
-        detached: true,
-      },
-    );
-    const logFile = fs.createWriteStream(path.join(opts.dataDir, 'wrangler.log'));
-    child.stdout!.pipe(logFile);
-    child.stderr!.pipe(logFile);
-    let runtimeUrl: string | null = null;
-    if (opts.runtimeUrl) {
-      for (const stream of [child.stdout!, child.stderr!]) {
-        let seen = ''; // per stream, so the other's chunks cannot split a line
-        stream.on('data', (chunk: Buffer) => {
-          seen = (seen + chunk.toString()).slice(-8192);
-          runtimeUrl = runtimeUrlFrom(seen) ?? runtimeUrl;
-        });
+    const wranglerLog = path.join(opts.dataDir, 'wrangler.log');
+    const launch = (port: number) => {
+      const url = `http://127.0.0.1:${port}`;
+      opts.log(`Starting the worker and its Durable Objects in local workerd on ${url}`);
+      const child = spawn(
+        bin('wrangler'),
+        [
+          'dev',
+          '--port', String(port),
+          '--ip', '127.0.0.1',
+          '--persist-to', path.join(opts.dataDir, 'wrangler'),
+          '--var', `DATABASE_URL:${pgRun.url}`,
+          '--var', `PG_WS_PROXY:${shim.proxy}`,
+          '--var', 'ENVIRONMENT:development',
+          '--var', `RESEND_BASE_URL:${mail.url}`,
+          '--var', 'RESEND_API_KEY:re_local_catcher',
+          '--var', `RATE_LIMITS:${opts.rateLimits === false ? 'off' : 'on'}`,
+          ...(opts.anomalyWarmupMinutes ? ['--var', `ANOMALY_WARMUP_MINUTES:${opts.anomalyWarmupMinutes}`] : []),
+          '--var', `COST_COUNTERS:${opts.costCounters ? 'on' : 'off'}`,
+          '--show-interactive-dev-session=false',
+          // wrangler names the runtime's address only in its debug log (the proxy's reloadComplete).
+          '--log-level', opts.runtimeUrl ? 'debug' : 'warn',
+        ],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          // X_LOCAL_OBSERVABILITY: wrangler's local trace collector takes a tail event stream of
+          // every invocation; measured, 14 % of workerd's CPU at 200 req/s (docs/performance.md).
+          // Production logs leave the isolate for free. Set it to true to use the local explorer's traces.
+          env: { X_LOCAL_OBSERVABILITY: 'false', ...process.env, WRANGLER_SEND_METRICS: 'false' },
+          detached: true,
+        },
+      );
+      // Appended, so a failed start's log stays beside the next try's.
+      const logFile = fs.createWriteStream(wranglerLog, { flags: 'a' });
+      child.stdout!.pipe(logFile);
+      child.stderr!.pipe(logFile);
+      const found = { runtimeUrl: null as string | null };
+      if (opts.runtimeUrl) {
+        for (const stream of [child.stdout!, child.stderr!]) {
+          let seen = ''; // per stream, so the other's chunks cannot split a line
+          stream.on('data', (chunk: Buffer) => {
+            seen = (seen + chunk.toString()).slice(-8192);
+            found.runtimeUrl = runtimeUrlFrom(seen) ?? found.runtimeUrl;
+          });
+        }
+      }
+      part('the worker and its Durable Objects (wrangler dev)', () => stopGroup(child));
+      return { url, child, found };
+    };
+    // A wrangler dev that exits while starting (seen in CI, once in a few dozen starts: a port
+    // taken between freePort and its bind, say) is tried again on a new port, its log shown.
+    let run = launch(opts.port ?? (await freePort()));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await waitForHealth(run.url, run.child, undefined, opts.signal);
+        if (run.found.runtimeUrl) await waitForHealth(run.found.runtimeUrl, run.child, undefined, opts.signal);
+        break;
+      } catch (err) {
+        const tail = logTail(wranglerLog);
+        if (run.child.exitCode === null || attempt >= 3 || opts.signal?.aborted) throw new Error(`${err instanceof Error ? err.message : String(err)}; the end of ${show(wranglerLog)}:\n${tail}`);
+        opts.log(`wrangler dev exited while starting (try ${attempt} of 3); the end of its log:\n${tail}`);
+        run = launch(opts.port ?? (await freePort()));
       }
     }
-    part('the worker and its Durable Objects (wrangler dev)', () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        try {
-          process.kill(-child.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
-        } catch {
-          resolve();
-        }
-        setTimeout(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-          resolve();
-        }, 5000).unref();
-      }),
-    );
-    await waitForHealth(url, child, undefined, opts.signal);
-    if (runtimeUrl) await waitForHealth(runtimeUrl, child, undefined, opts.signal);
+    const { url } = run;
+    const runtimeUrl = run.found.runtimeUrl;
     opts.log(`Email is caught: links are printed here, messages written to ${show(mailDir)}/`);
     return { url, runtimeUrl, databaseUrl: pgRun.url, pgStats: () => shim.stats(), credentials: { url, ...creds }, mailDir, stop };
   } catch (err) {
