@@ -10,6 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { WebSocket } from 'undici';
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import pg from 'pg';
 import { SERVICE_LIVE_PATH, type ServiceLiveMessage, type SignalsResponse } from '../protocol/apm.ts';
 import { startStack } from '../scripts/lib/stack.ts';
@@ -189,6 +190,11 @@ async function main() {
     const pgBefore = await pgStats();
     // Open loop: a POST every 1/(rate/BATCH) s, round robin over services, at most `concurrency` in flight.
     const interval = (1000 * BATCH) / args.rate;
+    // The client's own event loop (load generator, subscribers and, in this process, the stack's
+    // WebSocket shim to Postgres): its delays are in every figure measured here.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
+    const eluStart = perf.eventLoopUtilization();
     const start = performance.now();
     const startWall = Date.now();
     let inFlight = 0;
@@ -214,6 +220,8 @@ async function main() {
     }
     await Promise.all(pending);
     const elapsed = (performance.now() - start) / 1000;
+    loopDelay.disable();
+    log(`client event loop: ${(100 * perf.eventLoopUtilization(eluStart).utilization).toFixed(0)} % busy, delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`);
     const pgAfter = await pgStats();
     await new Promise((r) => setTimeout(r, 2500)); // the last pushes (at most a second behind)
     const pgSettled = await pgStats(); // rows the drains were still writing at the end
@@ -221,11 +229,20 @@ async function main() {
     // Live: a POST is delivered when a push for its second reports at least its cumulative count.
     const live: number[] = [];
     let undelivered = 0;
+    // A POST is "late" when the first push after it was sent does not carry it: it waits a whole
+    // interval more. Late share ≈ (POST→object + push→subscriber + the pushes' lateness) / 1 s,
+    // and live p99 < 1 s needs it under 1 %. How close before that push late POSTs were sent
+    // (the "late window") is the first two of those delays, seen from the client.
+    const lateWindow: number[] = [];
     for (const p of posts) {
       const hit = (seen.get(`${p.service}|${p.sec}`) ?? []).find((x) => x.requests >= p.cumulative);
       if (hit) live.push(hit.at - p.t0);
       else undelivered++;
+      const first = (pushTimes.get(p.service) ?? []).find((at) => at > p.t0);
+      if (hit && first !== undefined && hit.at > first) lateWindow.push(first - p.t0);
     }
+    lateWindow.sort((a, b) => a - b);
+    log(`late POSTs (missed the first push after them): ${lateWindow.length} of ${posts.length} (${((100 * lateWindow.length) / Math.max(1, posts.length)).toFixed(2)} %), sent p50 ${percentile(lateWindow, 50).toFixed(1)} ms / p90 ${percentile(lateWindow, 90).toFixed(1)} ms before that push arrived`);
     // Lost: acknowledged server spans missing from each service's signals.
     let lost = 0;
     for (const s of services) {
