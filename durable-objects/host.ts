@@ -1,7 +1,7 @@
 // One object per tenant+host (name `<tenant>:<host>`). Holds the live window, writes the raw tier
 // to its SQLite storage, pushes each new sample to WebSocket subscribers, and flushes 1m/5m
 // rollups to Postgres from an alarm every few minutes.
-import type { CollectRequest, HostInfo, Sample } from '../protocol/ingest.ts';
+import type { CollectRequest, Sample } from '../protocol/ingest.ts';
 import type { LiveServerMessage } from '../protocol/live.ts';
 import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
 import type { AlertConfig } from '../worker/db/alerts.ts';
@@ -9,50 +9,20 @@ import { HostAlerts, STALE_MS } from './alerts.ts';
 import type { Rule } from './core/rules.ts';
 import { HostForecasts, type ForecastObservation } from './host-forecasts.ts';
 import { BaseObject } from './base.ts';
-import { floorTo } from './core/aggregate.ts';
 import { LiveWindow } from './core/live.ts';
-import { needsOwnAlarm, watchShardName } from './core/watch-period.ts';
-import { HostWatchObject } from './host-watch.ts';
+import { HostRollups, spread, STREAM_DOWN_SLACK_MS, type HostState } from './host-rollups.ts';
+import { HostWatchLink } from './host-watch-link.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from './live-subscribers.ts';
 import { DEFAULT_STREAM_OPTIONS, IngestStreams, type StreamIdentity, type StreamOptions } from './ingest-stream.ts';
 import type { StreamAck, StreamClientFrame } from '../protocol/ingest-stream.ts';
-import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from './raw-history.ts';
+import { rawHistory, rawHistoryTail, type TailSeries } from './raw-history.ts';
 import { RawStore } from './raw-store.ts';
-import { writeFlush } from './rollup-writer.ts';
 import { costMetering, type CostCounters } from './cost-meter.ts';
-import { withDb } from '../worker/db/client.ts';
 import { rateLimitsOff } from '../worker/ratelimit.ts';
-import { hostObjectName } from '../worker/types.ts';
+
+export { FLUSH_GRACE_MS, FLUSH_PERIOD_MS, STREAM_DOWN_SLACK_MS } from './host-rollups.ts';
 
 const MINUTE = 60_000;
-const FIVE = 5 * MINUTE;
-/** Wait this long after a minute ends before flushing it, for samples still in flight. */
-export const FLUSH_GRACE_MS = 10_000;
-/**
- * Rollups go to Postgres every 5 minutes per host (five 1 m buckets and one 5 m bucket per
- * statement), not every minute: measured, a fleet's per-minute flushes were the largest load on
- * the stack (docs/performance.md). History reads merge the object's unflushed tail, so charts
- * never lag (worker/routes/metrics/history.ts).
- */
-export const FLUSH_PERIOD_MS = 5 * MINUTE;
-/** Plus a per-host offset, so a fleet's objects do not all hit Postgres in the same second. */
-const FLUSH_SPREAD_MS = 120_000;
-
-function spread(name: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return (h >>> 0) % FLUSH_SPREAD_MS;
-}
-/**
- * While an agent's stream is open and a flush alarm is pending, the host-down check waits for
- * that alarm instead of its own (HostAlerts.downSlack): at most one flush period plus its grace
- * and spread after the latest sample, so no extra alarm is armed while samples flow. A closed
- * stream re-arms the exact deadline at once; a stream open but silent (a half-open connection)
- * is caught at the pending flush alarm, then at the exact deadline (docs/alerting.md "Host down").
- */
-export const STREAM_DOWN_SLACK_MS = FLUSH_PERIOD_MS + FLUSH_GRACE_MS + FLUSH_SPREAD_MS;
-/** At most this much raw time per flush, so catching up after an outage stays bounded. */
-const MAX_FLUSH_SPAN = 60 * MINUTE;
 const RETRY_MS = 30_000;
 const LIVE_SPAN = 10 * MINUTE;
 /**
@@ -88,18 +58,6 @@ export interface IngestOptions {
   fromStream?: boolean;
 }
 
-interface State {
-  tenantId: string | null;
-  hostId: string | null;
-  info: HostInfo | null;
-  /** Rollups are written for every minute before this. */
-  flushedUntil: number | null;
-  /** Earliest late sample that arrived after its minute was flushed. */
-  dirtyFrom: number | null;
-  /** The host row in Postgres matches `info`. */
-  registered: boolean;
-}
-
 export class HostObject extends BaseObject<Env> {
   /** WebSocket mode and subscriber cap (partyserver-style class option; tests switch it). */
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
@@ -108,12 +66,12 @@ export class HostObject extends BaseObject<Env> {
 
   private raw!: RawStore;
   private live = new LiveWindow(LIVE_SAMPLES_SPAN, LIVE_SPAN);
-  private state: State = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
+  private state: HostState = { tenantId: null, hostId: null, info: null, flushedUntil: null, dirtyFrom: null, registered: false };
   private alarmAt: number | null = null;
-  /** The host-down watchdog shard registered with since a stream last opened (memory only). */
-  private watchedBy: string | null = null;
-  /** Earliest sample not yet flushed (memory only; rebuilt from the raw tier at start). */
-  private pendingFrom: number | null = null;
+  /** Pending and dirty samples, the flush's due time and the flush (./host-rollups.ts). */
+  private rollups!: HostRollups;
+  /** Registration with the host-down watchdog while a stream is open (./host-watch-link.ts). */
+  private watch!: HostWatchLink;
   private alerts!: HostAlerts;
   private streams!: IngestStreams;
   private sql!: SqlStorage;
@@ -127,12 +85,12 @@ export class HostObject extends BaseObject<Env> {
     sql.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     this.raw = new RawStore(sql);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
-    if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
+    if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as HostState) };
     this.spreadSeals();
     // Rebuild the live window from the raw tier: a restart forgets nothing acknowledged.
     const max = this.raw.maxTs();
     if (max !== null) for (const s of this.raw.range(max - LIVE_SPAN, max + 1)) this.live.add(s);
-    this.pendingFrom = this.raw.nextTs(this.state.flushedUntil ?? 0);
+    this.rollups = new HostRollups(this.raw, { env: () => this.env, state: () => this.state, saveState: () => this.saveState(), lastSeen: () => this.live.lastSeen });
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof HostObject).liveOptions);
     const unlimited = rateLimitsOff(this.env);
@@ -143,8 +101,15 @@ export class HostObject extends BaseObject<Env> {
     const framed = this.streams.lastFrame();
     const lastReceived = stored === null ? framed : framed === null ? stored : Math.max(stored, framed);
     this.alerts = new HostAlerts(sql, this.env, lastReceived, (from, to) => this.raw.range(from, to));
-    this.alerts.downSlack = () => (this.streams.count() > 0 && this.flushDueAt() !== null ? STREAM_DOWN_SLACK_MS : 0);
+    this.alerts.downSlack = () => (this.streams.count() > 0 && this.rollups.dueAt() !== null ? STREAM_DOWN_SLACK_MS : 0);
     if (this.state.tenantId && this.state.info) this.alerts.setIdentity(this.state.tenantId, this.state.info);
+    this.watch = new HostWatchLink({
+      env: () => this.env,
+      identity: () => this.state,
+      alerts: () => this.alerts,
+      streams: () => this.streams,
+      scheduleAlarm: (due) => this.scheduleAlarm([due]),
+    });
     // A new instance with streams still open (woken from hibernation, or restarted): say `ready`
     // again, so each agent re-sends what it holds unconfirmed (anything only in memory is gone).
     this.streams.greetAll(this.durableThrough());
@@ -185,11 +150,7 @@ export class HostObject extends BaseObject<Env> {
     const seenBefore = this.live.lastSeen;
     for (const s of fresh) {
       this.live.add(s);
-      if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
-      if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
-        st.dirtyFrom = s.ts;
-        changed = true;
-      }
+      if (this.rollups.add(s.ts)) changed = true;
     }
     if (changed) this.saveState();
     this.publish(batch.host.id, fresh, seenBefore);
@@ -208,7 +169,7 @@ export class HostObject extends BaseObject<Env> {
   private async onFrame(id: StreamIdentity, frame: StreamClientFrame, now: number): Promise<Omit<StreamAck, 'type' | 'seq'>> {
     // The stream may leave samples in memory until their window ends: the agent keeps them until durableThrough passes.
     const r = await this.ingest(id.tenantId, frame.batch, undefined, now, { durable: false, fromStream: true });
-    if (this.watchedBy !== this.watchShard()) this.watchStream(); // not yet registered, or the shard count changed
+    this.watch.afterFrame(); // not yet registered, or the shard count changed
     let received = -Infinity;
     for (const s of frame.batch.samples) if (s.ts > received) received = s.ts;
     return { accepted: r.accepted, duplicate: r.duplicate, received, durableThrough: r.durableThrough };
@@ -242,60 +203,10 @@ export class HostObject extends BaseObject<Env> {
   }
 
 
-  /** This host's watchdog shard (core/watch-period.ts): changes only when the shard count does. */
-  private watchShard(): string | null {
-    const { tenantId, hostId } = this.state;
-    return tenantId && hostId ? watchShardName(hostObjectName(tenantId, hostId), HostWatchObject.options.shards) : null;
-  }
-
-  /**
-   * Registers this host with its watchdog shard (durable-objects/host-watch.ts), which runs the
-   * host-down check once this host's period while a stream is open: a stream open but silent (a
-   * host that lost power sends no FIN) is caught at `for`. Once per stream spell of this
-   * instance and shard; nothing to do without a host-down rule watching this host.
-   */
-  private watchStream() {
-    const forMs = this.alerts.downForMs();
-    const { tenantId, hostId } = this.state;
-    const shard = this.watchShard();
-    if (forMs === null || !tenantId || !hostId || !shard || this.streams.count() === 0) return;
-    this.watchedBy = shard;
-    this.env.HOST_WATCH.getByName(shard)
-      .watch(hostObjectName(tenantId, hostId), forMs, shard)
-      .catch((err: unknown) => {
-        if (this.watchedBy === shard) this.watchedBy = null; // the next frame tries again
-        console.error(JSON.stringify({ msg: 'host-down watch registration failed', host: hostId, error: String(err) }));
-      });
-  }
-
-  /**
-   * A watchdog shard's tick: the host-down check alone. Answers whether that shard should go on
-   * watching (a stream is open, a host-down rule watches this host, and `shard` is this host's
-   * shard; a shard of an older shard count, or a pre-shard watchdog passing none, gets `false`
-   * and this host registers with its own). When no stream is open the exact deadline is armed
-   * here already. `withinMs`: the next check comes within this long; a deadline before then gets
-   * this host's own alarm, so a silent stream fires at exactly `for` (one setAlarm per silence).
-   */
+  /** A watchdog shard's tick: the host-down check alone; whether that shard should go on watching (./host-watch-link.ts). */
   async watchdogCheck(withinMs = 0, shard?: string): Promise<boolean> {
     if (this.cost) this.cost.requests++;
-    const now = Date.now();
-    // No stream: its close armed the exact deadline already (streamsChanged).
-    if (this.streams.count() === 0 || this.alerts.downForMs() === null) {
-      this.watchedBy = null;
-      return false;
-    }
-    const own = this.watchShard();
-    if (shard !== own) {
-      if (this.watchedBy !== own) this.watchStream();
-      return false;
-    }
-    this.watchedBy = own;
-    if (this.alerts.checkDown(now)) await this.scheduleAlarm([this.alerts.nextDue(now)]); // the notice's retries
-    else {
-      const deadline = this.alerts.downDeadline();
-      if (needsOwnAlarm(deadline, now, withinMs)) await this.scheduleAlarm([deadline]);
-    }
-    return true;
+    return this.watch.check(Date.now(), withinMs, shard);
   }
 
   /** Closes the streams opened with a revoked key (the key route pushes this); returns how many. */
@@ -325,7 +236,7 @@ export class HostObject extends BaseObject<Env> {
    */
   private async streamsChanged(closing?: WebSocket) {
     if (this.streams.count(closing) > 0) return;
-    this.watchedBy = null; // the next stream registers again
+    this.watch.reset(); // the next stream registers again
     await this.scheduleAlarm([this.alerts.nextDue(Date.now())]);
   }
 
@@ -360,21 +271,12 @@ export class HostObject extends BaseObject<Env> {
     if (tenantId && hostId) this.raw.sealDelayMs = spread(`${tenantId}:${hostId}`);
   }
 
-  /** When the next rollup flush is due, or null when nothing waits to be flushed. */
-  private flushDueAt(): number | null {
-    const st = this.state;
-    let base: number | null = st.dirtyFrom;
-    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
-    if (base === null) return null;
-    return floorTo(base, FLUSH_PERIOD_MS) + FLUSH_PERIOD_MS + FLUSH_GRACE_MS + spread(`${st.tenantId}:${st.hostId}`);
-  }
-
   /**
    * Sets the alarm to the earliest of the next flush (unless `withFlush` is false) and `also`,
    * with one setAlarm at most: each is a storage write (docs/scaling.md).
    */
   private async scheduleAlarm(also: (number | null)[], withFlush = true) {
-    let due = withFlush ? this.flushDueAt() : null;
+    let due = withFlush ? this.rollups.dueAt() : null;
     for (const t of also) if (t !== null && (due === null || t < due)) due = t;
     if (due === null) return;
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -396,7 +298,7 @@ export class HostObject extends BaseObject<Env> {
     try {
       // Windows past their end are written (a silent host's last samples become durable here).
       this.raw.seal(now);
-      const due = this.flushDueAt();
+      const due = this.rollups.dueAt();
       if (due !== null && due <= now) {
         const more = await this.flush(now);
         this.raw.prune(now);
@@ -412,28 +314,9 @@ export class HostObject extends BaseObject<Env> {
     await this.scheduleAlarm(also, flushed);
   }
 
-  /**
-   * Writes rollups for complete minutes not yet flushed (and any made dirty by late samples),
-   * recomputed from the raw tier. Returns true when more remains than one flush may carry.
-   */
+  /** Writes the rollups of complete minutes not yet flushed (./host-rollups.ts); true when more remains. */
   async flush(now = Date.now()): Promise<boolean> {
-    const st = this.state;
-    if (!st.tenantId || !st.hostId) return false;
-    const end = floorTo(now - FLUSH_GRACE_MS, MINUTE);
-    const plan = planRawFlush(this.raw, st, end, MAX_FLUSH_SPAN);
-    if (!plan) return false;
-    const { stop, rows1m, rows5m } = plan;
-    const dirtyBefore = st.dirtyFrom;
-    const { tenantId, hostId, info } = st;
-    await withDb(this.env, (db) =>
-      writeFlush(db, { tenantId, hostId, info, lastSeen: this.live.lastSeen, rows1m, rows5m }, now),
-    );
-    st.flushedUntil = Math.max(st.flushedUntil ?? 0, stop);
-    this.pendingFrom = this.raw.nextTs(st.flushedUntil);
-    if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
-    if (info === st.info) st.registered = true;
-    this.saveState();
-    return stop < end;
+    return this.rollups.flush(now);
   }
 
   /** What a draft forecast rule observes now, fitted over the raw tier (POST /api/v1/alerts/rules/preview). */
@@ -476,7 +359,7 @@ export class HostObject extends BaseObject<Env> {
 
   /** A host-down rule added or its `for` changed: tell the watchdog while a stream is open. */
   private configChanged(applied: boolean): boolean {
-    if (applied && this.streams.count() > 0) this.watchStream();
+    if (applied && this.streams.count() > 0) this.watch.register();
     return applied;
   }
 

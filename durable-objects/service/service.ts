@@ -4,12 +4,9 @@
 // a second, and flushes 1 m / 5 m rollups with their sketches to Postgres from an alarm.
 import {
   APM_LIMITS,
-  OTHER_ROUTE,
-  type LiveSecond,
   type RouteRow,
   type ServiceBatch,
   type ServiceIngestResult,
-  type ServiceLiveMessage,
   type SignalPoint,
   type SignalWindows,
 } from '../../protocol/apm.ts';
@@ -18,15 +15,13 @@ import { LIVE_CLOSE } from '../../protocol/live.ts';
 import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
 import { costMetering, type CostCounters } from '../cost-meter.ts';
-import { floorTo } from '../core/aggregate.ts';
-import { PushPacer } from '../core/push-pacer.ts';
-import { rollupEntries } from '../core/service-rollup.ts';
 import { SignalWindow } from '../core/signals.ts';
-import { LatencySketch } from '../core/sketch.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live-subscribers.ts';
 import { ANOMALY_DEFAULTS, type AnomalyOptions } from '../core/anomaly.ts';
 import { ServiceAnomalies } from './anomalies.ts';
 import { BatchStore } from './batch-store.ts';
+import { addHosts, cappedRoute, capRoute } from './caps.ts';
+import { keepBatchesFrom, planServiceFlush, signalsFlushDueAt } from './flush-plan.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
 import type { AlertConfig } from '../../worker/db/alerts.ts';
@@ -36,19 +31,12 @@ import { ServiceAlerts } from './service-alerts.ts';
 import { TraceSampler } from './trace-sampler.ts';
 import type { SamplingDecision, SpanSampling } from '../../protocol/traces.ts';
 import { sloBuckets } from './dashboard-queries.ts';
+import { ServiceLive } from './live.ts';
+import { routeTable, signalBuckets, signalWindows, spark, unflushedTail, type TailRow } from './window-queries.ts';
 import type { Rule } from '../core/rules.ts';
 
 const SEC = 1000;
-const MINUTE = 60_000;
-const FIVE = 5 * MINUTE;
-/** A minute is flushed this long after it ends, for spans still in the SDKs' export queues. */
-export const SERVICE_FLUSH_GRACE_MS = 10_000;
 const RETRY_MS = 30_000;
-/** Batches stay this long past their flush: late spans (accepted for 15 min) recompute a 5 m bucket. */
-const KEEP_BATCHES_MS = APM_LIMITS.acceptPastMs + FIVE;
-const PUSH_INTERVAL_MS = 1000;
-const HELLO_SECONDS = 60;
-const MAX_HOSTS = 20;
 
 interface State {
   tenantId: string | null;
@@ -63,20 +51,8 @@ interface State {
   dirtyFrom: number | null;
 }
 
-export interface TailRow {
-  ts: number;
-  route: string;
-  requests: number;
-  errors: number;
-  sketch: Uint8Array;
-}
-
-const emptyPoint = (ts: number): SignalPoint => ({ ts, requests: 0, errors: 0, p50: null, p95: null, p99: null });
-
-function pointOf(ts: number, requests: number, errors: number, sketch: LatencySketch | undefined): SignalPoint {
-  if (!sketch || sketch.count === 0) return { ts, requests, errors, p50: null, p95: null, p99: null };
-  return { ts, requests, errors, p50: sketch.quantile(0.5), p95: sketch.quantile(0.95), p99: sketch.quantile(0.99) };
-}
+export type { TailRow } from './window-queries.ts';
+export { SERVICE_FLUSH_GRACE_MS } from './flush-plan.ts';
 
 export class ServiceObject extends BaseObject<Env> {
   static liveOptions: LiveOptions = { ...DEFAULT_LIVE_OPTIONS };
@@ -95,22 +71,8 @@ export class ServiceObject extends BaseObject<Env> {
   private alarmAt: number | null = null;
   /** Earliest second (ms) not yet flushed; rebuilt from the store at start. */
   private pendingFrom: number | null = null;
-  /** Seconds changed since the last live push. */
-  private changed = new Set<number>();
-  /** At most one push a second; a held-back change goes out at the mark by a timer (../core/push-pacer.ts). */
-  private pacer = new PushPacer(
-    (now) => {
-      try {
-        return this.push(now);
-      } catch (err) {
-        // From a timer there is no caller to fail; from ingest the batch is already stored.
-        console.error(JSON.stringify({ msg: 'service live push failed', service: this.state.service, error: String(err) }));
-        return false;
-      }
-    },
-    undefined,
-    PUSH_INTERVAL_MS,
-  );
+  /** Changed seconds pushed to subscribers at most once a second (./live.ts). */
+  private live!: ServiceLive;
   private prunedAt = 0;
   /** Service rules and SLOs, evaluated as each batch is stored (./service-alerts.ts). */
   private alerts!: ServiceAlerts;
@@ -144,6 +106,7 @@ export class ServiceObject extends BaseObject<Env> {
     this.alarmAt = await this.ctx.storage.getAlarm();
     this.subscribers = new LiveSubscribers(this.ctx, () => (this.constructor as typeof ServiceObject).liveOptions, LIVE_CLOSE.tooManyServiceSubscribers);
     this.alerts = new ServiceAlerts(sql, this.env, this.window, () => this.anomalies.latest());
+    this.live = new ServiceLive({ window: this.window, subscribers: this.subscribers, anomalies: this.anomalies, alerts: this.alerts, traces: this.traces, service: () => this.state.service });
     if (this.state.tenantId && this.state.service) {
       this.alerts.setIdentity(this.state.tenantId, this.state.service);
       this.alerts.slos.replaySeconds(this.store.range(nowSec - APM_LIMITS.secondsKept, Number.MAX_SAFE_INTEGER), Date.now());
@@ -152,15 +115,6 @@ export class ServiceObject extends BaseObject<Env> {
 
   private saveState() {
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('state', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(this.state));
-  }
-
-  /** The route an entry is counted under: its own while under the cap, else OTHER_ROUTE. */
-  private routeFor(route: string): { route: string; added: boolean } {
-    if (this.routeSet.has(route)) return { route, added: false };
-    if (this.routeSet.size >= APM_LIMITS.maxRoutesPerService) return { route: OTHER_ROUTE, added: false };
-    this.routeSet.add(route);
-    this.state.routes.push(route);
-    return { route, added: true };
   }
 
   /**
@@ -180,7 +134,7 @@ export class ServiceObject extends BaseObject<Env> {
   /** The storage decision for a service's spans of one request (also for spans that are no requests). */
   sampleSpans(tenantId: string, service: string, sampling: SpanSampling, now = Date.now()): SamplingDecision {
     if (this.state.tenantId && (this.state.tenantId !== tenantId || this.state.service !== service)) throw new Error('object identity mismatch');
-    const routeOf = (r: string) => (this.routeSet.has(r) || this.routeSet.size < APM_LIMITS.maxRoutesPerService ? r : OTHER_ROUTE);
+    const routeOf = (r: string) => cappedRoute(this.routeSet, r);
     return this.traces.decide(sampling, now, routeOf);
   }
 
@@ -212,7 +166,7 @@ export class ServiceObject extends BaseObject<Env> {
       return { accepted: 0, duplicate: false };
     }
     const entries = incoming.map((e) => {
-      const r = this.routeFor(e.route);
+      const r = capRoute(this.routeSet, this.state.routes, e.route);
       if (r.added) changed = true;
       return r.route === e.route ? e : { ...e, route: r.route };
     });
@@ -232,7 +186,7 @@ export class ServiceObject extends BaseObject<Env> {
     for (const e of entries) {
       accepted += e.count;
       this.window.add(e.sec, e.route, e.count, e.errors, e.sketch);
-      this.changed.add(e.sec);
+      this.live.mark(e.sec);
       this.anomalies.seen(e.sec * SEC);
       const ms = e.sec * SEC;
       if ((st.flushedUntil === null || ms >= st.flushedUntil) && (this.pendingFrom === null || ms < this.pendingFrom)) this.pendingFrom = ms;
@@ -241,16 +195,12 @@ export class ServiceObject extends BaseObject<Env> {
         changed = true;
       }
     }
-    for (const h of batch.hosts) {
-      if (st.hosts.includes(h) || st.hosts.length >= MAX_HOSTS) continue;
-      st.hosts.push(h);
-      changed = true;
-    }
+    if (addHosts(st.hosts, batch.hosts)) changed = true;
     st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
     if (changed) this.saveState();
     this.scoreAnomalies(now); // before the rules: anomaly rules read the new scores
     this.alertDue = this.alerts.onBatch(now, [...new Set(entries.map((e) => e.route))]);
-    this.maybePush(now);
+    this.live.maybePush(now);
     await this.schedule(now);
     return { accepted, duplicate: false };
   }
@@ -295,11 +245,7 @@ export class ServiceObject extends BaseObject<Env> {
     let changed = !st.tenantId;
     st.tenantId = tenantId;
     st.service = batch.service;
-    for (const h of batch.hosts) {
-      if (st.hosts.includes(h) || st.hosts.length >= MAX_HOSTS) continue;
-      st.hosts.push(h);
-      changed = true;
-    }
+    if (addHosts(st.hosts, batch.hosts)) changed = true;
     st.lastSeen = now;
     if (changed) this.saveState();
     if (r.entries.length) await this.ingest(tenantId, { batchId: `m:${batch.batchId}`, service: batch.service, hosts: [], entries: r.entries, source: 'metrics' }, undefined, now);
@@ -327,79 +273,29 @@ export class ServiceObject extends BaseObject<Env> {
     return this.metrics.debug();
   }
 
-  // ---- live -------------------------------------------------------------------------------
-
-  private liveSecond(sec: number): LiveSecond {
-    const total = this.window.second(sec);
-    const routes = [];
-    for (const route of this.window.routes()) {
-      const r = this.window.second(sec, route);
-      if (r) routes.push({ route, ...pointOf(sec * SEC, r.count, r.errors, r.sketch) });
-    }
-    return { ...(total ? pointOf(sec * SEC, total.count, total.errors, total.sketch) : emptyPoint(sec * SEC)), routes: routes.map(({ ts: _ts, ...rest }) => rest) };
-  }
+  // ---- live (./live.ts) ----------------------------------------------------------------------
 
   windows(now = Date.now()): SignalWindows {
-    const nowSec = Math.floor(now / SEC);
-    return { '1m': this.window.stats(nowSec, 60), '5m': this.window.stats(nowSec, 300), '15m': this.window.stats(nowSec, 900) };
-  }
-
-  private liveSlos(now: number) {
-    return this.alerts.slos.size() ? { slos: this.alerts.slos.statuses(now) } : {};
-  }
-
-  /**
-   * Pushes now if the last push was a second ago or more; else a timer pushes at that mark
-   * (the alarm only when no timer is set, e.g. after a restart).
-   */
-  private maybePush(now: number) {
-    if (this.changed.size === 0) return;
-    if (this.subscribers.count() === 0) {
-      this.changed.clear();
-      this.pacer.cancel();
-      return;
-    }
-    this.pacer.offer(now);
-  }
-
-  /** The pacer's send: false when nothing is waiting or nobody listens (not a push). */
-  private push(now: number): boolean {
-    if (this.changed.size === 0) return false;
-    if (this.subscribers.count() === 0) {
-      this.changed.clear();
-      return false;
-    }
-    const seconds = [...this.changed].sort((a, b) => a - b).map((s) => this.liveSecond(s));
-    this.changed.clear();
-    const msg: ServiceLiveMessage = { type: 'signals', service: this.state.service ?? '', seconds, windows: this.windows(now), anomalies: this.anomalies.live(), exemplars: this.traces.exemplars(floorTo(now, MINUTE) - MINUTE, now + MINUTE), ...this.liveSlos(now) };
-    this.subscribers.broadcast([msg]);
-    return true;
+    return signalWindows(this.window, now);
   }
 
   override async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname !== '/live' || request.headers.get('upgrade')?.toLowerCase() !== 'websocket')
       return new Response('not found', { status: 404 });
     if (!this.state.service) return new Response('unknown service', { status: 404 });
-    const nowSec = Math.floor(Date.now() / SEC);
-    const seconds: LiveSecond[] = [];
-    for (let s = nowSec - HELLO_SECONDS; s <= nowSec; s++) if (this.window.second(s)) seconds.push(this.liveSecond(s));
-    const hello: ServiceLiveMessage = { type: 'hello', service: this.state.service, seconds, windows: this.windows(), anomalies: this.anomalies.live(), exemplars: this.traces.exemplars((nowSec - HELLO_SECONDS) * SEC, (nowSec + 1) * SEC), ...this.liveSlos(Date.now()) };
-    return this.subscribers.accept(hello);
+    return this.subscribers.accept(this.live.hello(this.state.service, Date.now()));
   }
-
 
   // ---- alarm: live pushes held back by the once-a-second limit, and rollup flushes -------------
 
   private flushDueAt(): number | null {
-    let base = this.state.dirtyFrom;
-    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
-    const signals = base === null ? null : floorTo(base, MINUTE) + MINUTE + SERVICE_FLUSH_GRACE_MS;
+    const signals = signalsFlushDueAt(this.state.dirtyFrom, this.pendingFrom);
     const custom = this.metrics.flushDueAt();
     return signals === null ? custom : custom === null ? signals : Math.min(signals, custom);
   }
 
   private async schedule(now: number, at?: number) {
-    const dues = [at ?? null, this.flushDueAt(), this.changed.size && !this.pacer.armed() ? this.pacer.dueAt() : null, this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
+    const dues = [at ?? null, this.flushDueAt(), this.live.alarmDue(), this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
     if (dues.length === 0) return;
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -418,7 +314,7 @@ export class ServiceObject extends BaseObject<Env> {
       return now + RETRY_MS;
     });
     // Through the pacer: an alarm set for a flush or a rule is no reason to push twice in a second.
-    this.maybePush(now);
+    this.live.maybePush(now);
     let retryAt: number | undefined;
     try {
       const due = this.flushDueAt();
@@ -435,17 +331,9 @@ export class ServiceObject extends BaseObject<Env> {
     const st = this.state;
     if (!st.tenantId || !st.service) return;
     await this.metrics.flush(this.env, { tenantId: st.tenantId, service: st.service, lastSeen: st.lastSeen, hosts: st.hosts }, now);
-    const end = floorTo(now - SERVICE_FLUSH_GRACE_MS, MINUTE);
-    let start = this.pendingFrom ?? end;
-    if (st.dirtyFrom !== null) start = Math.min(start, st.dirtyFrom);
-    start = floorTo(start, MINUTE);
-    if (start >= end) return;
-    const first5 = floorTo(start, FIVE);
-    const end5 = floorTo(end, FIVE);
-    const entries = [...this.store.range(first5 / SEC, end / SEC)];
-    const rows1m = rollupEntries(entries, 60, start / SEC, end / SEC);
-    // 5 m buckets touched by this flush and complete by its end.
-    const rows5m = end5 > first5 ? rollupEntries(entries, 300, first5 / SEC, end5 / SEC) : [];
+    const plan = planServiceFlush(this.store, this.pendingFrom, st.dirtyFrom, now);
+    if (!plan) return;
+    const { end, rows1m, rows5m } = plan;
     const dirtyBefore = st.dirtyFrom;
     await withDb(this.env, (db) =>
       writeServiceFlush(db, { tenantId: st.tenantId!, service: st.service!, lastSeen: st.lastSeen, hosts: st.hosts, rows1m, rows5m }, now),
@@ -454,7 +342,7 @@ export class ServiceObject extends BaseObject<Env> {
     if (st.dirtyFrom === dirtyBefore) st.dirtyFrom = null;
     const next = this.store.nextSec(st.flushedUntil / SEC);
     this.pendingFrom = next === null ? null : next * SEC;
-    this.store.prune(Math.floor(Math.min(floorTo(st.flushedUntil, FIVE), now - KEEP_BATCHES_MS) / SEC));
+    this.store.prune(keepBatchesFrom(st.flushedUntil, now));
     this.window.prune(Math.floor(now / SEC));
     this.alerts.slos.prune(now);
     this.saveState();
@@ -466,87 +354,32 @@ export class ServiceObject extends BaseObject<Env> {
   private scoreAnomalies(now: number) {
     const nowSec = Math.floor(now / SEC);
     this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) }, this.state.lastSeen);
-    if (this.anomalies.takeChanged()) this.changed.add(nowSec);
+    if (this.anomalies.takeChanged()) this.live.mark(nowSec);
   }
 
   anomalyPeriods(from: number, to: number) {
     return { periods: this.anomalies.periods(from, to), current: this.anomalies.latest() };
   }
 
-  // ---- queries ------------------------------------------------------------------------------
+  // ---- queries (./window-queries.ts) -----------------------------------------------------------
 
   summary(now = Date.now()) {
-    const nowSec = Math.floor(now / SEC);
-    const spark: number[] = [];
-    for (let m = 14; m >= 0; m--) spark.push(this.window.stats(nowSec - m * 60, 60).rps);
-    return { windows: this.windows(now), spark, hosts: this.state.hosts, lastSeen: this.state.lastSeen, routes: this.state.routes.length };
+    return { windows: this.windows(now), spark: spark(this.window, now), hosts: this.state.hosts, lastSeen: this.state.lastSeen, routes: this.state.routes.length };
   }
 
   /** Per-second tier: buckets of stepMs over [from, to) from the in-memory window. */
   signals(from: number, to: number, stepMs: number, route?: string): SignalPoint[] {
-    const out: SignalPoint[] = [];
-    for (let b = floorTo(from, stepMs); b < to; b += stepMs) {
-      let requests = 0;
-      let errors = 0;
-      const sketch = new LatencySketch();
-      for (let s = Math.ceil(Math.max(b, from) / SEC); s * SEC < Math.min(b + stepMs, to); s++) {
-        const r = this.window.second(s, route);
-        if (!r) continue;
-        requests += r.count;
-        errors += r.errors;
-        sketch.merge(r.sketch);
-      }
-      out.push(pointOf(b, requests, errors, sketch));
-    }
-    return out;
+    return signalBuckets(this.window, from, to, stepMs, route);
   }
 
-  /**
-   * The not-yet-flushed tail for reads on a rollup tier: per bucket of stepMs (and per route when
-   * `byRoute`), counts and the merged sketch's bytes, for the data the tier's Postgres rows do not
-   * hold yet (5 m rows are written only once their bucket is complete). The worker merges these
-   * with the rows of the same buckets.
-   */
+  /** The not-yet-flushed tail for reads on a rollup tier (merged by the worker with the tier's rows). */
   unflushed(from: number, to: number, stepMs: number, tier: '1m' | '5m', opts: { route?: string; byRoute?: boolean } = {}): TailRow[] {
-    const flushed = this.state.flushedUntil ?? 0;
-    const start = Math.max(from, tier === '5m' ? floorTo(flushed, FIVE) : flushed);
-    if (start >= to) return [];
-    const buckets = new Map<string, { ts: number; route: string; requests: number; errors: number; sketch: LatencySketch }>();
-    for (const e of this.store.range(Math.ceil(start / SEC), Math.ceil(to / SEC))) {
-      if (opts.route !== undefined && e.route !== opts.route) continue;
-      const ts = floorTo(e.sec * SEC, stepMs);
-      const route = opts.byRoute ? e.route : (opts.route ?? '');
-      const key = `${ts}\u0000${route}`;
-      let b = buckets.get(key);
-      if (!b) buckets.set(key, (b = { ts, route, requests: 0, errors: 0, sketch: new LatencySketch() }));
-      b.requests += e.count;
-      b.errors += e.errors;
-      b.sketch.mergeWire(e.sketch);
-    }
-    return [...buckets.values()].map((b) => ({ ts: b.ts, route: b.route, requests: b.requests, errors: b.errors, sketch: b.sketch.toBytes() }));
+    return unflushedTail(this.store, this.state.flushedUntil, from, to, stepMs, tier, opts);
   }
 
   /** The per-route table over [from, to) (within the per-second window). */
   routeTable(from: number, to: number): RouteRow[] {
-    const fromSec = Math.ceil(from / SEC);
-    const toSec = Math.ceil(to / SEC);
-    const rows: RouteRow[] = [];
-    for (const route of this.window.routes()) {
-      let requests = 0;
-      let errors = 0;
-      const sketch = new LatencySketch();
-      for (let s = fromSec; s < toSec; s++) {
-        const r = this.window.second(s, route);
-        if (!r) continue;
-        requests += r.count;
-        errors += r.errors;
-        sketch.merge(r.sketch);
-      }
-      if (requests === 0) continue;
-      const p = pointOf(0, requests, errors, sketch);
-      rows.push({ route, requests, errors, errorRate: errors / requests, rps: requests / ((toSec - fromSec) || 1), p50: p.p50, p95: p.p95, p99: p.p99 });
-    }
-    return rows.sort((a, b) => b.requests - a.requests);
+    return routeTable(this.window, from, to);
   }
 
   /** For tests. */
