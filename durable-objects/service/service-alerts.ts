@@ -9,6 +9,7 @@ import type { SignalWindow, WindowStats } from '../core/signals.ts';
 import { AlertEngine, type ConfigOffer } from '../alert-engine.ts';
 import type { AnomalySnapshot } from '../../protocol/anomalies.ts';
 import { parseLabelsKey, type Labels } from '../../protocol/series.ts';
+import { lastBatchReceived } from './batch-store.ts';
 import { DEFAULT_ANOMALY_WINDOW_MS, EVALUATORS, type EvalContext, type Observation } from './evaluators.ts';
 import { ServiceSlos } from './slos.ts';
 
@@ -32,11 +33,7 @@ export class ServiceAlerts extends AlertEngine {
     super(sql, env);
     this.slos = new ServiceSlos(sql);
     // After a restart the alarm's quiet-service checks still know when traffic last came.
-    try {
-      this.lastBatchAt = sql.exec<{ m: number | null }>('SELECT max(received) AS m FROM batches').one().m ?? null;
-    } catch {
-      this.lastBatchAt = null; // no batches table yet
-    }
+    this.lastBatchAt = lastBatchReceived(sql);
   }
 
   protected owns(rule: Rule): boolean {
