@@ -15,7 +15,7 @@ export const newMeter = (): SqlMeter => ({ rowsRead: 0, rowsWritten: 0, statemen
 
 /**
  * A statement's cause: its verb and the table it names, hour tables folded into one (`raw_h*`,
- * `batches_h*`).
+ * `batches_h*`, `metric_batches_h*`).
  * Only the statement text is looked at, never its bindings.
  */
 export function statementCause(query: string): string {
@@ -23,7 +23,7 @@ export function statementCause(query: string): string {
   const m = /^(INSERT OR REPLACE INTO|INSERT OR IGNORE INTO|INSERT INTO|REPLACE INTO|UPDATE|DELETE FROM|CREATE TABLE IF NOT EXISTS|CREATE TABLE|CREATE INDEX IF NOT EXISTS|DROP TABLE IF EXISTS|DROP TABLE|SELECT)\b\s*(\w+)?/i.exec(q);
   if (!m) return q.split(' ')[0]!.toUpperCase();
   const verb = m[1]!.toUpperCase().replace(/ IF (NOT )?EXISTS$/, '').replace(/ INTO$| FROM$/, '');
-  const table = (m[2] ?? '').replace(/^(raw|batches)_h\d+$/, '$1_h*');
+  const table = (m[2] ?? '').replace(/^(raw|batches|metric_batches)_h\d+$/, '$1_h*');
   return `${verb} ${table}`.trim();
 }
 

@@ -25,16 +25,17 @@ import { EMPTY_SOURCES, SignalSources, type SourcesState } from '../core/signal-
 import { LatencySketch } from '../core/sketch.ts';
 import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from '../raw-history.ts';
 import { RawStore } from '../raw-store.ts';
+import { BatchIds } from './batch-ids.ts';
 import { writeServiceMetricsFlush } from './metrics-writer.ts';
 
 const MINUTE = 60_000;
 const GRACE_MS = 10_000;
 const MAX_FLUSH_SPAN_MS = 60 * MINUTE;
-/** A metrics batch id is remembered this long (SDK retries come within seconds to minutes). */
-const KEEP_BATCH_IDS_MS = APM_LIMITS.acceptPastMs + 5 * MINUTE;
+/** A metrics batch id is remembered at least this long (SDK retries come within seconds to minutes). */
+export const KEEP_BATCH_IDS_MS = APM_LIMITS.acceptPastMs + 5 * MINUTE;
 /** A custom series' or metric's last-seen time is rewritten at most this often. */
 const SEEN_EVERY_MS = 3600_000;
-/** Expired batch ids, histogram state and series are deleted at most this often. */
+/** Expired batch ids (their hour tables dropped), histogram state and series go at most this often. */
 const PRUNE_EVERY_MS = 10 * MINUTE;
 
 interface MetricsState {
@@ -62,6 +63,7 @@ type Delta = { hist: HistogramCounts; fromMs: number } | { reject: string } | nu
 
 export class ServiceMetrics {
   private readonly raw: RawStore;
+  private readonly batchIds: BatchIds;
   private state: MetricsState = { sources: EMPTY_SOURCES, flushedUntil: null, dirtyFrom: null };
   private readonly sources: SignalSources;
   private readonly hist = new Map<string, HistState>();
@@ -72,7 +74,7 @@ export class ServiceMetrics {
   private prunedAt = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec('CREATE TABLE IF NOT EXISTS metric_batches (batch_id TEXT PRIMARY KEY, received INTEGER NOT NULL) WITHOUT ROWID');
+    this.batchIds = new BatchIds(sql, KEEP_BATCH_IDS_MS);
     sql.exec('CREATE TABLE IF NOT EXISTS hist_state (key TEXT PRIMARY KEY, start TEXT NOT NULL, time INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID');
     sql.exec('CREATE TABLE IF NOT EXISTS custom_series (key TEXT PRIMARY KEY, seen INTEGER NOT NULL) WITHOUT ROWID');
     sql.exec('CREATE TABLE IF NOT EXISTS custom_catalog (name TEXT PRIMARY KEY, info TEXT NOT NULL, seen INTEGER NOT NULL) WITHOUT ROWID');
@@ -131,8 +133,7 @@ export class ServiceMetrics {
    * the signal entries the caller must store with the span batches before it awaits anything.
    */
   record(batch: ServiceMetricsBatch, now: number): RecordedMetrics | null {
-    if (this.sql.exec('INSERT INTO metric_batches (batch_id, received) VALUES (?, ?) ON CONFLICT (batch_id) DO NOTHING', batch.batchId, now).rowsWritten === 0)
-      return null;
+    if (!this.batchIds.add(batch.batchId, now)) return null;
     const out: RecordedMetrics = { entries: [], requests: 0, ignoredRequests: 0, values: 0, rejected: 0, problem: '' };
     const reject = (why: string) => {
       out.rejected++;
@@ -260,7 +261,7 @@ export class ServiceMetrics {
 
   private prune(now: number) {
     this.raw.prune(now);
-    this.sql.exec('DELETE FROM metric_batches WHERE received < ?', now - KEEP_BATCH_IDS_MS);
+    this.batchIds.prune(now);
     const histEdge = now - APM_METRIC_LIMITS.histogramStateTtlMs;
     for (const [k, h] of this.hist) if (h.time < histEdge) this.hist.delete(k);
     this.sql.exec('DELETE FROM hist_state WHERE time < ?', histEdge);
