@@ -10,6 +10,7 @@
 // so its sender keeps them until then and replays them after an object restart.
 import type { LabelledValue, Sample } from '../protocol/ingest.ts';
 import { labelsKey, type Labels } from '../protocol/series.ts';
+import { hourTables } from './hour-tables.ts';
 import { blockPresence, decodeBlock, encodeBlock, type Block } from './core/raw-codec.ts';
 import { BlockBuilder, blockMetricValues, blockToSamples, forEachSeries, type SeriesRef } from './core/raw-samples.ts';
 
@@ -38,11 +39,8 @@ interface Pending {
   received: number;
 }
 
-const tableName = (table: number) => {
-  // A number from Math.floor of a validated integer timestamp: never text from a request.
-  if (!Number.isSafeInteger(table) || table < 0) throw new Error(`bad raw table index ${table}`);
-  return `raw_h${table}`;
-};
+// The index: Math.floor of a validated integer timestamp, never text from a request.
+const tableName = hourTables('raw_h', 'raw').name;
 
 export class RawStore {
   private readonly ids = new Map<string, number>();

@@ -3,20 +3,11 @@
 // by dropping whole tables: an export costs one row written and no delete (SQLite storage bills
 // rows written, a DROP TABLE none; docs/scaling.md), as the span batches' store does.
 
+import { hourTables } from '../hour-tables.ts';
+
 const HOUR_MS = 3600_000;
-const PREFIX = 'metric_batches_h';
-
-const tableName = (hour: number) => {
-  // Math.floor of a clock reading or a stored integer: never request text.
-  if (!Number.isSafeInteger(hour) || hour < 0) throw new Error(`bad batch id table hour ${hour}`);
-  return `${PREFIX}${hour}`;
-};
-
-/** The hour of a `metric_batches_h<hour>` table name, or null for any other name. */
-const hourOfName = (name: string) => {
-  const hour = Number(name.slice(PREFIX.length));
-  return name.startsWith(PREFIX) && Number.isSafeInteger(hour) && hour >= 0 && tableName(hour) === name ? hour : null;
-};
+const TABLES = hourTables('metric_batches_h', 'batch id');
+const tableName = TABLES.name;
 
 export class BatchIds {
   /** Hours whose tables exist, rebuilt at construction. */
@@ -27,10 +18,7 @@ export class BatchIds {
     private readonly sql: SqlStorage,
     private readonly keepMs: number,
   ) {
-    for (const { name } of sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB '${PREFIX}[0-9]*'`).toArray()) {
-      const hour = hourOfName(name);
-      if (hour !== null) this.tables.add(hour);
-    }
+    for (const hour of TABLES.list(sql)) this.tables.add(hour);
     this.migrateLegacy();
   }
 

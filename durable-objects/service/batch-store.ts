@@ -7,34 +7,23 @@
 // pruning drops whole tables: a batch costs one row written and no index entry or delete (SQLite
 // storage bills rows written, a DROP TABLE none; docs/scaling.md), as the host raw tier does.
 import type { RouteSecondWire } from '../../protocol/apm.ts';
+import { hourTables } from '../hour-tables.ts';
 
 const HOUR_SEC = 3600;
 
-const tableName = (hour: number) => {
-  // A number from Math.floor of an entry's second, or of a stored integer: never request text.
-  if (!Number.isSafeInteger(hour) || hour < 0) throw new Error(`bad batch table hour ${hour}`);
-  return `batches_h${hour}`;
-};
-
-/** The hour of a `batches_h<hour>` table name, or null for any other name. */
-const hourOfName = (name: string) => {
-  const hour = Number(name.slice('batches_h'.length));
-  return name.startsWith('batches_h') && Number.isSafeInteger(hour) && hour >= 0 && tableName(hour) === name ? hour : null;
-};
-
-const HOUR_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'batches_h[0-9]*'";
+const TABLES = hourTables('batches_h', 'batch');
+const tableName = TABLES.name;
 
 /**
  * When the latest stored batch arrived (null without one), read from storage: for ServiceAlerts'
  * quiet-service checks after a restart. Also reads an old `batches` table not yet moved.
  */
 export function lastBatchReceived(sql: SqlStorage): number | null {
-  const names = sql.exec<{ name: string }>(`${HOUR_TABLES} OR (type = 'table' AND name = 'batches')`).toArray();
+  const legacy = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'batches'").one().n > 0;
+  const tables = [...TABLES.list(sql).map(tableName), ...(legacy ? ['batches'] : [])];
   let m: number | null = null;
-  for (const { name } of names) {
-    const hour = hourOfName(name);
-    if (name !== 'batches' && hour === null) continue;
-    const r = sql.exec<{ m: number | null }>(`SELECT max(received) AS m FROM ${hour === null ? 'batches' : tableName(hour)}`).one().m;
+  for (const table of tables) {
+    const r = sql.exec<{ m: number | null }>(`SELECT max(received) AS m FROM ${table}`).one().m;
     if (r != null && (m === null || r > m)) m = r;
   }
   return m;
@@ -51,9 +40,7 @@ export class BatchStore {
   private readonly tables = new Map<number, Table>();
 
   constructor(private readonly sql: SqlStorage) {
-    for (const t of sql.exec<{ name: string }>(HOUR_TABLES).toArray()) {
-      const hour = hourOfName(t.name);
-      if (hour === null) continue;
+    for (const hour of TABLES.list(sql)) {
       const r = sql.exec<{ m: number | null; n: number }>(`SELECT max(sec_max) AS m, count(*) AS n FROM ${tableName(hour)}`).one();
       this.tables.set(hour, { secMax: r.m ?? -Infinity, batches: r.n });
     }
