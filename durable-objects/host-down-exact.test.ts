@@ -5,7 +5,6 @@
 import { env, evictDurableObject } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniq, waitFor } from '../test/alert-helpers.ts';
-import { sample } from '../test/helpers.ts';
 import { connect, type StreamClient } from '../test/stream-client.ts';
 import { hostDownTenant, sendAck, shardView } from '../test/host-down.ts';
 import { DEFAULT_WATCH_OPTIONS, watchPeriod } from './core/watch-period.ts';

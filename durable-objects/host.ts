@@ -6,6 +6,7 @@ import type { LiveServerMessage } from '../protocol/live.ts';
 import type { HistorySeries, HostCurrent } from '../protocol/query.ts';
 import type { AlertConfig } from '../worker/db/alerts.ts';
 import { HostAlerts, STALE_MS } from './alerts.ts';
+import type { ConfigOffer } from './alert-engine.ts';
 import type { Rule } from './core/rules.ts';
 import { HostForecasts, type ForecastObservation } from './host-forecasts.ts';
 import { BaseObject } from './base.ts';
@@ -33,11 +34,6 @@ const LIVE_SPAN = 10 * MINUTE;
 const LIVE_SAMPLES_SPAN = 0;
 
 /** The alert config version the worker knows, and the config itself when the object asked. */
-export interface ConfigOffer {
-  version: number;
-  config?: AlertConfig;
-}
-
 export interface IngestResult {
   accepted: number;
   duplicate: boolean;
@@ -201,7 +197,6 @@ export class HostObject extends BaseObject<Env> {
     if (!this.state.hostId) return new Response('unknown host', { status: 404 });
     return this.subscribers.accept({ type: 'hello', hostId: this.state.hostId, latest: this.live.recent().at(-1) ?? null } satisfies LiveServerMessage);
   }
-
 
   /** A watchdog shard's tick: the host-down check alone; whether that shard should go on watching (./host-watch-link.ts). */
   async watchdogCheck(withinMs = 0, shard?: string): Promise<boolean> {

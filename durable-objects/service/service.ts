@@ -382,13 +382,13 @@ export class ServiceObject extends BaseObject<Env> {
     return routeTable(this.window, from, to);
   }
 
-  /** For tests. */
   /** bench:cost: what this object counted and its database size (null when off). */
   costCounters() {
     if (!this.cost) return null;
     return { ...this.cost, databaseSize: this.ctx.storage.sql.databaseSize };
   }
 
+  /** For tests. */
   stats() {
     return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, routes: this.state.routes, hosts: this.state.hosts };
   }
