@@ -27,6 +27,7 @@ const REFILL_MS = 12_000;
 /** Whose alerts these are: a host (id and display name) or a service (its name). */
 export type Subject = { kind: 'host'; id: string; name: string } | { kind: 'service'; id: string; name: string };
 
+/** The alert config version the worker knows, and the config itself when the object asked. */
 export interface ConfigOffer {
   version: number;
   config?: AlertConfig;

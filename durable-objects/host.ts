@@ -33,7 +33,6 @@ const LIVE_SPAN = 10 * MINUTE;
  */
 const LIVE_SAMPLES_SPAN = 0;
 
-/** The alert config version the worker knows, and the config itself when the object asked. */
 export interface IngestResult {
   accepted: number;
   duplicate: boolean;

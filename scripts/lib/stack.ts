@@ -123,10 +123,20 @@ function logTail(file: string, lines = 30): string {
   }
 }
 
-/** Stops a detached child and its process group (wrangler and its workerd): TERM, then KILL after 5 s. */
+/**
+ * Stops a detached child and its process group (wrangler and its workerd): TERM, then KILL after
+ * 5 s; a leader already gone may leave its workerd behind, which gets KILL at once.
+ */
 function stopGroup(child: ChildProcess): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* the group is gone too */
+      }
+      return resolve();
+    }
     child.once('exit', () => resolve());
     try {
       process.kill(-child.pid!, 'SIGTERM');
@@ -241,12 +251,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           });
         }
       }
-      part('the worker and its Durable Objects (wrangler dev)', () => stopGroup(child));
       return { url, child, found };
     };
+    fs.rmSync(wranglerLog, { force: true }); // this start's tries only (a kept data dir keeps its log)
     // A wrangler dev that exits while starting (seen in CI, once in a few dozen starts: a port
     // taken between freePort and its bind, say) is tried again on a new port, its log shown.
     let run = launch(opts.port ?? (await freePort()));
+    part('the worker and its Durable Objects (wrangler dev)', () => stopGroup(run.child));
     for (let attempt = 1; ; attempt++) {
       try {
         await waitForHealth(run.url, run.child, undefined, opts.signal);
@@ -256,6 +267,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         const tail = logTail(wranglerLog);
         if (run.child.exitCode === null || attempt >= 3 || opts.signal?.aborted) throw new Error(`${err instanceof Error ? err.message : String(err)}; the end of ${show(wranglerLog)}:\n${tail}`);
         opts.log(`wrangler dev exited while starting (try ${attempt} of 3); the end of its log:\n${tail}`);
+        await stopGroup(run.child); // its workerd may outlive it
         run = launch(opts.port ?? (await freePort()));
       }
     }
