@@ -4,6 +4,7 @@
 import type { HostInfo } from '../protocol/ingest.ts';
 import { withDb } from '../worker/db/client.ts';
 import { floorTo } from './core/aggregate.ts';
+import { earliestUnflushed, markDirty, pendingAfter } from './core/flush-marks.ts';
 import { planRawFlush } from './raw-history.ts';
 import type { RawStore } from './raw-store.ts';
 import { writeFlush } from './rollup-writer.ts';
@@ -72,19 +73,14 @@ export class HostRollups {
   /** A new sample: it waits for the flush, or (older than the flushed minutes) makes its minute dirty; true when the state changed. */
   add(ts: number): boolean {
     const st = this.host.state();
-    if ((st.flushedUntil === null || ts >= st.flushedUntil) && (this.pendingFrom === null || ts < this.pendingFrom)) this.pendingFrom = ts;
-    if (st.flushedUntil !== null && ts < st.flushedUntil && (st.dirtyFrom === null || ts < st.dirtyFrom)) {
-      st.dirtyFrom = ts;
-      return true;
-    }
-    return false;
+    this.pendingFrom = pendingAfter(this.pendingFrom, st.flushedUntil, ts);
+    return markDirty(st, ts);
   }
 
   /** When the next rollup flush is due, or null when nothing waits to be flushed. */
   dueAt(): number | null {
     const st = this.host.state();
-    let base: number | null = st.dirtyFrom;
-    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
+    const base = earliestUnflushed(st.dirtyFrom, this.pendingFrom);
     if (base === null) return null;
     return floorTo(base, FLUSH_PERIOD_MS) + FLUSH_PERIOD_MS + FLUSH_GRACE_MS + spread(`${st.tenantId}:${st.hostId}`);
   }

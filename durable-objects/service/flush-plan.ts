@@ -3,6 +3,7 @@
 // its store and flush marks and applies the result (ServiceObject.flush).
 import { APM_LIMITS } from '../../protocol/apm.ts';
 import { floorTo } from '../core/aggregate.ts';
+import { earliestUnflushed } from '../core/flush-marks.ts';
 import { rollupEntries, type ServiceRollupRow } from '../core/service-rollup.ts';
 import type { BatchStore } from './batch-store.ts';
 
@@ -16,8 +17,7 @@ const KEEP_BATCHES_MS = APM_LIMITS.acceptPastMs + FIVE;
 
 /** The signals' next flush: after the minute of the earliest unflushed or dirty second, plus the grace. */
 export function signalsFlushDueAt(dirtyFrom: number | null, pendingFrom: number | null): number | null {
-  let base = dirtyFrom;
-  if (pendingFrom !== null) base = base === null ? pendingFrom : Math.min(base, pendingFrom);
+  const base = earliestUnflushed(dirtyFrom, pendingFrom);
   return base === null ? null : floorTo(base, MINUTE) + MINUTE + SERVICE_FLUSH_GRACE_MS;
 }
 

@@ -22,6 +22,7 @@ import { withDb } from '../../worker/db/client.ts';
 import { floorTo } from '../core/aggregate.ts';
 import { diffHistogram, histogramSketch } from '../core/histogram-signals.ts';
 import { EMPTY_SOURCES, SignalSources, type SourcesState } from '../core/signal-sources.ts';
+import { earliestUnflushed, markDirty, pendingAfter } from '../core/flush-marks.ts';
 import { LatencySketch } from '../core/sketch.ts';
 import { planRawFlush, rawHistory, rawHistoryTail, type TailSeries } from '../raw-history.ts';
 import { RawStore } from '../raw-store.ts';
@@ -171,12 +172,8 @@ export class ServiceMetrics {
     if (samples.length) {
       this.raw.add(samples, now, true); // the batch id is deduplicated above; durable before the answer
       for (const s of samples) {
-        const st = this.state;
-        if ((st.flushedUntil === null || s.ts >= st.flushedUntil) && (this.pendingFrom === null || s.ts < this.pendingFrom)) this.pendingFrom = s.ts;
-        if (st.flushedUntil !== null && s.ts < st.flushedUntil && (st.dirtyFrom === null || s.ts < st.dirtyFrom)) {
-          st.dirtyFrom = s.ts;
-          counted = true; // state to save
-        }
+        this.pendingFrom = pendingAfter(this.pendingFrom, this.state.flushedUntil, s.ts);
+        if (markDirty(this.state, s.ts)) counted = true; // state to save
       }
       const names = new Set(samples.flatMap((s) => Object.keys(s.metrics)));
       for (const info of batch.catalog) if (names.has(info.name)) this.noteMetric(info, now);
@@ -231,8 +228,7 @@ export class ServiceMetrics {
 
   /** When the custom series' next rollup flush is due (a minute after the data's minute ends). */
   flushDueAt(): number | null {
-    let base = this.state.dirtyFrom;
-    if (this.pendingFrom !== null) base = base === null ? this.pendingFrom : Math.min(base, this.pendingFrom);
+    const base = earliestUnflushed(this.state.dirtyFrom, this.pendingFrom);
     return base === null ? null : floorTo(base, MINUTE) + MINUTE + GRACE_MS;
   }
 

@@ -15,6 +15,7 @@ import { LIVE_CLOSE } from '../../protocol/live.ts';
 import { withDb } from '../../worker/db/client.ts';
 import { BaseObject } from '../base.ts';
 import { costMetering, type CostCounters } from '../cost-meter.ts';
+import { markDirty, pendingAfter } from '../core/flush-marks.ts';
 import { SignalWindow } from '../core/signals.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSubscribers, type LiveOptions } from '../live-subscribers.ts';
 import { ANOMALY_DEFAULTS, type AnomalyOptions } from '../core/anomaly.ts';
@@ -189,11 +190,8 @@ export class ServiceObject extends BaseObject<Env> {
       this.live.mark(e.sec);
       this.anomalies.seen(e.sec * SEC);
       const ms = e.sec * SEC;
-      if ((st.flushedUntil === null || ms >= st.flushedUntil) && (this.pendingFrom === null || ms < this.pendingFrom)) this.pendingFrom = ms;
-      if (st.flushedUntil !== null && ms < st.flushedUntil && (st.dirtyFrom === null || ms < st.dirtyFrom)) {
-        st.dirtyFrom = ms;
-        changed = true;
-      }
+      this.pendingFrom = pendingAfter(this.pendingFrom, st.flushedUntil, ms);
+      if (markDirty(st, ms)) changed = true;
     }
     if (addHosts(st.hosts, batch.hosts)) changed = true;
     st.lastSeen = now; // memory and the next state write; flushed to Postgres with the rollups
