@@ -242,7 +242,7 @@ async function main() {
       if (hit && first !== undefined && hit.at > first) lateWindow.push(first - p.t0);
     }
     lateWindow.sort((a, b) => a - b);
-    log(`late POSTs (missed the first push after them): ${lateWindow.length} of ${posts.length} (${((100 * lateWindow.length) / Math.max(1, posts.length)).toFixed(2)} %), sent p50 ${percentile(lateWindow, 50).toFixed(1)} ms / p90 ${percentile(lateWindow, 90).toFixed(1)} ms before that push arrived`);
+    log(`late POSTs (missed the first push after them): ${lateWindow.length} of ${posts.length} (${((100 * lateWindow.length) / Math.max(1, posts.length)).toFixed(2)} %)${lateWindow.length ? `, sent p50 ${percentile(lateWindow, 50).toFixed(1)} ms / p90 ${percentile(lateWindow, 90).toFixed(1)} ms before that push arrived` : ''}`);
     // Lost: acknowledged server spans missing from each service's signals.
     let lost = 0;
     for (const s of services) {
