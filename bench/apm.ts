@@ -9,12 +9,12 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { WebSocket } from 'undici';
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks';
 import pg from 'pg';
-import { SERVICE_LIVE_PATH, type ServiceLiveMessage, type SignalsResponse } from '../protocol/apm.ts';
+import { type SignalsResponse } from '../protocol/apm.ts';
 import { startStack } from '../scripts/lib/stack.ts';
 import { benchDataDir, parseArgs, percentile } from './args.ts';
+import { startLiveWatch } from './lib/live-watch.ts';
 
 const log = (m: string) => console.error(`[bench] ${m}`);
 const BATCH = 512;
@@ -100,7 +100,7 @@ async function main() {
     key = stack.credentials.ingestKey;
     readKey = stack.credentials.readKey;
   }
-  const sockets: WebSocket[] = [];
+  let watch: Awaited<ReturnType<typeof startLiveWatch>> | null = null;
   try {
     const run = `b${process.pid}`;
     const services = Array.from({ length: args.services }, (_, i) => `${run}-svc-${i}`);
@@ -144,32 +144,10 @@ async function main() {
       if (services.every((s) => names.has(s))) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Live arrivals: per service and second, the requests the pushes reported, with arrival times.
-    const seen = new Map<string, { requests: number; at: number }[]>();
-    const pushTimes = new Map<string, number[]>(); // per service: when each signals push arrived
-    await Promise.all(
-      services.map(async (s) => {
-        const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${SERVICE_LIVE_PATH(s)}`, { headers: { authorization: `Bearer ${readKey}` } });
-        sockets.push(ws);
-        await new Promise<void>((resolve, reject) => {
-          ws.addEventListener('message', (e) => {
-            const at = performance.now();
-            const m = JSON.parse(String(e.data)) as ServiceLiveMessage;
-            if (m.type === 'hello') resolve();
-            else if (m.type === 'error') reject(new Error(m.message));
-            else if (m.type === 'signals') {
-              (pushTimes.get(s) ?? pushTimes.set(s, []).get(s)!).push(at);
-              for (const sec of m.seconds) {
-                const k = `${s}|${sec.ts / 1000}`;
-                (seen.get(k) ?? seen.set(k, []).get(k)!).push({ requests: sec.requests, at });
-              }
-            }
-          });
-          ws.addEventListener('error', () => reject(new Error('socket error')));
-        });
-      }),
-    );
-    log(`${sockets.length} live subscribers connected`);
+    // Live arrivals (bench/lib/live-watch.ts, in a thread of its own): per service and second, the
+    // requests the pushes reported, with arrival times; and when each signals push arrived.
+    watch = await startLiveWatch({ url, readKey, services, timeOrigin: performance.timeOrigin });
+    log(`${watch.count} live subscribers connected (in their own thread)`);
     posts.length = 0;
     latencies.length = 0;
     slowAt.length = 0;
@@ -190,8 +168,8 @@ async function main() {
     const pgBefore = await pgStats();
     // Open loop: a POST every 1/(rate/BATCH) s, round robin over services, at most `concurrency` in flight.
     const interval = (1000 * BATCH) / args.rate;
-    // The client's own event loop (load generator, subscribers and, in this process, the stack's
-    // WebSocket shim to Postgres): its delays are in every figure measured here.
+    // The client's own event loop (load generator and, in this process, the stack's shim to
+    // Postgres; the subscribers have their own thread): its delays are in the ingest figures.
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
     const eluStart = perf.eventLoopUtilization();
@@ -224,6 +202,10 @@ async function main() {
     log(`client event loop: ${(100 * perf.eventLoopUtilization(eluStart).utilization).toFixed(0)} % busy, delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`);
     const pgAfter = await pgStats();
     await new Promise((r) => setTimeout(r, 2500)); // the last pushes (at most a second behind)
+    const watched = await watch.stop();
+    watch = null;
+    const seen = new Map(watched.seen);
+    const pushTimes = new Map(watched.pushTimes);
     const pgSettled = await pgStats(); // rows the drains were still writing at the end
 
     // Live: a POST is delivered when a push for its second reports at least its cumulative count.
@@ -234,12 +216,16 @@ async function main() {
     // and live p99 < 1 s needs it under 1 %. How close before that push late POSTs were sent
     // (the "late window") is the first two of those delays, seen from the client.
     const lateWindow: number[] = [];
+    const lateAt: number[] = []; // when each late POST started: spread evenly, or bunched in stalls?
     for (const p of posts) {
       const hit = (seen.get(`${p.service}|${p.sec}`) ?? []).find((x) => x.requests >= p.cumulative);
       if (hit) live.push(hit.at - p.t0);
       else undelivered++;
       const first = (pushTimes.get(p.service) ?? []).find((at) => at > p.t0);
-      if (hit && first !== undefined && hit.at > first) lateWindow.push(first - p.t0);
+      if (hit && first !== undefined && hit.at > first) {
+        lateWindow.push(first - p.t0);
+        lateAt.push(p.t0);
+      }
     }
     lateWindow.sort((a, b) => a - b);
     log(`late POSTs (missed the first push after them): ${lateWindow.length} of ${posts.length} (${((100 * lateWindow.length) / Math.max(1, posts.length)).toFixed(2)} %)${lateWindow.length ? `, sent p50 ${percentile(lateWindow, 50).toFixed(1)} ms / p90 ${percentile(lateWindow, 90).toFixed(1)} ms before that push arrived` : ''}`);
@@ -265,12 +251,18 @@ async function main() {
     const rate = spansAcked / elapsed;
     const slowBySec = new Map<number, number>();
     for (const t of slowAt) slowBySec.set(Math.floor((t - start) / 1000), (slowBySec.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
-    log(`POSTs over 100 ms by second of the run: ${[...slowBySec].map(([sec, n]) => `${sec}s:${n}`).join(' ') || 'none'}`);
+    // With the wall clock's second of the minute: a stall at :00 is the minute's rollup flush.
+    const wallSec = (sec: number) => String(Math.floor((startWall + sec * 1000) / 1000) % 60).padStart(2, '0');
+    log(`POSTs over 100 ms by second of the run: ${[...slowBySec].map(([sec, n]) => `${sec}s(:${wallSec(sec)}):${n}`).join(' ') || 'none'}`);
+    const lateBySec = new Map<number, number>();
+    for (const t of lateAt) lateBySec.set(Math.floor((t - start) / 1000), (lateBySec.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
+    log(`late POSTs by second of the run: ${[...lateBySec].sort((a, b) => a[0] - b[0]).map(([sec, n]) => `${sec}s(:${wallSec(sec)}):${n}`).join(' ') || 'none'}`);
     log(`ingest p50 ${percentile(latencies, 50).toFixed(1)} ms over ${latencies.length} posts; ${failed} failed; ${dropped} not sent; live p50 ${percentile(live, 50).toFixed(0)} ms, ${undelivered} posts' seconds never pushed`);
     console.log(`apm: ${Math.round(rate)} spans/s, ingest p99 ${percentile(latencies, 99).toFixed(1)} ms, live p99 ${percentile(live, 99).toFixed(0)} ms, lost ${lost}`);
     if (lost || failed) process.exitCode = 1;
   } finally {
-    for (const ws of sockets) ws.close();
+    // A failed run's subscribers: closed, what they saw unused.
+    await watch?.stop().catch((err) => console.error(`[bench] closing the live subscribers: ${String(err)}`));
     await stack?.stop();
   }
 }

@@ -6,12 +6,14 @@ class FakeClock implements PacerClock {
   t = 1_000_000;
   /** Timers run this many ms before they are due (a coarse runtime clock). */
   early = 0;
+  /** Per timer, how many ms late it runs (a busy thread); 0 when unset. */
+  late: (() => number) | null = null;
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private ids = 0;
   now = () => this.t;
   setTimeout = (fn: () => void, ms: number) => {
     const id = ++this.ids;
-    this.timers.push({ at: this.t + ms - (ms > this.early ? this.early : 0), fn, id });
+    this.timers.push({ at: this.t + ms - (ms > this.early ? this.early : 0) + (this.late?.() ?? 0), fn, id });
     return id;
   };
   clearTimeout = (h: unknown) => {
@@ -128,5 +130,57 @@ describe('PushPacer', () => {
     clock.advance(2);
     expect(pushes.length).toBe(2);
     expect(pushes[1]! - pushes[0]!).toBe(1000);
+  });
+
+  // Timers late by 0-20 ms (a busy runtime thread), changes every 37 ms for 60 s.
+  const lateCases: { name: string; late: (i: number) => number }[] = [
+    { name: 'always 3 ms late', late: () => 3 },
+    { name: 'late 0-20 ms at random', late: () => Math.floor(Math.random() * 21) },
+    { name: 'late 20 ms, then on time, alternating', late: (i) => (i % 2 ? 0 : 20) },
+  ];
+  for (const c of lateCases) {
+    it(`keeps to the one-second grid when timers run late (${c.name}): no drift, no two pushes within 950 ms`, () => {
+      const { clock, pushes, change } = setup();
+      let n = 0;
+      clock.late = () => c.late(n++);
+      for (let i = 0; i < 1620; i++) {
+        change();
+        clock.advance(37);
+      }
+      const gaps = pushes.slice(1).map((p, i) => p - pushes[i]!);
+      expect(gaps.length).toBeGreaterThan(55);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
+      // Each push is its mark plus this timer's lateness only: the k-th push is at most 20 ms past t0 + k s.
+      pushes.forEach((p, k) => expect(p - (pushes[0]! + k * 1000)).toBeGreaterThanOrEqual(0));
+      pushes.forEach((p, k) => expect(p - (pushes[0]! + k * 1000)).toBeLessThanOrEqual(20));
+    });
+  }
+
+  it('a push more than 50 ms past its mark starts a new grid (never two pushes within 950 ms)', () => {
+    const { clock, pushes, change } = setup();
+    change();
+    clock.advance(10);
+    clock.late = () => 120; // the thread was stuck: the timer set now runs at +1120
+    change(); // held for the mark at +1000
+    clock.advance(2000);
+    clock.late = null;
+    expect(pushes[1]! - pushes[0]!).toBe(1120);
+    change(); // at +2010: the next mark is +2120 (a second after the late push), not +2000
+    expect(pushes.length).toBe(2);
+    clock.advance(110);
+    expect(pushes.length).toBe(3);
+    expect(pushes[2]! - pushes[1]!).toBe(1000);
+  });
+
+  it('data arriving after an idle mark goes out at once and sets the grid from there when more than 50 ms late', () => {
+    const { clock, pushes, change, pacer } = setup();
+    change();
+    clock.advance(1030); // nothing waited at the mark: no timer
+    change(); // 30 ms past the mark: pushed now, grid kept
+    expect(pushes[1]! - pushes[0]!).toBe(1030);
+    expect(pacer.dueAt()).toBe(pushes[0]! + 2000);
+    clock.advance(5000);
+    change(); // long past: pushed now, grid restarts here
+    expect(pacer.dueAt()).toBe(clock.now() + 1000);
   });
 });
