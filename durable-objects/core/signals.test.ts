@@ -214,3 +214,145 @@ describe('SignalWindow pruning', () => {
     }
   });
 });
+
+// aggregate merges whole aligned minutes from cached blocks; it must give what merging every
+// second gives (dyadic latencies below: float sums are exact in any order, so sum compares too).
+describe('SignalWindow minute blocks', () => {
+  const ROUTES = ['/a', '/b', '/c', '/d', '/e'];
+  const WINDOWS = [1, 59, 60, 61, 120, 150, 300, 599, 900];
+  const M = T - (T % 60); // a minute start, for aligned cases
+
+  function bruteForce(w: SignalWindow, nowSec: number, windowSec: number, route?: string) {
+    let count = 0;
+    let errors = 0;
+    const list: LatencySketch[] = [];
+    for (let s = nowSec - windowSec + 1; s <= nowSec; s++) {
+      const rs = w.second(s, route);
+      if (!rs) continue;
+      count += rs.count;
+      errors += rs.errors;
+      list.push(rs.sketch);
+    }
+    return { count, errors, sketch: LatencySketch.mergeAll(list) };
+  }
+
+  function expectSame(w: SignalWindow, nowSec: number, windowSec: number, route?: string) {
+    const want = bruteForce(w, nowSec, windowSec, route);
+    const got = w.aggregate(nowSec, windowSec, route);
+    const where = `now ${nowSec - T}, window ${windowSec}, route ${route}`;
+    expect([got.count, got.errors, got.sketch.toWire()], where).toEqual([want.count, want.errors, want.sketch.toWire()]);
+    const q = (s: LatencySketch, p: number) => (s.count === 0 ? null : s.quantile(p));
+    const st = w.stats(nowSec, windowSec, route);
+    expect([st.requests, st.errors, st.p50, st.p95, st.p99], where).toEqual([want.count, want.errors, q(want.sketch, 0.5), q(want.sketch, 0.95), q(want.sketch, 0.99)]);
+    // A caller adding to the result must not change the window's cached blocks.
+    got.sketch.add(123_456);
+    got.sketch.merge(sk(0.25, 99));
+  }
+
+  /** Every window size, route and end second in [from, to]. */
+  function checkAll(w: SignalWindow, from: number, to: number, seconds = 900) {
+    for (let now = from; now <= to; now++) {
+      for (const windowSec of WINDOWS) {
+        if (windowSec > seconds) continue;
+        for (const route of [undefined, ...ROUTES, OTHER_ROUTE, '/never']) expectSame(w, now, windowSec, route);
+      }
+    }
+  }
+
+  const put = (w: SignalWindow, s: number, route: string, ...values: number[]) => w.add(s, route, values.length + 1, 1, sk(...values));
+
+  it.each<[string, (w: SignalWindow) => void]>([
+    ['an add into a cached minute (its route and the total)', (w) => {
+      for (let s = M - 120; s < M; s++) put(w, s, '/a', 1, 2.5);
+      checkAll(w, M - 2, M);
+      put(w, M - 30, '/a', 700);
+      checkAll(w, M - 2, M);
+      put(w, M - 90, '/b', 0.5, 40); // another route: /a's block stays, the total's goes
+      checkAll(w, M - 2, M);
+    }],
+    ['late adds into old seconds of cached minutes', (w) => {
+      w.prune(M + 600);
+      for (let s = M; s <= M + 600; s += 7) put(w, s, '/c', 8);
+      checkAll(w, M + 598, M + 600);
+      for (const s of [M + 1, M + 59, M + 60, M + 300]) {
+        expect(put(w, s, '/c', 16, 0)).toBe(true);
+        checkAll(w, M + 599, M + 600);
+      }
+    }],
+    ['prune moving the window edge through a minute', (w) => {
+      w.prune(M + 900);
+      for (let s = M + 1; s <= M + 900; s++) put(w, s, s % 2 ? '/a' : '/d', s % 97);
+      checkAll(w, M + 899, M + 900);
+      for (let now = M + 901; now <= M + 1022; now += 3) {
+        w.prune(now);
+        for (const windowSec of WINDOWS) for (const route of [undefined, '/a', '/d']) expectSame(w, now, windowSec, route);
+      }
+    }],
+    ['an add that moves the window end (no prune) past a cached minute', (w) => {
+      for (let s = M; s < M + 120; s++) put(w, s, '/e', 3);
+      checkAll(w, M + 119, M + 119);
+      put(w, M + 900 + 30, '/e', 5); // M .. M + 30 fall out of the window
+      checkAll(w, M + 118, M + 120);
+      checkAll(w, M + 929, M + 931);
+    }],
+    ['empty seconds and minutes, queries past the newest second', (w) => {
+      w.prune(M + 300);
+      put(w, M + 61, '/b', 2);
+      put(w, M + 179, '/b');
+      checkAll(w, M + 170, M + 310);
+    }],
+  ])('%s', (_name, run) => run(new SignalWindow({ seconds: 900 })));
+
+  it.each([
+    [900, 100],
+    [150, 3], // a window that is not whole minutes; routes folding into OTHER_ROUTE
+    [61, 2],
+  ])('matches a per-second merge over a random run (window %i s, %i routes)', (seconds, maxRoutes) => {
+    const r = seededRandom(seconds);
+    const w = new SignalWindow({ seconds, maxRoutes });
+    const pick = <V>(xs: readonly V[]) => xs[Math.floor(r() * xs.length)]!;
+    const dyadic = () => (r() < 0.05 ? 0 : Math.floor(r() * 4000) / 4);
+    let now = T;
+    for (let step = 0; step < 400; step++) {
+      now += r() < 0.05 ? 40 + Math.floor(r() * 200) : Math.floor(r() * 4);
+      if (r() < 0.7) w.prune(now);
+      for (let k = Math.floor(r() * 6); k > 0; k--) {
+        const s = now - Math.floor(r() * (seconds + 20)) + 3; // late, too old, slightly ahead
+        const values = Array.from({ length: Math.floor(r() * 5) }, dyadic);
+        const count = values.length + Math.floor(r() * 2);
+        w.add(s, pick(ROUTES), count, Math.floor(r() * (count + 1)), sk(...values));
+      }
+      // The push's windows every step (so minutes get cached, then hit by adds), and random ones.
+      for (const windowSec of [60, 300, 900]) if (windowSec <= seconds) expectSame(w, now, windowSec);
+      for (let k = 0; k < 6; k++) {
+        const windowSec = Math.min(seconds, pick(WINDOWS));
+        expectSame(w, now - Math.floor(r() * (seconds + 60)) + 5, windowSec, pick([undefined, ...ROUTES, OTHER_ROUTE, '/never']));
+      }
+    }
+  });
+
+  it('sums of arbitrary float latencies differ at most by rounding (blocks add in another order)', () => {
+    const r = seededRandom(11);
+    const w = new SignalWindow({ seconds: 900 });
+    for (let s = M - 899; s <= M; s++) w.add(s, '/a', 3, 0, sk(r() * 300, r() * 300, r() * 300));
+    const want = bruteForce(w, M - 1, 900, '/a').sketch;
+    const got = w.aggregate(M - 1, 900, '/a').sketch;
+    expect(Math.abs(got.sum - want.sum) / want.sum).toBeLessThan(1e-12);
+    expect({ ...got.toWire(), sum: 0 }).toEqual({ ...want.toWire(), sum: 0 });
+  });
+
+  it('keeps at most a block per whole minute of the window for each route with traffic and the total', () => {
+    const w = new SignalWindow({ seconds: 900, maxRoutes: 4 });
+    let route = 0;
+    for (let now = T; now < T + 3600; now++) {
+      w.prune(now);
+      put(w, now, `/r${Math.floor(route++ / 300)}`, 5); // a new route every 5 minutes
+      for (const windowSec of [60, 300, 900]) for (const rt of [undefined, ...w.routes()]) w.stats(now, windowSec, rt);
+    }
+    const minutes = (w as unknown as { minutes: ({ total?: unknown; routes: Map<string, unknown> } | undefined)[] }).minutes;
+    const blocks = minutes.reduce((n, ms) => n + (ms ? ms.routes.size + (ms.total ? 1 : 0) : 0), 0);
+    expect(minutes.length).toBe(16);
+    expect(blocks).toBeLessThanOrEqual(16 * (w.routes().length + 1));
+    for (const ms of minutes) for (const r of ms?.routes.keys() ?? []) expect(w.routes()).toContain(r);
+  });
+});

@@ -31,6 +31,15 @@ interface Slot {
   routes: Map<string, RouteSecond>;
 }
 
+// One minute's seconds merged (the live push's 1m/5m/15m windows merge 1,260 seconds otherwise).
+// Blocks are built lazily by aggregate, dropped by any add into their minute, and used only while
+// all 60 seconds are inside the window.
+interface MinuteSlot {
+  minute: number;
+  total?: RouteSecond;
+  routes: Map<string, RouteSecond>;
+}
+
 export interface SignalWindowOptions {
   /** How many seconds are kept (900 for 15 minutes). */
   seconds: number;
@@ -49,6 +58,8 @@ export class SignalWindow {
   private newest = -Infinity; // newest second accepted
   private clock = -Infinity; // latest nowSec given to prune()
   private readonly lastSeen = new Map<string, number>(); // route -> newest second with traffic
+  // A ring like `slots`: minute m lives in minutes[m mod length] while its minute === m.
+  private readonly minutes: (MinuteSlot | undefined)[];
 
   constructor(opts: SignalWindowOptions) {
     const { seconds, maxRoutes = 100, maxAheadSec = 60 } = opts;
@@ -58,6 +69,8 @@ export class SignalWindow {
     this.maxRoutes = maxRoutes;
     this.maxAheadSec = maxAheadSec;
     this.slots = new Array(seconds);
+    // More slots than minutes a window can hold whole, so two usable minutes never share one.
+    this.minutes = new Array(Math.ceil(seconds / 60) + 1);
   }
 
   /** The newest second of the window: the later of the last prune's nowSec and the newest add. */
@@ -97,6 +110,12 @@ export class SignalWindow {
     slot.total.count += count;
     slot.total.errors += errors;
     slot.total.sketch.merge(sk);
+    // The second changed for its route and so for the total: their minute blocks are stale.
+    const ms = this.minutes[mod(Math.floor(second / 60), this.minutes.length)];
+    if (ms?.minute === Math.floor(second / 60)) {
+      ms.total = undefined;
+      ms.routes.delete(name);
+    }
     if (!(this.lastSeen.get(name)! >= second)) this.lastSeen.set(name, second);
     return true;
   }
@@ -108,7 +127,11 @@ export class SignalWindow {
     return { requests, errors, errorRate: requests > 0 ? errors / requests : 0, rps: requests / windowSec, p50: p(0.5), p95: p(0.95), p99: p(0.99) };
   }
 
-  /** The seconds (nowSec - windowSec, nowSec] merged into one (a 1 m rollup row: toBytes its sketch). */
+  /**
+   * The seconds (nowSec - windowSec, nowSec] merged into one (a 1 m rollup row: toBytes its
+   * sketch). The sketch is always a new object (it may share bins, which are never written in
+   * place), so a caller may add to it without touching the window's cached minutes.
+   */
   aggregate(nowSec: number, windowSec: number, route?: string): RouteSecond {
     if (!Number.isSafeInteger(windowSec) || windowSec < 1 || windowSec > this.seconds) {
       throw new RangeError(`windowSec must be an integer within [1, ${this.seconds}], got ${windowSec}`);
@@ -116,8 +139,17 @@ export class SignalWindow {
     let count = 0;
     let errors = 0;
     const sketches: LatencySketch[] = [];
-    for (let s = nowSec - windowSec + 1; s <= nowSec; s++) {
-      const rs = this.second(s, route);
+    // A route without traffic in the window gets no blocks: the cache stays within lastSeen's routes.
+    const cached = route === undefined || this.lastSeen.has(route);
+    const edge = this.end() - this.seconds;
+    const last = Math.min(nowSec, this.end()); // no second past end() exists yet
+    for (let s = nowSec - windowSec + 1; s <= nowSec; ) {
+      let rs: RouteSecond | undefined;
+      // A whole minute inside both the range and the window: its block instead of its 60 seconds.
+      if (cached && mod(s, 60) === 0 && s > edge && s + 59 <= last) {
+        rs = this.block(s / 60, route);
+        s += 60;
+      } else rs = this.second(s++, route);
       if (!rs) continue;
       count += rs.count;
       errors += rs.errors;
@@ -133,6 +165,29 @@ export class SignalWindow {
     return route === undefined ? slot.total : slot.routes.get(route);
   }
 
+  /** Minute m's merged block for the route (the total without one), built on first use. */
+  private block(m: number, route: string | undefined): RouteSecond {
+    const at = mod(m, this.minutes.length);
+    let ms = this.minutes[at];
+    if (ms?.minute !== m) this.minutes[at] = ms = { minute: m, routes: new Map() };
+    let b = route === undefined ? ms.total : ms.routes.get(route);
+    if (b) return b;
+    let count = 0;
+    let errors = 0;
+    const sketches: LatencySketch[] = [];
+    for (let s = m * 60; s < m * 60 + 60; s++) {
+      const rs = this.second(s, route);
+      if (!rs) continue;
+      count += rs.count;
+      errors += rs.errors;
+      sketches.push(rs.sketch);
+    }
+    b = { count, errors, sketch: LatencySketch.mergeAll(sketches) };
+    if (route === undefined) ms.total = b;
+    else ms.routes.set(route, b);
+    return b;
+  }
+
   /** Routes with traffic in the window, sorted (OTHER_ROUTE among them once routes overflowed). */
   routes(): string[] {
     const edge = this.end() - this.seconds;
@@ -144,7 +199,14 @@ export class SignalWindow {
     if (nowSec > this.clock) this.clock = nowSec;
     const edge = this.end() - this.seconds;
     for (let k = 0; k < this.slots.length; k++) if (this.slots[k] && this.slots[k]!.sec <= edge) this.slots[k] = undefined;
-    for (const [r, s] of this.lastSeen) if (s <= edge) this.lastSeen.delete(r);
+    let gone = false;
+    for (const [r, s] of this.lastSeen) if (s <= edge) gone = this.lastSeen.delete(r);
+    // Minutes with a second out of the window are never used again; a gone route's blocks neither.
+    for (let k = 0; k < this.minutes.length; k++) {
+      const ms = this.minutes[k];
+      if (ms && ms.minute * 60 <= edge) this.minutes[k] = undefined;
+      else if (ms && gone) for (const r of ms.routes.keys()) if (!this.lastSeen.has(r)) ms.routes.delete(r);
+    }
   }
 }
 
