@@ -1,9 +1,10 @@
 // Service rules and SLO burn-rate alerts end to end in workerd: spans in through POST /v1/traces,
 // evaluated by the service object as each batch is stored, notifications out at the recorder
 // (test/recorder.ts) through the same engine, outbox and history as host alerts.
-import { env, evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { api, RECORDER, received, seedAdminTenant, uniq, waitFor, type Received } from '../test/alert-helpers.ts';
+import { restartObject } from '../test/helpers.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../test/otlp.ts';
 import { serviceObjectName } from '../worker/types.ts';
 
@@ -80,11 +81,11 @@ describe('service threshold rules', () => {
     const [first] = await x.got(1);
     expect(payload(first!).alerts[0]).toMatchObject({ status: 'firing', labels: {} });
     expect(payload(first!).alerts[0]!.value).toBeCloseTo(0.5, 9);
-    await evictDurableObject(x.stub());
+    await restartObject(x.stub());
     await x.send(spans(5, { durationMs: 5, status: 500 })); // still firing: within the repeat interval, no notice
     await settle();
     expect(await received(x.path)).toHaveLength(1);
-    await evictDurableObject(x.stub());
+    await restartObject(x.stub());
     await new Promise((r) => setTimeout(r, 2500)); // the errors leave the 2 s window
     await x.send(spans(20, { durationMs: 5 }));
     const all = await x.got(2);
@@ -145,8 +146,8 @@ describe('service threshold rules', () => {
     const ids = payload(fired!).alerts.map((a) => a.id);
     expect(payload(fired!).alerts.map((a) => a.rule.name).sort()).toEqual(['slow held', 'slow route']);
     // No more traffic: at the quiet check (window + 1 s) the route's series has no value and resolves,
-    // and evicting the object first shows it still knows the state after a restart.
-    await evictDurableObject(x.stub());
+    // and a restart first shows the object still knows the state.
+    await restartObject(x.stub());
     await new Promise((r) => setTimeout(r, 3200));
     await runDurableObjectAlarm(x.stub());
     const two = await x.got(2);
@@ -167,7 +168,7 @@ describe('service threshold rules', () => {
     await x.send(spans(10, { durationMs: 5, end: Date.now() }));
     await settle();
     expect(await received(x.path)).toHaveLength(0);
-    await evictDurableObject(x.stub()); // the alarm wakes a fresh object, which still knows when traffic stopped
+    await restartObject(x.stub()); // the alarm wakes a fresh object, which still knows when traffic stopped
     await new Promise((r) => setTimeout(r, 3200));
     await runDurableObjectAlarm(x.stub());
     const [down] = await x.got(1);

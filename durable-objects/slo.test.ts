@@ -1,12 +1,12 @@
 // SLOs end to end in workerd: exact good/total counted from spans (latency thresholds counted in
 // the worker), the status API, restart safety, the live push, and a burn-rate page through the
 // same engine and outbox as every alert.
-import { env, evictDurableObject, SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { SERVICE_LIVE_PATH, type ServiceLiveMessage } from '../protocol/apm.ts';
 import type { SloStatus } from './core/slo.ts';
 import { api, RECORDER, received, seedAdminTenant, uniq, waitFor } from '../test/alert-helpers.ts';
-import { BASE } from '../test/helpers.ts';
+import { BASE, restartObject } from '../test/helpers.ts';
 import { LiveClient } from '../test/live-client.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../test/otlp.ts';
 import { serviceObjectName } from '../worker/types.ts';
@@ -50,7 +50,7 @@ describe('SLOs', () => {
     };
     await waitFor(() => status(t.readKey, avail.id), (s) => s.status === 200 && s.body.total === 140);
     await check();
-    await evictDurableObject(env.SERVICES.getByName(serviceObjectName(t.tenant.id, service)));
+    await restartObject(env.SERVICES.getByName(serviceObjectName(t.tenant.id, service)));
     await check();
     // Another organization sees none of it.
     const b = await tenant();

@@ -1,5 +1,5 @@
 // Helpers for tests that run inside workerd.
-import { env, SELF } from 'cloudflare:test';
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import type { CollectRequest, Sample } from '../protocol/ingest.ts';
 import { withDb } from '../worker/db/client.ts';
 import { createApiKey, createTenant } from '../worker/db/tenants.ts';
@@ -45,4 +45,18 @@ export function post(key: string, body: unknown, init: { headers?: Record<string
 
 export function get(key: string, path: string) {
   return SELF.fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${key}` } });
+}
+
+/**
+ * Ends an object's instance as a deploy or a crash does: its memory and timers are gone, its
+ * storage and alarm stay. For objects that may have a timer pending: evictDurableObject waits for
+ * it (a pending timer keeps an object in memory), and a service object re-scores its anomalies
+ * from a timer for 15 minutes after its last request (docs/anomalies.md). Use a fresh stub after.
+ */
+export async function restartObject(stub: DurableObjectStub): Promise<void> {
+  const ended = await runInDurableObject(stub, (_o, state: DurableObjectState) => state.abort('test: restart')).then(
+    () => false,
+    () => true,
+  );
+  if (!ended) throw new Error('restartObject: the instance did not end');
 }

@@ -1,9 +1,13 @@
 // A service object's anomaly state (docs/anomalies.md): the per-minute baseline (one SQLite row,
 // rewritten once a minute), the latest z-scores (computed at most once a second, from the same
-// window stats as the live push), and the anomaly periods (one row each, kept 30 days) for history.
+// window stats as the live push), the anomaly periods (one row each, kept 30 days) for history,
+// and the in-memory timer that re-scores them while no traffic arrives (../core/silence-timer.ts;
+// the storage alarm is only its backstop for an evicted object: backstopAt).
 import type { AnomalyPeriod, AnomalySignal, AnomalySnapshot, AnomalyWindow, LiveAnomalies } from '../../protocol/anomalies.ts';
 import type { SignalWindows, WindowStats } from '../../protocol/apm.ts';
-import { ANOMALY_DEFAULTS, emptyBaseline, minutesDue, recordMinute, scoreWindows, trackPeriods, type AnomalyOptions, type Baseline, type PeriodState } from '../core/anomaly.ts';
+import { emptyBaseline, minutesDue, recordMinute, scoreWindows, trackPeriods, type AnomalyOptions, type Baseline, type PeriodState } from '../core/anomaly.ts';
+import { SilenceTimer } from '../core/silence-timer.ts';
+import { SERVICE_FLUSH_GRACE_MS } from './flush-plan.ts';
 
 const SEC = 1000;
 /** A minute is recorded this long after it ends (spans still in the SDKs' export queues). */
@@ -14,13 +18,29 @@ export const PERIOD_GAP_MS = 30_000;
 const LIVE_RECENT_MS = 15 * 60_000;
 const KEEP_MS = 30 * 86_400_000;
 const MAX_PERIODS = 5000;
-/** Without traffic, the scores are refreshed this often until the 15 m window is empty. */
+/** Without traffic, the scores are refreshed this often (an in-memory timer) until the 15 m window is empty. */
 export const ANOMALY_TICK_MS = 5_000;
+/**
+ * The storage alarm scores this long after the last request, then this often, for an object
+ * evicted in a silence (its timer lost). A minute and the flush grace: while traffic flows, the
+ * minute's rollup flush (due at most that long after its data) always rings first, and that alarm
+ * re-arms the timer too, so the anomalies add no alarm of their own.
+ */
+export const ANOMALY_BACKSTOP_MS = 60_000 + SERVICE_FLUSH_GRACE_MS;
 const IDLE_AFTER_MS = 15 * 60_000;
 
 interface Stored extends Baseline {
   /** Earliest second (ms) of traffic seen before the first minute was recorded. */
   first: number | null;
+}
+
+/** What the timer needs from the object (./service.ts). */
+export interface AnomalyTicks {
+  /** Scores at `now` and pushes the periods that changed. */
+  work: (now: number) => void;
+  lastSeen: () => number | null;
+  /** For the error log. */
+  service: () => string | null;
 }
 
 export interface AnomalyInputs {
@@ -50,11 +70,27 @@ export class ServiceAnomalies {
   private evaluatedSec = -1;
   /** A period started, grew or ended since takeChanged() was last asked. */
   private changed = false;
+  /** Re-scores without traffic while the object is in memory. */
+  private readonly ticks: SilenceTimer;
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly opts: AnomalyOptions = ANOMALY_DEFAULTS,
+    private readonly opts: AnomalyOptions,
+    src: AnomalyTicks,
   ) {
+    this.ticks = new SilenceTimer(
+      (now) => {
+        try {
+          src.work(now);
+        } catch (err) {
+          // From a timer there is no caller to fail: logged, and the next tick tries again.
+          console.error(JSON.stringify({ msg: 'service anomaly tick failed', service: src.service(), error: String(err) }));
+        }
+        return this.tickAt(now, src.lastSeen());
+      },
+      undefined,
+      ANOMALY_TICK_MS,
+    );
     sql.exec('CREATE TABLE IF NOT EXISTS anomaly_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     sql.exec(`CREATE TABLE IF NOT EXISTS anomaly_periods (
       id INTEGER PRIMARY KEY,
@@ -132,10 +168,36 @@ export class ServiceAnomalies {
     this.recent = this.recent.filter((p) => p.to > now - LIVE_RECENT_MS);
   }
 
-  /** When the alarm should score again without traffic (a drop shows; periods close), or null. */
+  /** When to score again without traffic (a drop shows; periods close), or null. */
   tickAt(now: number, lastSeen: number | null): number | null {
     if (lastSeen === null || (now - lastSeen >= IDLE_AFTER_MS && this.open.length === 0)) return null;
     return now + ANOMALY_TICK_MS;
+  }
+
+  /**
+   * Scored at `now` (a batch, an alarm, a tick) or the object started: the timer scores again
+   * ANOMALY_TICK_MS later while tickAt asks; none is left set when there is nothing to score.
+   */
+  rearm(now: number, lastSeen: number | null) {
+    const at = this.tickAt(now, lastSeen);
+    if (at === null) this.ticks.stop();
+    else this.ticks.arm(now, at);
+  }
+
+  /**
+   * The storage alarm's due for the anomalies: only a backstop for an evicted object (timers are
+   * lost then), ANOMALY_BACKSTOP_MS after the last request, or from `now` once past that; null
+   * when there is nothing to score.
+   */
+  backstopAt(now: number, lastSeen: number | null): number | null {
+    if (lastSeen === null || this.tickAt(now, lastSeen) === null) return null;
+    const at = lastSeen + ANOMALY_BACKSTOP_MS;
+    return at > now ? at : now + ANOMALY_BACKSTOP_MS;
+  }
+
+  /** For tests: the timer's next run (null: none set) and how often it ran. */
+  tickStats() {
+    return { dueAt: this.ticks.dueAt(), armed: this.ticks.armed(), runs: this.ticks.count() };
   }
 
   takeChanged(): boolean {

@@ -95,7 +95,8 @@ export class ServiceObject extends BaseObject<Env> {
     // A shorter warm-up for the browser tests (spans reach only 15 min back); never in production.
     const warmup = this.env.ENVIRONMENT === 'production' ? NaN : Number(this.env.ANOMALY_WARMUP_MINUTES);
     const opts = (this.constructor as typeof ServiceObject).anomalyOptions;
-    this.anomalies = new ServiceAnomalies(sql, Number.isInteger(warmup) && warmup >= 1 ? { ...opts, warmupMinutes: warmup } : opts);
+    const ticks = { work: (now: number) => (this.scoreAnomalies(now), this.live.maybePush(now)), lastSeen: () => this.state.lastSeen, service: () => this.state.service };
+    this.anomalies = new ServiceAnomalies(sql, Number.isInteger(warmup) && warmup >= 1 ? { ...opts, warmupMinutes: warmup } : opts, ticks);
     const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'state'").toArray()[0];
     if (row) this.state = { ...this.state, ...(JSON.parse(row.value) as State) };
     this.routeSet = new Set(this.state.routes);
@@ -112,6 +113,7 @@ export class ServiceObject extends BaseObject<Env> {
       this.alerts.setIdentity(this.state.tenantId, this.state.service);
       this.alerts.slos.replaySeconds(this.store.range(nowSec - APM_LIMITS.secondsKept, Number.MAX_SAFE_INTEGER), Date.now());
     }
+    this.anomalies.rearm(Date.now(), this.state.lastSeen); // a restart within 15 min of traffic goes on scoring
   }
 
   private saveState() {
@@ -284,7 +286,7 @@ export class ServiceObject extends BaseObject<Env> {
     return this.subscribers.accept(this.live.hello(this.state.service, Date.now()));
   }
 
-  // ---- alarm: live pushes held back by the once-a-second limit, and rollup flushes -------------
+  // ---- alarm: held-back live pushes, rollup flushes, rules, the anomaly timer's backstop --------
 
   private flushDueAt(): number | null {
     const signals = signalsFlushDueAt(this.state.dirtyFrom, this.pendingFrom);
@@ -293,7 +295,7 @@ export class ServiceObject extends BaseObject<Env> {
   }
 
   private async schedule(now: number, at?: number) {
-    const dues = [at ?? null, this.flushDueAt(), this.live.alarmDue(), this.alertDue, this.anomalies.tickAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
+    const dues = [at ?? null, this.flushDueAt(), this.live.alarmDue(), this.alertDue, this.anomalies.backstopAt(now, this.state.lastSeen)].filter((d): d is number => d !== null);
     if (dues.length === 0) return;
     const due = Math.max(now, Math.min(...dues));
     if (this.alarmAt !== null && this.alarmAt <= due) return;
@@ -348,11 +350,12 @@ export class ServiceObject extends BaseObject<Env> {
 
   // ---- anomalies (./anomalies.ts) -------------------------------------------------------------
 
-  /** At most once a second; a period that opened, grew or closed is pushed (a changed second or not). */
+  /** At most once a second; a changed period is pushed (a changed second or not); the timer scores again 5 s later. */
   private scoreAnomalies(now: number) {
     const nowSec = Math.floor(now / SEC);
     this.anomalies.evaluate(now, { windows: () => this.windows(now), minute: (m) => this.window.stats(m / SEC + 59, 60) }, this.state.lastSeen);
     if (this.anomalies.takeChanged()) this.live.mark(nowSec);
+    this.anomalies.rearm(now, this.state.lastSeen);
   }
 
   anomalyPeriods(from: number, to: number) {
@@ -388,7 +391,7 @@ export class ServiceObject extends BaseObject<Env> {
 
   /** For tests. */
   stats() {
-    return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, routes: this.state.routes, hosts: this.state.hosts };
+    return { batches: this.store.count(), flushedUntil: this.state.flushedUntil, dirtyFrom: this.state.dirtyFrom, alarmAt: this.alarmAt, flushDueAt: this.flushDueAt(), anomalyTicks: this.anomalies.tickStats(), routes: this.state.routes, hosts: this.state.hosts };
   }
 
   liveStats() {

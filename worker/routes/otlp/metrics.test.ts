@@ -2,14 +2,14 @@
 // from the official SDK (explicit and exponential, delta and cumulative) become golden signals
 // with exact counts and bucket-accurate percentiles; spans and histograms are never counted twice
 // whichever comes first; a restart or a retry never double counts; bad points are rejected.
-import { env, evictDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sample } from '../../../durable-objects/core/seeded.ts';
 import { APM_LIMITS, type RoutesResponse, type SignalsResponse } from '../../../protocol/apm.ts';
 import type { ServiceMetricsList } from '../../../protocol/apm-metrics.ts';
 import { waitFor } from '../../../test/alert-helpers.ts';
-import { get, seedTenant } from '../../../test/helpers.ts';
+import { get, restartObject, seedTenant } from '../../../test/helpers.ts';
 import { otlpTraces, postTraces } from '../../../test/otlp.ts';
 import { jsonGauge, jsonHistogram, jsonMetrics, jsonSum, postMetrics, sdkMetrics, SEMCONV_BOUNDS } from '../../../test/otlp-metrics.ts';
 import { serviceObjectName } from '../../types.ts';
@@ -96,14 +96,14 @@ describe('POST /v1/metrics: duration histograms as golden signals', () => {
     expect(await signals(readKey, 'm-cum')).toEqual({ requests: 85, errors: 30 });
 
     // The object restarts: the last cumulative points come back from its storage.
-    await evictDurableObject(stub(tenant.id, 'm-cum'));
+    await restartObject(stub(tenant.id, 'm-cum'));
     sdk.requests('/a', Array(20).fill(0.03));
     const third = (await sdk.collect()).json;
     expect((await postMetrics(ingestKey, third, { encoding: 'json' })).status).toBe(200);
     expect(await signals(readKey, 'm-cum')).toEqual({ requests: 105, errors: 30 });
     // An SDK retry of the same body, before and after another restart.
     expect((await postMetrics(ingestKey, third, { encoding: 'json' })).status).toBe(200);
-    await evictDurableObject(stub(tenant.id, 'm-cum'));
+    await restartObject(stub(tenant.id, 'm-cum'));
     expect((await postMetrics(ingestKey, third, { encoding: 'json' })).status).toBe(200);
     // An export with nothing new changes nothing.
     expect((await postMetrics(ingestKey, (await sdk.collect()).json, { encoding: 'json' })).status).toBe(200);

@@ -1,11 +1,11 @@
 // POST /v1/traces through the real worker and service objects, and the service query API.
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from 'cloudflare:test';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { APM_LIMITS, OTHER_ROUTE, type RoutesResponse, type ServiceSummary, type SignalsResponse } from '../../../protocol/apm.ts';
 import type { ServiceObject } from '../../../durable-objects/service/service.ts';
 import { waitFor } from '../../../test/alert-helpers.ts';
-import { BASE, get, seedTenant } from '../../../test/helpers.ts';
+import { BASE, get, restartObject, seedTenant } from '../../../test/helpers.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../../../test/otlp.ts';
 import { serviceObjectName } from '../../types.ts';
 
@@ -78,7 +78,7 @@ describe('POST /v1/traces', () => {
     expect((await postTraces(ingestKey, null, { raw: body })).status).toBe(200);
     expect((await postTraces(ingestKey, null, { raw: gzipSync(body), headers: { 'content-encoding': 'gzip' } })).status).toBe(200);
     expect((await signals(readKey, 'retry-svc')).requests).toBe(1);
-    await evictDurableObject(stub(tenant.id, 'retry-svc'));
+    await restartObject(stub(tenant.id, 'retry-svc'));
     expect((await signals(readKey, 'retry-svc')).requests).toBe(1);
     expect((await postTraces(ingestKey, null, { raw: body })).status).toBe(200);
     expect((await signals(readKey, 'retry-svc')).requests).toBe(1);

@@ -2,13 +2,13 @@
 // latency flagged in its live stream and kept as a period in GET /api/v1/services/{service}/anomalies,
 // across an object restart. The warm-up is shortened to 5 minutes here: spans are accepted only
 // 15 minutes into the past, so a test cannot feed the default 20-minute warm-up in one go.
-import { env, evictDurableObject, SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANOMALY_DEFAULTS } from '../../../durable-objects/core/anomaly.ts';
 import { ServiceObject } from '../../../durable-objects/service/service.ts';
 import type { AnomaliesResponse, AnomalySnapshot } from '../../../protocol/anomalies.ts';
 import { SERVICE_LIVE_PATH, type ServiceLiveMessage } from '../../../protocol/apm.ts';
-import { BASE, get, seedTenant } from '../../../test/helpers.ts';
+import { BASE, get, restartObject, seedTenant } from '../../../test/helpers.ts';
 import { LiveClient } from '../../../test/live-client.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../../../test/otlp.ts';
 import { serviceObjectName } from '../../types.ts';
@@ -103,7 +103,7 @@ describe('service anomalies', () => {
     const h = await anomalies(service);
     expect(h.periods.find((p) => p.id === open!.id)).toMatchObject({ signal: 'p50', window: '1m', from: open!.from });
     expect(h.periods.every((p) => ['p50', 'p95', 'p99'].includes(p.signal))).toBe(true);
-    await evictDurableObject(env.SERVICES.getByName(serviceObjectName(t.tenant.id, service)));
+    await restartObject(env.SERVICES.getByName(serviceObjectName(t.tenant.id, service)));
     const after = await anomalies(service);
     expect(after.periods.find((p) => p.id === open!.id)).toMatchObject({ signal: 'p50', window: '1m', from: open!.from });
     // The baseline came back from storage too: the next evaluation is warm, not in warm-up again.
