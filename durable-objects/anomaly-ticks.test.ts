@@ -6,6 +6,7 @@ import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { ServiceObject } from './service/service.ts';
 import { ANOMALY_BACKSTOP_MS, ANOMALY_TICK_MS } from './service/anomalies.ts';
+import { flushSpreadMs } from './service/flush-plan.ts';
 import { restartObject, seedTenant } from '../test/helpers.ts';
 import { otlpTraces, postTraces, type TestSpan } from '../test/otlp.ts';
 import { waitFor } from '../test/alert-helpers.ts';
@@ -24,14 +25,16 @@ describe('anomaly ticks without traffic', () => {
     const current = async () => (await stub().anomalyPeriods(0, 1)).current;
     const rps1m = (s: Awaited<ReturnType<typeof current>>) => s!.scores.find((x) => x.signal === 'rps' && x.window === '1m')!.value!;
 
-    // The minute's rollup flush is the object's other alarm: start where, after the first
-    // (immediate) flush of the history below, the next one (the next minute's :10) is > 24 s away.
-    while (new Date().getUTCSeconds() < 12 || new Date().getUTCSeconds() > 46) await sleep(500);
+    // The minute's rollup flush is the object's other alarm, at :10 plus the object's own offset
+    // (flushSpreadMs): start where the history's flush below is due already and the next one
+    // (the next minute's) is > 24 s away.
+    const spreadSec = Math.ceil(flushSpreadMs(env.SERVICES.idFromName(serviceObjectName(t.tenant.id, service)).toString()) / SEC);
+    while (new Date().getUTCSeconds() < 12 + spreadSec || new Date().getUTCSeconds() > 46) await sleep(500);
 
     // A minute of history (3 req/s) in one request, so seconds leave the 1 m window once traffic stops.
     const t0 = Date.now();
     await send(Array.from({ length: 62 * 3 }, (_, i) => ({ route: '/a', status: 200, durationMs: 10, end: t0 - 62 * SEC + Math.floor(i / 3) * SEC + (i % 3) * 100 })));
-    await waitFor(() => stub().stats(), (s) => s.flushedUntil !== null, 10_000);
+    expect((await waitFor(() => stub().stats(), (s) => s.flushedUntil !== null, 10_000)).flushedUntil).not.toBeNull();
 
     // ~7 s of traffic, a batch every 200 ms: the timer's deadline moves with each; the storage
     // alarm stays the flush's (and the anomalies' backstop is later still).
@@ -43,7 +46,7 @@ describe('anomaly ticks without traffic', () => {
       const at = await alarm();
       expect(at, 'the flush alarm').not.toBeNull();
       expect(at! - Date.now()).toBeGreaterThan(ANOMALY_TICK_MS);
-      expect(at).toBe(s.flushDueAt); // the flush's, not the anomalies' (lastSeen + 70 s is later)
+      expect(at).toBe(s.flushDueAt); // the flush's, not the anomalies' (lastSeen + 90 s is later)
       expect(s.flushDueAt!).toBeLessThan(last + ANOMALY_BACKSTOP_MS);
       expect(s.anomalyTicks.armed).toBe(true);
       expect(s.anomalyTicks.dueAt! - last).toBeGreaterThan(ANOMALY_TICK_MS - 1000); // moved to this batch + 5 s
@@ -75,5 +78,5 @@ describe('anomaly ticks without traffic', () => {
     const rescored = await waitFor(current, (c) => c !== null, ANOMALY_TICK_MS + 3000);
     expect(rescored!.ts).toBeGreaterThan(after!.ts);
     expect(await alarm()).toBe(alarmBefore);
-  }, 90_000);
+  }, 120_000); // up to ~60 s waiting for the start window above
 });

@@ -7,7 +7,7 @@ import type { AnomalyPeriod, AnomalySignal, AnomalySnapshot, AnomalyWindow, Live
 import type { SignalWindows, WindowStats } from '../../protocol/apm.ts';
 import { emptyBaseline, minutesDue, recordMinute, scoreWindows, trackPeriods, type AnomalyOptions, type Baseline, type PeriodState } from '../core/anomaly.ts';
 import { SilenceTimer } from '../core/silence-timer.ts';
-import { SERVICE_FLUSH_GRACE_MS } from './flush-plan.ts';
+import { SERVICE_FLUSH_GRACE_MS, SERVICE_FLUSH_SPREAD_MS } from './flush-plan.ts';
 
 const SEC = 1000;
 /** A minute is recorded this long after it ends (spans still in the SDKs' export queues). */
@@ -22,11 +22,11 @@ const MAX_PERIODS = 5000;
 export const ANOMALY_TICK_MS = 5_000;
 /**
  * The storage alarm scores this long after the last request, then this often, for an object
- * evicted in a silence (its timer lost). A minute and the flush grace: while traffic flows, the
- * minute's rollup flush (due at most that long after its data) always rings first, and that alarm
+ * evicted in a silence (its timer lost). A minute, the flush grace and the flush's spread: while
+ * traffic flows, the minute's rollup flush (due at most that long after its data) always rings first, and that alarm
  * re-arms the timer too, so the anomalies add no alarm of their own.
  */
-export const ANOMALY_BACKSTOP_MS = 60_000 + SERVICE_FLUSH_GRACE_MS;
+export const ANOMALY_BACKSTOP_MS = 60_000 + SERVICE_FLUSH_GRACE_MS + SERVICE_FLUSH_SPREAD_MS;
 const IDLE_AFTER_MS = 15 * 60_000;
 
 interface Stored extends Baseline {

@@ -4,6 +4,7 @@
 import { APM_LIMITS } from '../../protocol/apm.ts';
 import { floorTo } from '../core/aggregate.ts';
 import { earliestUnflushed } from '../core/flush-marks.ts';
+import { traceHash } from '../core/trace-sampling.ts';
 import { rollupEntries, type ServiceRollupRow } from '../core/service-rollup.ts';
 import type { BatchStore } from './batch-store.ts';
 
@@ -12,6 +13,19 @@ const MINUTE = 60_000;
 const FIVE = 5 * MINUTE;
 /** A minute is flushed this long after it ends, for spans still in the SDKs' export queues. */
 export const SERVICE_FLUSH_GRACE_MS = 10_000;
+/**
+ * Each object flushes up to this long after the grace, at an offset of its own: every service
+ * object's rollups otherwise reach Postgres in the same second (:10 of each minute). Measured in
+ * bench:apm, the ten objects' flush at once stalled the local runtime's thread for ~0.4 s (39
+ * POSTs over 100 ms; docs/performance.md); in production it is every tenant's services at once.
+ */
+export const SERVICE_FLUSH_SPREAD_MS = 20_000;
+
+/** An object's flush offset in [0, SERVICE_FLUSH_SPREAD_MS): stable, from its id. */
+export function flushSpreadMs(objectId: string): number {
+  return traceHash(objectId) % SERVICE_FLUSH_SPREAD_MS;
+}
+
 /** Batches stay this long past their flush: late spans (accepted for 15 min) recompute a 5 m bucket. */
 const KEEP_BATCHES_MS = APM_LIMITS.acceptPastMs + FIVE;
 

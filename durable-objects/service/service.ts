@@ -22,7 +22,7 @@ import { ANOMALY_DEFAULTS, type AnomalyOptions } from '../core/anomaly.ts';
 import { ServiceAnomalies } from './anomalies.ts';
 import { BatchStore } from './batch-store.ts';
 import { addHosts, cappedRoute, capRoute } from './caps.ts';
-import { keepBatchesFrom, planServiceFlush, signalsFlushDueAt } from './flush-plan.ts';
+import { flushSpreadMs, keepBatchesFrom, planServiceFlush, signalsFlushDueAt } from './flush-plan.ts';
 import { ServiceMetrics } from './metrics.ts';
 import { writeServiceFlush } from './rollup-writer.ts';
 import type { AlertConfig } from '../../worker/db/alerts.ts';
@@ -288,10 +288,12 @@ export class ServiceObject extends BaseObject<Env> {
 
   // ---- alarm: held-back live pushes, rollup flushes, rules, the anomaly timer's backstop --------
 
+  /** The next rollup flush, at this object's own offset (flush-plan.ts, flushSpreadMs). */
   private flushDueAt(): number | null {
     const signals = signalsFlushDueAt(this.state.dirtyFrom, this.pendingFrom);
     const custom = this.metrics.flushDueAt();
-    return signals === null ? custom : custom === null ? signals : Math.min(signals, custom);
+    const due = signals === null ? custom : custom === null ? signals : Math.min(signals, custom);
+    return due === null ? null : due + flushSpreadMs(this.ctx.id.toString());
   }
 
   private async schedule(now: number, at?: number) {
