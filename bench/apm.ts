@@ -249,14 +249,16 @@ async function main() {
     latencies.sort((a, b) => a - b);
     live.sort((a, b) => a - b);
     const rate = spansAcked / elapsed;
-    const slowBySec = new Map<number, number>();
-    for (const t of slowAt) slowBySec.set(Math.floor((t - start) / 1000), (slowBySec.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
-    // With the wall clock's second of the minute: a stall at :00 is the minute's rollup flush.
-    const wallSec = (sec: number) => String(Math.floor((startWall + sec * 1000) / 1000) % 60).padStart(2, '0');
-    log(`POSTs over 100 ms by second of the run: ${[...slowBySec].map(([sec, n]) => `${sec}s(:${wallSec(sec)}):${n}`).join(' ') || 'none'}`);
-    const lateBySec = new Map<number, number>();
-    for (const t of lateAt) lateBySec.set(Math.floor((t - start) / 1000), (lateBySec.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
-    log(`late POSTs by second of the run: ${[...lateBySec].sort((a, b) => a[0] - b[0]).map(([sec, n]) => `${sec}s(:${wallSec(sec)}):${n}`).join(' ') || 'none'}`);
+    // Per second of the run, with the wall clock's second of the minute beside it (a stall at :10
+    // is the minute's rollup flush): a tail spread over the run, or bunched in a few seconds.
+    const bySecond = (times: number[]) => {
+      const counts = new Map<number, number>();
+      for (const t of times) counts.set(Math.floor((t - start) / 1000), (counts.get(Math.floor((t - start) / 1000)) ?? 0) + 1);
+      const wall = (sec: number) => String(Math.floor((startWall + sec * 1000) / 1000) % 60).padStart(2, '0');
+      return [...counts].sort((a, b) => a[0] - b[0]).map(([sec, n]) => `${sec}s(:${wall(sec)}):${n}`).join(' ') || 'none';
+    };
+    log(`POSTs over 100 ms by second of the run: ${bySecond(slowAt)}`);
+    log(`late POSTs by second of the run: ${bySecond(lateAt)}`);
     log(`ingest p50 ${percentile(latencies, 50).toFixed(1)} ms over ${latencies.length} posts; ${failed} failed; ${dropped} not sent; live p50 ${percentile(live, 50).toFixed(0)} ms, ${undelivered} posts' seconds never pushed`);
     console.log(`apm: ${Math.round(rate)} spans/s, ingest p99 ${percentile(latencies, 99).toFixed(1)} ms, live p99 ${percentile(live, 99).toFixed(0)} ms, lost ${lost}`);
     if (lost || failed) process.exitCode = 1;

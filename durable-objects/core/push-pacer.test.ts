@@ -1,38 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PushPacer, type PacerClock } from './push-pacer.ts';
-
-/** Fake time: timers run when the clock is advanced past them, in order. */
-class FakeClock implements PacerClock {
-  t = 1_000_000;
-  /** Timers run this many ms before they are due (a coarse runtime clock). */
-  early = 0;
-  /** Per timer, how many ms late it runs (a busy thread); 0 when unset. */
-  late: (() => number) | null = null;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms - (ms > this.early ? this.early : 0) + (this.late?.() ?? 0), fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  pending = () => this.timers.length;
-  advance(ms: number) {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-}
+import { PushPacer } from './push-pacer.ts';
+import { FakeClock } from '../../test/fake-clock.ts';
 
 function setup(interval = 1000, early = 0) {
   const clock = new FakeClock();

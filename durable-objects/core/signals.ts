@@ -136,17 +136,21 @@ export class SignalWindow {
     if (!Number.isSafeInteger(windowSec) || windowSec < 1 || windowSec > this.seconds) {
       throw new RangeError(`windowSec must be an integer within [1, ${this.seconds}], got ${windowSec}`);
     }
+    // A route without traffic in the window gets no blocks: the cache stays within lastSeen's routes.
+    return this.merge(nowSec - windowSec + 1, nowSec, route, route === undefined || this.lastSeen.has(route));
+  }
+
+  /** Seconds [from, to] merged; with `blocks`, whole minutes inside the window from their cached blocks. */
+  private merge(from: number, to: number, route: string | undefined, blocks: boolean): RouteSecond {
     let count = 0;
     let errors = 0;
     const sketches: LatencySketch[] = [];
-    // A route without traffic in the window gets no blocks: the cache stays within lastSeen's routes.
-    const cached = route === undefined || this.lastSeen.has(route);
     const edge = this.end() - this.seconds;
-    const last = Math.min(nowSec, this.end()); // no second past end() exists yet
-    for (let s = nowSec - windowSec + 1; s <= nowSec; ) {
+    const last = Math.min(to, this.end()); // no second past end() exists yet
+    for (let s = from; s <= to; ) {
       let rs: RouteSecond | undefined;
       // A whole minute inside both the range and the window: its block instead of its 60 seconds.
-      if (cached && mod(s, 60) === 0 && s > edge && s + 59 <= last) {
+      if (blocks && mod(s, 60) === 0 && s > edge && s + 59 <= last) {
         rs = this.block(s / 60, route);
         s += 60;
       } else rs = this.second(s++, route);
@@ -172,17 +176,7 @@ export class SignalWindow {
     if (ms?.minute !== m) this.minutes[at] = ms = { minute: m, routes: new Map() };
     let b = route === undefined ? ms.total : ms.routes.get(route);
     if (b) return b;
-    let count = 0;
-    let errors = 0;
-    const sketches: LatencySketch[] = [];
-    for (let s = m * 60; s < m * 60 + 60; s++) {
-      const rs = this.second(s, route);
-      if (!rs) continue;
-      count += rs.count;
-      errors += rs.errors;
-      sketches.push(rs.sketch);
-    }
-    b = { count, errors, sketch: LatencySketch.mergeAll(sketches) };
+    b = this.merge(m * 60, m * 60 + 59, route, false);
     if (route === undefined) ms.total = b;
     else ms.routes.set(route, b);
     return b;

@@ -1,40 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PacerClock } from './push-pacer.ts';
+import { FakeClock } from '../../test/fake-clock.ts';
 import { SilenceTimer } from './silence-timer.ts';
-
-/** Fake time: timers run when the clock is advanced past them, in order. */
-class FakeClock implements PacerClock {
-  readonly origin = 1_000_000;
-  t = this.origin;
-  /** Timers run this many ms before they are due (a coarse runtime clock). */
-  early = 0;
-  sets = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.sets++;
-    this.timers.push({ at: this.t + ms - (ms > this.early ? this.early : 0), fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  pending = () => this.timers.length;
-  advance(ms: number) {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-}
 
 const TICK = 5000;
 const IDLE = 60_000; // the work stops asking this long after the last arm (the object's 15 min)

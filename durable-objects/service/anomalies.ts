@@ -23,8 +23,8 @@ export const ANOMALY_TICK_MS = 5_000;
 /**
  * The storage alarm scores this long after the last request, then this often, for an object
  * evicted in a silence (its timer lost). A minute, the flush grace and the flush's spread: while
- * traffic flows, the minute's rollup flush (due at most that long after its data) always rings first, and that alarm
- * re-arms the timer too, so the anomalies add no alarm of their own.
+ * traffic flows, the minute's rollup flush (due at most that long after its data) always rings
+ * first, and that alarm re-arms the timer too, so the anomalies add no alarm of their own.
  */
 export const ANOMALY_BACKSTOP_MS = 60_000 + SERVICE_FLUSH_GRACE_MS + SERVICE_FLUSH_SPREAD_MS;
 const IDLE_AFTER_MS = 15 * 60_000;

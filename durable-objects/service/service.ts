@@ -70,6 +70,8 @@ export class ServiceObject extends BaseObject<Env> {
   private state: State = { tenantId: null, service: null, routes: [], hosts: [], lastSeen: null, flushedUntil: null, dirtyFrom: null };
   private routeSet = new Set<string>();
   private alarmAt: number | null = null;
+  /** This object's rollup flush offset (flush-plan.ts): its id's hash, computed once. */
+  private readonly flushSpread = flushSpreadMs(this.ctx.id.toString());
   /** Earliest second (ms) not yet flushed; rebuilt from the store at start. */
   private pendingFrom: number | null = null;
   /** Changed seconds pushed to subscribers at most once a second (./live.ts). */
@@ -288,12 +290,12 @@ export class ServiceObject extends BaseObject<Env> {
 
   // ---- alarm: held-back live pushes, rollup flushes, rules, the anomaly timer's backstop --------
 
-  /** The next rollup flush, at this object's own offset (flush-plan.ts, flushSpreadMs). */
+  /** The next rollup flush, at this object's own offset. */
   private flushDueAt(): number | null {
     const signals = signalsFlushDueAt(this.state.dirtyFrom, this.pendingFrom);
     const custom = this.metrics.flushDueAt();
     const due = signals === null ? custom : custom === null ? signals : Math.min(signals, custom);
-    return due === null ? null : due + flushSpreadMs(this.ctx.id.toString());
+    return due === null ? null : due + this.flushSpread;
   }
 
   private async schedule(now: number, at?: number) {
