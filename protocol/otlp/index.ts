@@ -8,17 +8,19 @@ import { decodeMetricsJson } from './json-metrics.ts';
 import { decodeTracesJson } from './json-traces.ts';
 import { decodeLogsProto } from './pb-logs.ts';
 import { decodeMetricsProto } from './pb-metrics.ts';
-import { decodeTracesProto } from './pb-traces.ts';
+import { decodeTracesProto, type TracesDecodeOptions } from './pb-traces.ts';
 import type { OtlpEncoding } from './response.ts';
 import type { LogsRequest, MetricsRequest, TracesRequest } from './types.ts';
 
 export { OtlpDecodeError } from './shared.ts';
 export { encodeExportResponse, encodeStatus, type OtlpEncoding, type OtlpKind } from './response.ts';
 export { validateLogRecord, validateSpan } from './validate.ts';
+export { spanAttributes, type TracesDecodeOptions } from './pb-traces.ts';
 export type * from './types.ts';
 
-export function decodeTraces(body: Uint8Array, encoding: OtlpEncoding): TracesRequest {
-  return encoding === 'json' ? decodeTracesJson(body) : decodeTracesProto(body);
+/** `opts` applies to protobuf; JSON.parse has made every value anyway. */
+export function decodeTraces(body: Uint8Array, encoding: OtlpEncoding, opts?: TracesDecodeOptions): TracesRequest {
+  return encoding === 'json' ? decodeTracesJson(body) : decodeTracesProto(body, opts);
 }
 
 export function decodeMetrics(body: Uint8Array, encoding: OtlpEncoding): MetricsRequest {

@@ -116,6 +116,115 @@ export function readKeyValue(r: Reader, end: number, into: Record<string, AttrVa
   if (v !== undefined) setKey(into, key, v);
 }
 
+/**
+ * Attribute keys to decode now, matched on a KeyValue's key bytes before any string is made
+ * (pb-traces.ts, the deferred span attributes). Keys are ASCII.
+ */
+export class KeyMatcher {
+  private readonly byLength: { bytes: number[]; key: string }[][] = [];
+  constructor(keys: readonly string[]) {
+    for (const key of keys) {
+      const bytes = [...key].map((c) => c.charCodeAt(0));
+      if (bytes.some((b) => b > 0x7f)) throw new Error(`KeyMatcher: "${key}" is not ASCII`);
+      (this.byLength[bytes.length] ??= []).push({ bytes, key });
+    }
+  }
+
+  /** The key whose bytes are buf[start, end), if it is one of the keys. */
+  match(buf: Uint8Array, start: number, end: number): string | undefined {
+    const candidates = this.byLength[end - start];
+    if (candidates === undefined) return undefined;
+    for (const c of candidates) {
+      let i = 0;
+      while (i < c.bytes.length && c.bytes[i] === buf[start + i]) i++;
+      if (i === c.bytes.length) return c.key;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Reads one KeyValue into `into` if its key is one of `keys`; otherwise checks it as
+ * readKeyValue would and makes nothing, and says so (false). A KeyValue readKeyValue refuses is
+ * refused here too, with readKeyValue's own error: the walk below accepts what it accepts.
+ */
+export function readKeyValueIf(r: Reader, end: number, into: Record<string, AttrValue>, keys: KeyMatcher): boolean {
+  const start = r.pos;
+  let keyStart = -1;
+  let keyEnd = -1;
+  try {
+    while (r.pos < end) {
+      const tag = r.tag(end);
+      if (tag === 0x0a) {
+        keyEnd = r.len(end);
+        keyStart = r.pos;
+        r.pos = keyEnd;
+      } else if (tag === 0x12) skipAnyValue(r, r.len(end), 0);
+      else r.other(tag, end, KEY_VALUE);
+    }
+  } catch {
+    // Decoded whole instead: readKeyValue's own error, with its path (or, were the walk ever
+    // stricter than it, the value: an extra key decoded now is harmless).
+    r.pos = start;
+    readKeyValue(r, end, into, 0);
+    return true;
+  }
+  if (keyStart < 0 || keys.match(r.buf, keyStart, keyEnd) === undefined) return false;
+  r.pos = start;
+  readKeyValue(r, end, into, 0);
+  return true;
+}
+
+/** readAnyValue's checks, making no value. */
+function skipAnyValue(r: Reader, end: number, depth: number): void {
+  if (depth > MAX_DEPTH) r.fail(`values nested more than ${MAX_DEPTH} deep`);
+  while (r.pos < end) {
+    const tag = r.tag(end);
+    switch (tag) {
+      case 0x0a:
+      case 0x3a:
+        r.pos = r.len(end);
+        break;
+      case 0x10:
+      case 0x18:
+        r.uint64(end);
+        break;
+      case 0x21:
+        r.double(end);
+        break;
+      case 0x2a: {
+        const e = r.len(end);
+        while (r.pos < e) {
+          const t = r.tag(e);
+          if (t === 0x0a) skipAnyValue(r, r.len(e), depth + 1);
+          else r.other(t, e, VALUES);
+        }
+        break;
+      }
+      case 0x32: {
+        const e = r.len(end);
+        while (r.pos < e) {
+          const t = r.tag(e);
+          if (t === 0x0a) skipKeyValue(r, r.len(e), depth + 1);
+          else r.other(t, e, VALUES);
+        }
+        break;
+      }
+      default:
+        r.other(tag, end, ANY_VALUE);
+    }
+  }
+}
+
+function skipKeyValue(r: Reader, end: number, depth: number): void {
+  while (r.pos < end) {
+    const tag = r.tag(end);
+    if (tag === 0x0a) r.pos = r.len(end);
+    else if (tag === 0x12) skipAnyValue(r, r.len(end), depth);
+    else r.other(tag, end, KEY_VALUE);
+  }
+}
+
 export function newResource(): Resource {
   return { attributes: {}, droppedAttributesCount: 0 };
 }

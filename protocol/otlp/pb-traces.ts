@@ -1,7 +1,7 @@
 // Protobuf ExportTraceServiceRequest -> TracesRequest (field numbers from trace.proto).
-import { readEnvelope, readKeyValue } from './pb-common.ts';
+import { KeyMatcher, readEnvelope, readKeyValue, readKeyValueIf } from './pb-common.ts';
 import { isZeroId, within } from './shared.ts';
-import type { Span, SpanEvent, SpanLink, TracesRequest } from './types.ts';
+import type { Attrs, Span, SpanEvent, SpanLink, TracesRequest } from './types.ts';
 import { fieldName, fields, Reader } from './wire.ts';
 
 const SPAN = fields({
@@ -28,11 +28,49 @@ const STATUS = fields({ 2: ['message', 2], 3: ['code', 0] });
 
 const NAMES = ['resourceSpans', 'scopeSpans', 'spans'] as const;
 
-export function decodeTracesProto(body: Uint8Array): TracesRequest {
-  return readEnvelope(body, NAMES, readSpan) as unknown as TracesRequest;
+export interface TracesDecodeOptions {
+  /**
+   * Span attributes to decode now; the others are checked but made only when spanAttributes()
+   * asks (a span to store). For a route that reads a few keys of every span and stores few
+   * spans: strings and objects made per span were most of the decoder's time and of the
+   * isolate's promoted garbage (docs/performance.md, "Deferred span attributes").
+   */
+  onlyAttributes?: readonly string[];
 }
 
-function readSpan(r: Reader, end: number): Span {
+const matchers = new WeakMap<readonly string[], KeyMatcher>();
+
+export function decodeTracesProto(body: Uint8Array, opts: TracesDecodeOptions = {}): TracesRequest {
+  const only = opts.onlyAttributes;
+  if (!only) return readEnvelope(body, NAMES, (r, end) => readSpan(r, end, null)) as unknown as TracesRequest;
+  let keys = matchers.get(only);
+  if (!keys) matchers.set(only, (keys = new KeyMatcher(only)));
+  return readEnvelope(body, NAMES, (r, end) => readSpan(r, end, keys)) as unknown as TracesRequest;
+}
+
+/**
+ * A span's attributes, all of them: those of a span decoded with onlyAttributes are made now,
+ * from its bytes, as the full decoder would have made them (same order, same caps).
+ */
+export function spanAttributes(s: Span): Attrs {
+  const d = s.deferred;
+  if (!d) return s.attributes;
+  const r = new Reader(d.buf);
+  r.pos = d.start;
+  const attrs: Attrs = {};
+  while (r.pos < d.end) {
+    const tag = r.tag(d.end);
+    if (tag === 0x4a) readKeyValue(r, r.len(d.end), attrs, 0);
+    else r.skip(tag, d.end, 0);
+  }
+  s.attributes = attrs;
+  s.deferred = null;
+  return attrs;
+}
+
+function readSpan(r: Reader, end: number, keys: KeyMatcher | null): Span {
+  const start = r.pos;
+  let deferred = false;
   const s: Span = {
     traceId: '',
     spanId: '',
@@ -80,7 +118,8 @@ function readSpan(r: Reader, end: number): Span {
           s.endTimeUnixNano = r.fixed64(end);
           break;
         case 0x4a:
-          readKeyValue(r, r.len(end), s.attributes, 0);
+          if (keys === null) readKeyValue(r, r.len(end), s.attributes, 0);
+          else if (!readKeyValueIf(r, r.len(end), s.attributes, keys)) deferred = true;
           break;
         case 0x50:
           s.droppedAttributesCount = r.varint(end);
@@ -105,6 +144,7 @@ function readSpan(r: Reader, end: number): Span {
     throw within(e, tag === 0x5a ? `events[${s.events.length}]` : tag === 0x6a ? `links[${s.links.length}]` : fieldName(SPAN, tag));
   }
   if (isZeroId(s.parentSpanId)) s.parentSpanId = '';
+  if (keys !== null) s.deferred = deferred ? { buf: r.buf, start, end } : null;
   return s;
 }
 

@@ -54,6 +54,11 @@ export interface Span {
   links: SpanLink[];
   status: { code: number /* 0 unset, 1 ok, 2 error */; message: string };
   flags: number;
+  /**
+   * Decoded with onlyAttributes (pb-traces.ts): `attributes` holds only those keys, and the
+   * span's bytes are here until spanAttributes() makes the rest. Absent from a full decode.
+   */
+  deferred?: { buf: Uint8Array; start: number; end: number } | null;
 }
 
 export interface ScopeSpans {

@@ -1,8 +1,10 @@
 // Server spans to signals: route naming, error classification and the accept window, in tables.
 import { describe, expect, it } from 'vitest';
 import { APM_LIMITS, UNKNOWN_SERVICE } from '../../protocol/apm.ts';
+import { decodeTraces } from '../../protocol/otlp/index.ts';
+import { pb } from '../../protocol/otlp/test-helpers.ts';
 import type { Span, TracesRequest } from '../../protocol/otlp/types.ts';
-import { aggregateTraces, isError, routeOf, templatePath } from './server-spans.ts';
+import { aggregateTraces, isError, routeOf, SIGNAL_ATTRIBUTES, templatePath } from './server-spans.ts';
 
 describe('routeOf', () => {
   it.each([
@@ -88,6 +90,22 @@ describe('aggregateTraces', () => {
       [now / 1000 + 1, '/a', 1, 0],
     ]);
     expect(b.entries[0]!.sketch.count).toBe(2);
+  });
+
+  it('decoded with only the signal attributes: a server span without http.route is named from its raw path', () => {
+    const kv = (key: string, value: string) => pb.ld(9, [...pb.str(1, key), ...pb.ld(2, pb.str(1, value))]);
+    const server = (id: number, attrs: number[]) =>
+      pb.ld(2, [...pb.ld(1, new Array(16).fill(id)), ...pb.ld(2, new Array(8).fill(id)), ...pb.tag(6, 0), 2, ...pb.fixed64(7, ns(now - 5)), ...pb.fixed64(8, ns(now)), ...attrs]);
+    const body = Uint8Array.from(pb.ld(1, pb.ld(2, [...server(1, [...kv('http.request.method', 'GET'), ...kv('url.path', '/users/123')]), ...server(2, [...kv('url.path', '/r/9'), ...kv('http.route', '/r/{n}'), ...kv('http.request.method', 'GET')])])));
+    const decoded = decodeTraces(body, 'protobuf', { onlyAttributes: SIGNAL_ATTRIBUTES });
+    const [raw, routed] = decoded.resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(raw!.attributes).toStrictEqual({ 'http.request.method': 'GET' });
+    const agg = aggregateTraces(decoded, now);
+    expect(agg.services.get(UNKNOWN_SERVICE)!.entries.map((e) => e.route).sort()).toEqual(['GET /r/{n}', 'GET /users/{id}']);
+    // The route-less span was decoded whole to find its path; the other keeps its path undecoded.
+    expect([raw!.deferred, raw!.attributes['url.path']]).toEqual([null, '/users/123']);
+    expect(routed!.deferred).not.toBeNull();
+    expect(routed!.attributes['url.path']).toBeUndefined();
   });
 
   it('rejects invalid spans and spans outside the accept window, naming the first', () => {

@@ -4,7 +4,7 @@
 // Semantic conventions: https://opentelemetry.io/docs/specs/semconv/http/http-spans/ (stable),
 // with the older names SDKs still send (http.method, http.status_code, http.target).
 import { APM_LIMITS, UNKNOWN_SERVICE, type RouteSecondWire, type ServiceBatch } from '../../protocol/apm.ts';
-import { validateSpan } from '../../protocol/otlp/index.ts';
+import { spanAttributes, validateSpan } from '../../protocol/otlp/index.ts';
 import type { Attrs, AttrValue, Span, TracesRequest } from '../../protocol/otlp/types.ts';
 import { LatencySketch } from '../../durable-objects/core/sketch.ts';
 import { thresholdKey } from '../../durable-objects/core/slo.ts';
@@ -37,6 +37,20 @@ export function templatePath(target: string): string {
     .split('/')
     .map((seg) => (ID_SEGMENT.test(seg) ? '{id}' : seg))
     .join('/');
+}
+
+/**
+ * The span attributes the signals read (routeOf, isError): /v1/traces decodes only these for
+ * every span, and the rest for spans it stores (protocol/otlp/pb-traces.ts, onlyAttributes).
+ * The raw path (url.path, http.target) matters only without http.route, and is unique per
+ * request: a server span without a route is decoded whole instead (routeOfSpan).
+ */
+export const SIGNAL_ATTRIBUTES: readonly string[] = ['http.request.method', 'http.method', 'http.route', 'http.response.status_code', 'http.status_code'];
+
+/** routeOf a server span, whose other attributes may still be undecoded (SIGNAL_ATTRIBUTES). */
+function routeOfSpan(span: Span): string {
+  if (span.deferred && str(span.attributes['http.route']) === undefined) return routeOf(spanAttributes(span));
+  return routeOf(span.attributes);
 }
 
 /**
@@ -178,7 +192,7 @@ export function aggregateTraces(req: TracesRequest, now: number, thresholdsFor: 
           }
         }
         const sec = Math.floor(endMs / 1000);
-        const route = routeOf(span.attributes);
+        const route = routeOfSpan(span);
         let bySec = acc.cells.get(sec);
         if (!bySec) acc.cells.set(sec, (bySec = new Map()));
         let cell = bySec.get(route);

@@ -2,6 +2,7 @@
 // docs/limits.md ("Stored spans") applied: attribute count, key and value lengths, events and
 // links per span, and a budget for the whole JSON of a span. Truncated and marked, never refused.
 import { capAttrs, capString, newCounts, safeText, type CapCounts, type JsonValue } from '../../protocol/otlp/attr-caps.ts';
+import { spanAttributes } from '../../protocol/otlp/index.ts';
 import { TRACE_LIMITS, type KeptReason } from '../../protocol/traces.ts';
 import { cleanName } from './server-spans.ts';
 import type { AcceptedSpan } from './server-spans.ts';
@@ -57,7 +58,7 @@ function cappedResource(resource: AcceptedSpan['resource']) {
 export function spanRow(a: AcceptedSpan, kept: KeptReason): SpanRow {
   const s = a.span;
   const counts = newCounts();
-  const attributes = capAttrs(s.attributes, TRACE_LIMITS, counts);
+  const attributes = capAttrs(spanAttributes(s), TRACE_LIMITS, counts); // all of them: the route decoded a few
   let droppedAttrs = counts.dropped + s.droppedAttributesCount;
   counts.dropped = 0;
   const events = s.events.slice(0, TRACE_LIMITS.maxEvents).map((e) => ({

@@ -6,7 +6,7 @@
 // - a trace with a kept slow span: all its spans in the request ('slow');
 // - otherwise a span is kept when its trace's level reaches its service's level ('sample').
 import { TRACE_SAMPLING, type KeptReason, type SamplingDecision, type SpanSampling } from '../../protocol/traces.ts';
-import { traceLevel } from '../../durable-objects/core/trace-sampling.ts';
+import { traceHash } from '../../durable-objects/core/trace-sampling.ts';
 import type { AcceptedSpan } from './server-spans.ts';
 
 export interface TraceFacts {
@@ -17,7 +17,38 @@ export interface TraceFacts {
 export interface SamplingPlan {
   /** Per service: its spans, each one's trace facts (same index), and the summary for its object. */
   services: Map<string, { spans: AcceptedSpan[]; facts: TraceFacts[]; sampling: SpanSampling }>;
-  traces: Map<string, TraceFacts>;
+  traces: TraceIndex;
+}
+
+interface TraceEntry extends TraceFacts {
+  id: string;
+  next: TraceEntry | null;
+}
+
+/**
+ * A request's traces by id, found through the id's traceHash (which also gives the level). A Map
+ * keyed by the ids themselves had V8 internalize every fresh id string on lookup: 2.5 % of the
+ * isolate's CPU under bench:apm (docs/performance.md, "Deferred span attributes").
+ */
+export class TraceIndex {
+  private readonly byHash = new Map<number, TraceEntry>();
+  size = 0;
+
+  get(traceId: string): TraceFacts | undefined {
+    for (let e = this.byHash.get(traceHash(traceId)) ?? null; e; e = e.next) if (e.id === traceId) return e;
+    return undefined;
+  }
+
+  /** The trace's facts, made at its first span (level as traceLevel gives it, no error yet). */
+  of(traceId: string): TraceFacts {
+    const h = traceHash(traceId);
+    const head = this.byHash.get(h) ?? null;
+    for (let e = head; e; e = e.next) if (e.id === traceId) return e;
+    const e: TraceEntry = { level: Math.clz32(h), error: false, id: traceId, next: head };
+    this.byHash.set(h, e);
+    this.size++;
+    return e;
+  }
 }
 
 interface Candidate {
@@ -27,14 +58,12 @@ interface Candidate {
 }
 
 export function planSampling(accepted: readonly AcceptedSpan[]): SamplingPlan {
-  // One lookup of a span's trace id per request (fresh strings from the decoder are hashed on
-  // each Map lookup); the later passes use the facts by index.
-  const traces = new Map<string, TraceFacts>();
+  // One lookup of a span's trace id per request; the later passes use the facts by index.
+  const traces = new TraceIndex();
   const factsOf = new Array<TraceFacts>(accepted.length);
   for (let i = 0; i < accepted.length; i++) {
     const a = accepted[i]!;
-    let t = traces.get(a.span.traceId);
-    if (!t) traces.set(a.span.traceId, (t = { level: traceLevel(a.span.traceId), error: false }));
+    const t = traces.of(a.span.traceId);
     if (a.error) t.error = true;
     factsOf[i] = t;
   }

@@ -8,7 +8,7 @@ import { decodeTraces } from '../../../protocol/otlp/index.ts';
 import { authorize, guard } from '../../auth/authorize.ts';
 import { RATE_LIMITS } from '../../limits.ts';
 import { bodyDigest, exportResponse, readOtlpBody } from '../../otlp/http.ts';
-import { aggregateTraces } from '../../otlp/server-spans.ts';
+import { aggregateTraces, SIGNAL_ATTRIBUTES } from '../../otlp/server-spans.ts';
 import { spanRow } from '../../otlp/span-rows.ts';
 import { planSampling, selectSpans } from '../../otlp/span-sampling.ts';
 import { queueSpans } from '../../otlp/span-writer.ts';
@@ -34,7 +34,9 @@ export function documentTraces(app: OpenAPIHono<AppEnv>) {
 export function registerTraces(otlp: Hono<AppEnv>) {
   otlp.post('/v1/traces', authorize('metrics:ingest'), async (c) => {
     const { body, encoding } = await readOtlpBody(c);
-    const request = decodeTraces(body, encoding); // OtlpDecodeError -> 400 Status (worker/otlp/http.ts)
+    // Every span's structure is checked; only the attributes the signals read are made now, the
+    // rest for the spans stored (spanRow). OtlpDecodeError -> 400 Status (worker/otlp/http.ts).
+    const request = decodeTraces(body, encoding, { onlyAttributes: SIGNAL_ATTRIBUTES });
     const tenantId = c.get('tenantId');
     const now = Date.now();
     // SLO latency thresholds are counted here, per span (docs/slo.md): the config says which.
