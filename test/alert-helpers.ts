@@ -31,15 +31,30 @@ export async function received(prefix: string): Promise<Received[]> {
   return (await res.json()) as Received[];
 }
 
-/** Polls until `check` passes or the timeout ends; returns the last value. */
+/**
+ * Polls until `check` passes and returns that value; past the timeout it throws with the last
+ * value. (It used to return the last value, so a caller that did not assert it again went on
+ * as if the condition held.)
+ */
 export async function waitFor<T>(get: () => Promise<T>, check: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let v = await get();
-  while (!check(v) && Date.now() < deadline) {
+  while (!check(v)) {
+    if (Date.now() >= deadline) throw new Error(`waitFor: not met within ${timeoutMs} ms; last value: ${preview(v)}`);
     await new Promise((r) => setTimeout(r, 50));
     v = await get();
   }
   return v;
+}
+
+function preview(v: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > 500 ? `${s.slice(0, 500)}…` : s;
 }
 
 export const uniq = () => Math.random().toString(36).slice(2, 10);

@@ -1,7 +1,6 @@
 // Log ingest and search requests from tests inside workerd (bodies: test/otlp-body.ts).
 import { SELF } from 'cloudflare:test';
 import type { LogHistogramResponse, LogSearchResponse } from '../protocol/logs.ts';
-import { waitFor } from './alert-helpers.ts';
 import { BASE, get } from './helpers.ts';
 
 export { otlpLogs, type TestLogRecord } from './otlp-body.ts';
@@ -34,9 +33,4 @@ export async function histogram(key: string, query: Record<string, string | numb
   const res = await get(key, `/api/v1/logs/histogram?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`);
   if (res.status !== 200) throw new Error(`histogram: ${res.status} ${await res.text()}`);
   return (await res.json()) as LogHistogramResponse;
-}
-
-/** Searches until `n` lines match (acknowledged lines are searchable at once; this guards a slow machine). */
-export async function searchUntil(key: string, query: Record<string, string | number>, n: number) {
-  return waitFor(() => searchLogs(key, query), (r) => r.lines.length >= n, 2000);
 }
