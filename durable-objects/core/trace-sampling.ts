@@ -22,8 +22,11 @@ export function traceHash(traceId: string): number {
   return h >>> 0;
 }
 
+/** A level from the id's traceHash (for a caller that has the hash already). */
+export const levelOfHash = (hash: number): number => Math.clz32(hash);
+
 /** 0..32: the trace is sampled wherever the service's level is at most this. */
-export const traceLevel = (traceId: string): number => Math.clz32(traceHash(traceId));
+export const traceLevel = (traceId: string): number => levelOfHash(traceHash(traceId));
 
 /** Spans kept at `level` from a histogram of spans per trace level. */
 export function keptAt(levels: readonly number[], level: number): number {

@@ -32,8 +32,8 @@ export interface TracesDecodeOptions {
   /**
    * Span attributes to decode now; the others are checked but made only when spanAttributes()
    * asks (a span to store). For a route that reads a few keys of every span and stores few
-   * spans: strings and objects made per span were most of the decoder's time and of the
-   * isolate's promoted garbage (docs/performance.md, "Deferred span attributes").
+   * spans: making them all was a third of the decoder's time (docs/performance.md, "Deferred
+   * span attributes").
    */
   onlyAttributes?: readonly string[];
 }

@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Span } from '../../protocol/otlp/types.ts';
 import { TRACE_SAMPLING } from '../../protocol/traces.ts';
-import { traceLevel } from '../../durable-objects/core/trace-sampling.ts';
+import { traceHash, traceLevel } from '../../durable-objects/core/trace-sampling.ts';
 import type { AcceptedSpan } from './server-spans.ts';
-import { planSampling, selectSpans } from './span-sampling.ts';
+import { planSampling, selectSpans, TraceIndex } from './span-sampling.ts';
 
 let n = 0;
 const hex = (len: number) => Array.from(crypto.getRandomValues(new Uint8Array(len)), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -51,5 +51,31 @@ describe('planSampling / selectSpans', () => {
     expect(kept.length).toBe(expected.length * 2);
     expect(new Set(kept.map((k) => k.span.span.traceId))).toEqual(new Set(expected));
     expect(kept.every((k) => k.kept === 'sample')).toBe(true);
+  });
+});
+
+describe('TraceIndex', () => {
+  it('tells apart ids whose hashes collide, each with its level', () => {
+    // Two ids with the same 32-bit traceHash, found by search (birthday bound: ~2^16 tries).
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; !pair; i++) {
+      const id = i.toString(16).padStart(32, '0');
+      const h = traceHash(id);
+      const other = seen.get(h);
+      if (other !== undefined) pair = [other, id];
+      else seen.set(h, id);
+    }
+    const [x, y] = pair;
+    const index = new TraceIndex();
+    const fx = index.of(x);
+    const fy = index.of(y);
+    expect(fx).not.toBe(fy);
+    expect(index.of(x)).toBe(fx);
+    expect(index.of(y)).toBe(fy);
+    expect([index.get(x), index.get(y), index.get('f'.repeat(32))]).toEqual([fx, fy, undefined]);
+    expect([fx.level, fy.level]).toEqual([traceLevel(x), traceLevel(y)]);
+    fy.error = true;
+    expect(index.get(x)!.error).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 // - a trace with a kept slow span: all its spans in the request ('slow');
 // - otherwise a span is kept when its trace's level reaches its service's level ('sample').
 import { TRACE_SAMPLING, type KeptReason, type SamplingDecision, type SpanSampling } from '../../protocol/traces.ts';
-import { traceHash } from '../../durable-objects/core/trace-sampling.ts';
+import { levelOfHash, traceHash } from '../../durable-objects/core/trace-sampling.ts';
 import type { AcceptedSpan } from './server-spans.ts';
 
 export interface TraceFacts {
@@ -32,21 +32,19 @@ interface TraceEntry extends TraceFacts {
  */
 export class TraceIndex {
   private readonly byHash = new Map<number, TraceEntry>();
-  size = 0;
 
   get(traceId: string): TraceFacts | undefined {
     for (let e = this.byHash.get(traceHash(traceId)) ?? null; e; e = e.next) if (e.id === traceId) return e;
     return undefined;
   }
 
-  /** The trace's facts, made at its first span (level as traceLevel gives it, no error yet). */
+  /** The trace's facts, made at its first span (its traceLevel, no error yet). Ids of one hash share a chain. */
   of(traceId: string): TraceFacts {
     const h = traceHash(traceId);
     const head = this.byHash.get(h) ?? null;
     for (let e = head; e; e = e.next) if (e.id === traceId) return e;
-    const e: TraceEntry = { level: Math.clz32(h), error: false, id: traceId, next: head };
+    const e: TraceEntry = { level: levelOfHash(h), error: false, id: traceId, next: head };
     this.byHash.set(h, e);
-    this.size++;
     return e;
   }
 }
