@@ -1,7 +1,7 @@
 // Protobuf decoding of the messages every signal shares (common.proto, resource.proto).
 // Decoders fill a target object: a singular message that appears twice is merged, as protobuf
 // requires, and scalars appearing twice keep the last value.
-import { MAX_DEPTH, setKey, within } from './shared.ts';
+import { MAX_DEPTH, OtlpDecodeError, setKey, within } from './shared.ts';
 import type { AttrValue, Resource, Scope } from './types.ts';
 import { fieldName, fields, Reader } from './wire.ts';
 
@@ -162,7 +162,8 @@ export function readKeyValueIf(r: Reader, end: number, into: Record<string, Attr
       } else if (tag === 0x12) skipAnyValue(r, r.len(end), 0);
       else r.other(tag, end, KEY_VALUE);
     }
-  } catch {
+  } catch (e) {
+    if (!(e instanceof OtlpDecodeError)) throw e; // a bug in the walk stays loud
     // Decoded whole instead: readKeyValue's own error, with its path (or, were the walk ever
     // stricter than it, the value: an extra key decoded now is harmless).
     r.pos = start;
